@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// The project's package: libtorch (via the CTorch shim) under a Swift tensor API, and the
+// robust-training library and `agr` command-line tool built on it.
+// `scripts/setup.sh` makes `.libtorch` point at the pinned torch 2.11.0 wheel's files.
+import Foundation
+import PackageDescription
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let libtorch = "\(root)/.libtorch"
+let rpaths = ["\(libtorch)/lib", "\(libtorch)/../nvidia/cu13/lib"]
+
+let package = Package(
+  name: "AGR",
+  platforms: [.macOS(.v14)],
+  products: [
+    .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "RobustTraining", targets: ["RobustTraining"]),
+    .executable(name: "agr", targets: ["agr"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .target(
+      name: "CTorch",
+      cxxSettings: [
+        .unsafeFlags([
+          "-std=c++17", "-O2", "-w", "-D_GLIBCXX_USE_CXX11_ABI=1",
+          "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include",
+        ])
+      ],
+      linkerSettings: [
+        .unsafeFlags(
+          ["-L\(libtorch)/lib", "-ltorch_cpu", "-lc10", "-Xlinker", "--allow-shlib-undefined"]
+            + rpaths.flatMap { ["-Xlinker", "-rpath", "-Xlinker", $0] }),
+        .linkedLibrary("dl"),
+        .linkedLibrary("stdc++"),
+      ]
+    ),
+    .target(name: "Torch", dependencies: ["CTorch"]),
+    .target(name: "RobustTraining", dependencies: ["Torch"]),
+    .target(
+      name: "AGRCommands",
+      dependencies: ["RobustTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .executableTarget(name: "agr", dependencies: ["AGRCommands"]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining"]),
+  ],
+  swiftLanguageModes: [.v5],
+  cxxLanguageStandard: .cxx17
+)

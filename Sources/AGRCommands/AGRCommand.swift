@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `agr` tool: robust training of image classifiers on libtorch.
+public struct AGRCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "agr",
+    abstract: "Adversarial training with adaptive gradient reconstruction (AGR), on libtorch.",
+    subcommands: [Doctor.self]
+  )
+
+  public init() {}
+}

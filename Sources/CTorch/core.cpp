@@ -1,0 +1,197 @@
+// Errors, dtype/device mapping, tensor lifetime and properties, creation, generators.
+#include "shim.h"
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+#include <cstring>
+#include <sstream>
+
+using namespace ctorch;
+
+namespace ctorch {
+static thread_local std::string last_error;
+std::atomic<int64_t> live{0};
+
+void set_error(const std::string &message) {
+  // libtorch appends a C++ backtrace to some messages; keep the part a user can act on.
+  auto cut = message.find("\nException raised from");
+  last_error = cut == std::string::npos ? message : message.substr(0, cut);
+}
+
+at::ScalarType scalar_type(int dtype) {
+  switch (dtype) {
+    case CT_FLOAT32: return at::kFloat;
+    case CT_BFLOAT16: return at::kBFloat16;
+    case CT_FLOAT16: return at::kHalf;
+    case CT_INT64: return at::kLong;
+    case CT_UINT8: return at::kByte;
+    case CT_BOOL: return at::kBool;
+    case CT_FLOAT64: return at::kDouble;
+    case CT_INT32: return at::kInt;
+  }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+}
+
+int dtype_code(at::ScalarType s) {
+  switch (s) {
+    case at::kFloat: return CT_FLOAT32;
+    case at::kBFloat16: return CT_BFLOAT16;
+    case at::kHalf: return CT_FLOAT16;
+    case at::kLong: return CT_INT64;
+    case at::kByte: return CT_UINT8;
+    case at::kBool: return CT_BOOL;
+    case at::kDouble: return CT_FLOAT64;
+    case at::kInt: return CT_INT32;
+    default: throw std::invalid_argument(std::string("unsupported dtype ") + c10::toString(s));
+  }
+}
+
+at::Device device(int code) {
+  if (code < 0) return at::Device(at::kCPU);
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(code));
+}
+
+int device_code(const at::Device &d) { return d.is_cuda() ? d.index() < 0 ? 0 : d.index() : -1; }
+
+c10::optional<at::Generator> generator(ctorch_generator g) {
+  if (!g) return c10::nullopt;
+  return *reinterpret_cast<at::Generator *>(g);
+}
+}  // namespace ctorch
+
+extern "C" {
+
+const char *ctorch_last_error(void) { return last_error.c_str(); }
+const char *ctorch_version(void) { return TORCH_VERSION; }
+int64_t ctorch_live_tensors(void) { return live.load(); }
+
+void ctorch_manual_seed(uint64_t seed) {
+  try {
+    at::manual_seed(seed);
+  } catch (...) {
+  }
+}
+int ctorch_set_num_threads(int n) { CT_TRY(at::set_num_threads(n)) }
+int ctorch_get_num_threads(void) { return at::get_num_threads(); }
+
+void ctorch_tensor_free(ctorch_tensor t) {
+  if (!t) return;
+  delete reinterpret_cast<at::Tensor *>(t);
+  live.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int ctorch_tensor_dim(ctorch_tensor t, int64_t *out) { CT_TRY(*out = T(t).dim()) }
+int ctorch_tensor_shape(ctorch_tensor t, int64_t *out, int64_t cap) {
+  CT_TRY({
+    auto s = T(t).sizes();
+    if ((int64_t)s.size() > cap) throw std::invalid_argument("shape buffer too small");
+    for (size_t i = 0; i < s.size(); i++) out[i] = s[i];
+  })
+}
+int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t cap) {
+  CT_TRY({
+    auto s = T(t).strides();
+    if ((int64_t)s.size() > cap) throw std::invalid_argument("stride buffer too small");
+    for (size_t i = 0; i < s.size(); i++) out[i] = s[i];
+  })
+}
+int ctorch_tensor_numel(ctorch_tensor t, int64_t *out) { CT_TRY(*out = T(t).numel()) }
+int ctorch_tensor_dtype(ctorch_tensor t, int *out) { CT_TRY(*out = dtype_code(T(t).scalar_type())) }
+int ctorch_tensor_device(ctorch_tensor t, int *out) { CT_TRY(*out = device_code(T(t).device())) }
+int ctorch_tensor_is_contiguous(ctorch_tensor t, int memory_format, int *out) {
+  CT_TRY(*out = T(t).is_contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
+}
+int ctorch_tensor_defined(ctorch_tensor t, int *out) { CT_TRY(*out = T(t).defined()) }
+
+int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes) {
+  CT_TRY({
+    auto c = T(t).detach().to(at::kCPU, scalar_type(dtype)).contiguous();
+    size_t need = c.numel() * c.element_size();
+    if (need != bytes)
+      throw std::invalid_argument("copy_out: buffer holds " + std::to_string(bytes) + " bytes, tensor needs " +
+                                  std::to_string(need));
+    if (need) std::memcpy(dst, c.data_ptr(), need);
+  })
+}
+
+int ctorch_tensor_item(ctorch_tensor t, double *out) { CT_TRY(*out = T(t).item<double>()) }
+
+int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap) {
+  CT_TRY({
+    std::ostringstream s;
+    s << T(t);
+    auto str = s.str();
+    std::snprintf(buf, cap, "%s", str.c_str());
+  })
+}
+
+int ctorch_make_from_data(const void *data, int src_dtype, const int64_t *shape, int64_t ndim, int dev,
+                          ctorch_tensor *out) {
+  CT_OUT(at::from_blob(const_cast<void *>(data), at::IntArrayRef(shape, ndim), options(src_dtype, -1))
+             .to(device(dev), /*non_blocking=*/false, /*copy=*/true))
+}
+int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, int dtype, int dev, ctorch_tensor *out) {
+  CT_OUT(at::full(at::IntArrayRef(shape, ndim), value, options(dtype, dev)))
+}
+int ctorch_make_arange(double start, double end, double step, int dtype, int dev, ctorch_tensor *out) {
+  CT_OUT(at::arange(start, end, step, options(dtype, dev)))
+}
+int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, int dtype, int dev, ctorch_generator gen,
+                     ctorch_tensor *out) {
+  CT_OUT(normal ? at::randn(at::IntArrayRef(shape, ndim), generator(gen), options(dtype, dev))
+                : at::rand(at::IntArrayRef(shape, ndim), generator(gen), options(dtype, dev)))
+}
+int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, int dev, ctorch_generator gen,
+                        ctorch_tensor *out) {
+  CT_OUT(at::randint(low, high, at::IntArrayRef(shape, ndim), generator(gen), options(CT_INT64, dev)))
+}
+int ctorch_make_randperm(int64_t n, int dev, ctorch_generator gen, ctorch_tensor *out) {
+  CT_OUT(at::randperm(n, generator(gen), options(CT_INT64, dev)))
+}
+int ctorch_make_like(ctorch_tensor t, double value, int kind, ctorch_tensor *out) {
+  CT_OUT(kind == 1 ? at::empty_like(T(t)) : at::full_like(T(t), value))
+}
+
+// ---- generators ----
+static at::Generator new_generator(uint64_t seed, int dev) {
+  if (dev < 0) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto g = at::detail::getCUDAHooks().getNewGenerator(static_cast<c10::DeviceIndex>(dev));
+  g.set_current_seed(seed);
+  return g;
+}
+
+int ctorch_gen_new(uint64_t seed, int dev, ctorch_generator *out) {
+  CT_TRY(*out = reinterpret_cast<ctorch_generator>(new at::Generator(new_generator(seed, dev))))
+}
+void ctorch_gen_free(ctorch_generator g) { delete reinterpret_cast<at::Generator *>(g); }
+int ctorch_gen_default(int dev, ctorch_generator *out) {
+  CT_TRY({
+    at::Generator g = dev < 0 ? at::detail::getDefaultCPUGenerator()
+                              : at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(dev));
+    *out = reinterpret_cast<ctorch_generator>(new at::Generator(g));
+  })
+}
+int ctorch_gen_get_state(ctorch_generator g, ctorch_tensor *out) {
+  CT_TRY({
+    auto &gen = *reinterpret_cast<at::Generator *>(g);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    *out = wrap(gen.get_state());
+  })
+}
+int ctorch_gen_set_state(ctorch_generator g, ctorch_tensor state) {
+  CT_TRY({
+    auto &gen = *reinterpret_cast<at::Generator *>(g);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(T(state));
+  })
+}
+int ctorch_gen_seed(ctorch_generator g, uint64_t seed) {
+  CT_TRY({
+    auto &gen = *reinterpret_cast<at::Generator *>(g);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  })
+}
+
+}  // extern "C"

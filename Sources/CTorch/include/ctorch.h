@@ -1,0 +1,208 @@
+// ctorch: the project's plain C interface over libtorch (ATen + autograd).
+//
+// Conventions (after tch-rs):
+// - every function that can fail returns int: 0 on success, -1 on failure, with the
+//   libtorch message left in a thread-local buffer read by ctorch_last_error();
+// - results come back through out-parameters; a tensor handle owns one at::Tensor and is
+//   released with ctorch_tensor_free;
+// - no C++ exception ever crosses this boundary.
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ctorch_tensor_opaque *ctorch_tensor;
+typedef struct ctorch_generator_opaque *ctorch_generator;
+
+// dtypes (the project's own codes; mapped to c10::ScalarType inside)
+enum { CT_FLOAT32 = 0, CT_BFLOAT16 = 1, CT_FLOAT16 = 2, CT_INT64 = 3, CT_UINT8 = 4, CT_BOOL = 5, CT_FLOAT64 = 6, CT_INT32 = 7 };
+// devices: -1 is the CPU, k >= 0 is CUDA device k
+enum { CT_CPU = -1 };
+
+// ---- library --------------------------------------------------------------------------
+const char *ctorch_last_error(void);
+const char *ctorch_version(void);           // libtorch version, e.g. "2.11.0"
+int64_t ctorch_live_tensors(void);          // handles created and not yet freed
+void ctorch_manual_seed(uint64_t seed);     // CPU and every loaded CUDA device
+int ctorch_set_num_threads(int n);
+int ctorch_get_num_threads(void);
+
+// ---- tensor lifetime and properties ---------------------------------------------------
+void ctorch_tensor_free(ctorch_tensor t);
+int ctorch_tensor_dim(ctorch_tensor t, int64_t *out);
+int ctorch_tensor_shape(ctorch_tensor t, int64_t *out, int64_t cap);     // cap >= dim
+int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t cap);
+int ctorch_tensor_numel(ctorch_tensor t, int64_t *out);
+int ctorch_tensor_dtype(ctorch_tensor t, int *out);
+int ctorch_tensor_device(ctorch_tensor t, int *out);
+int ctorch_tensor_is_contiguous(ctorch_tensor t, int memory_format, int *out); // 0 plain, 1 channels-last
+int ctorch_tensor_defined(ctorch_tensor t, int *out);
+// Copies all elements, converted to dtype, row-major, into dst (bytes must equal numel*size).
+int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes);
+int ctorch_tensor_item(ctorch_tensor t, double *out);
+int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap);   // at::Tensor printed
+
+// ---- creation ---------------------------------------------------------------------------
+// from host memory (copied); src_dtype describes data
+int ctorch_make_from_data(const void *data, int src_dtype, const int64_t *shape, int64_t ndim,
+                          int device, ctorch_tensor *out);
+int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, int dtype, int device, ctorch_tensor *out);
+int ctorch_make_arange(double start, double end, double step, int dtype, int device, ctorch_tensor *out);
+// random: gen may be NULL (the device's default generator)
+int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, int dtype, int device,
+                     ctorch_generator gen, ctorch_tensor *out);
+int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, int device,
+                        ctorch_generator gen, ctorch_tensor *out);
+int ctorch_make_randperm(int64_t n, int device, ctorch_generator gen, ctorch_tensor *out);
+int ctorch_make_like(ctorch_tensor t, double value, int kind, ctorch_tensor *out); // kind 0 full, 1 empty
+
+// ---- generators --------------------------------------------------------------------------
+int ctorch_gen_new(uint64_t seed, int device, ctorch_generator *out);
+void ctorch_gen_free(ctorch_generator g);
+int ctorch_gen_default(int device, ctorch_generator *out);        // borrowed view of the default one; free it too
+int ctorch_gen_get_state(ctorch_generator g, ctorch_tensor *out);  // uint8 tensor
+int ctorch_gen_set_state(ctorch_generator g, ctorch_tensor state);
+int ctorch_gen_seed(ctorch_generator g, uint64_t seed);
+
+// ---- conversion and views ----------------------------------------------------------------
+int ctorch_op_to(ctorch_tensor t, int dtype, int device, int copy, ctorch_tensor *out);
+int ctorch_op_contiguous(ctorch_tensor t, int memory_format, ctorch_tensor *out);
+int ctorch_op_clone(ctorch_tensor t, ctorch_tensor *out);
+int ctorch_op_detach(ctorch_tensor t, ctorch_tensor *out);
+int ctorch_op_alias(ctorch_tensor t, ctorch_tensor *out);   // a second handle to the same tensor
+int ctorch_op_reshape(ctorch_tensor t, const int64_t *shape, int64_t ndim, ctorch_tensor *out);
+int ctorch_op_permute(ctorch_tensor t, const int64_t *dims, int64_t ndim, ctorch_tensor *out);
+int ctorch_op_transpose(ctorch_tensor t, int64_t d0, int64_t d1, ctorch_tensor *out);
+int ctorch_op_expand(ctorch_tensor t, const int64_t *shape, int64_t ndim, ctorch_tensor *out);
+int ctorch_op_slice(ctorch_tensor t, int64_t dim, int64_t start, int64_t end, int64_t step, ctorch_tensor *out);
+int ctorch_op_select(ctorch_tensor t, int64_t dim, int64_t index, ctorch_tensor *out);
+int ctorch_op_unsqueeze(ctorch_tensor t, int64_t dim, ctorch_tensor *out);
+int ctorch_op_squeeze(ctorch_tensor t, int64_t dim, ctorch_tensor *out);  // dim = INT64_MIN: all
+int ctorch_op_flatten(ctorch_tensor t, int64_t start, int64_t end, ctorch_tensor *out);
+int ctorch_op_index(ctorch_tensor t, ctorch_tensor index, ctorch_tensor *out);   // t[index] (long or bool)
+int ctorch_op_index_select(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorch_tensor *out);
+int ctorch_op_index_put_(ctorch_tensor t, ctorch_tensor index, ctorch_tensor values); // t[index] = values
+// t[i0, i1, ...] with one entry per leading dim; a NULL entry takes the whole dim (":")
+int ctorch_op_index_multi(ctorch_tensor t, const ctorch_tensor *indices, int64_t n, ctorch_tensor *out);
+// Makes the handle dst refer to src's tensor (the Swift object keeps its identity; used to move
+// parameters between devices or memory formats in place).
+int ctorch_op_assign(ctorch_tensor dst, ctorch_tensor src);
+int ctorch_op_cat(const ctorch_tensor *ts, int64_t n, int64_t dim, ctorch_tensor *out);
+int ctorch_op_stack(const ctorch_tensor *ts, int64_t n, int64_t dim, ctorch_tensor *out);
+int ctorch_op_flip(ctorch_tensor t, const int64_t *dims, int64_t ndim, ctorch_tensor *out);
+int ctorch_op_pad(ctorch_tensor t, const int64_t *pad, int64_t npad, double value, ctorch_tensor *out);
+
+// ---- elementwise --------------------------------------------------------------------------
+enum {
+  CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_EQ, CT_NE, CT_LT, CT_LE,
+  CT_GT, CT_GE, CT_AND, CT_OR, CT_REMAINDER, CT_ATAN2
+};
+enum {
+  CT_NEG = 0, CT_ABS, CT_SIGN, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_RELU, CT_SIGMOID, CT_TANH,
+  CT_FLOOR, CT_CEIL, CT_ROUND, CT_NOT, CT_SQUARE, CT_RECIPROCAL, CT_SIN, CT_COS, CT_LOG1P,
+  CT_ISFINITE, CT_ISNAN, CT_ZERO_, CT_RELU_
+};
+int ctorch_op_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
+int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *out);
+int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out); // s op a
+int ctorch_op_unary(int op, ctorch_tensor a, ctorch_tensor *out);   // in-place kinds return the same tensor
+int ctorch_op_add_scaled(ctorch_tensor a, ctorch_tensor b, double alpha, ctorch_tensor *out); // a + alpha*b
+int ctorch_op_clamp(ctorch_tensor a, double lo, double hi, int has_lo, int has_hi, ctorch_tensor *out);
+int ctorch_op_clamp_tensor(ctorch_tensor a, ctorch_tensor lo, ctorch_tensor hi, ctorch_tensor *out); // lo/hi may be NULL
+int ctorch_op_where(ctorch_tensor cond, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
+int ctorch_op_masked_fill(ctorch_tensor a, ctorch_tensor mask, double value, ctorch_tensor *out);
+int ctorch_op_softplus(ctorch_tensor a, double beta, double threshold, ctorch_tensor *out);
+int ctorch_op_lerp(ctorch_tensor a, ctorch_tensor b, double w, ctorch_tensor *out);
+
+// in place (the handle keeps pointing at the updated tensor)
+int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b);          // ADD SUB MUL DIV only
+int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s);          // ADD SUB MUL DIV only
+int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha); // a += alpha*b
+int ctorch_op_copy_(ctorch_tensor dst, ctorch_tensor src);
+int ctorch_op_fill_(ctorch_tensor a, double value);
+int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi);
+int ctorch_op_uniform_(ctorch_tensor a, double lo, double hi, ctorch_generator gen);
+int ctorch_op_normal_(ctorch_tensor a, double mean, double std, ctorch_generator gen);
+
+// ---- reductions -----------------------------------------------------------------------------
+enum { CT_SUM = 0, CT_MEAN, CT_MAX, CT_MIN, CT_ARGMAX, CT_ARGMIN, CT_PROD, CT_ANY, CT_ALL, CT_LOGSUMEXP, CT_VAR, CT_STD };
+// ndims == 0 reduces over everything (argmax/argmin: over the flattened tensor)
+int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out);
+int ctorch_op_norm(ctorch_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out);
+int ctorch_op_sort(ctorch_tensor a, int64_t dim, int descending, ctorch_tensor *values, ctorch_tensor *indices);
+int ctorch_op_topk(ctorch_tensor a, int64_t k, int64_t dim, int largest, ctorch_tensor *values, ctorch_tensor *indices);
+int ctorch_op_gather(ctorch_tensor a, int64_t dim, ctorch_tensor index, ctorch_tensor *out);
+int ctorch_op_scatter(ctorch_tensor a, int64_t dim, ctorch_tensor index, ctorch_tensor src, ctorch_tensor *out);
+int ctorch_op_scatter_value(ctorch_tensor a, int64_t dim, ctorch_tensor index, double value, ctorch_tensor *out);
+int ctorch_op_one_hot(ctorch_tensor labels, int64_t classes, ctorch_tensor *out);
+int ctorch_op_matmul(ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
+int ctorch_op_allclose(ctorch_tensor a, ctorch_tensor b, double rtol, double atol, int *out);
+
+// ---- neural-network functions ------------------------------------------------------------------
+int ctorch_nn_conv2d(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /*nullable*/, const int64_t *stride,
+                     const int64_t *padding, const int64_t *dilation, int64_t groups, ctorch_tensor *out);
+int ctorch_nn_linear(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /*nullable*/, ctorch_tensor *out);
+// running_mean/var nullable; in training mode they are updated in place
+int ctorch_nn_batch_norm(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b, ctorch_tensor running_mean,
+                         ctorch_tensor running_var, int training, double momentum, double eps, ctorch_tensor *out);
+int ctorch_nn_max_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding, ctorch_tensor *out);
+int ctorch_nn_avg_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding, ctorch_tensor *out);
+int ctorch_nn_adaptive_avg_pool2d(ctorch_tensor x, const int64_t *size, ctorch_tensor *out);
+int ctorch_nn_softmax(ctorch_tensor x, int64_t dim, int log, ctorch_tensor *out);
+enum { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2, CT_REDUCTION_BATCHMEAN = 3 };
+int ctorch_nn_cross_entropy(ctorch_tensor logits, ctorch_tensor target, int reduction, double label_smoothing, ctorch_tensor *out);
+int ctorch_nn_nll_loss(ctorch_tensor logp, ctorch_tensor target, int reduction, ctorch_tensor *out);
+int ctorch_nn_kl_div(ctorch_tensor input, ctorch_tensor target, int reduction, int log_target, ctorch_tensor *out);
+int ctorch_nn_dropout(ctorch_tensor x, double p, int training, ctorch_tensor *out);
+
+// ---- autograd ----------------------------------------------------------------------------------
+int ctorch_grad_set_requires_grad(ctorch_tensor t, int requires);
+int ctorch_grad_requires_grad(ctorch_tensor t, int *out);
+int ctorch_grad_is_leaf(ctorch_tensor t, int *out);
+int ctorch_grad_get(ctorch_tensor t, ctorch_tensor *out);   // *out NULL when no gradient
+int ctorch_grad_set(ctorch_tensor t, ctorch_tensor g);      // g NULL clears it
+int ctorch_grad_backward(ctorch_tensor loss, ctorch_tensor grad /*nullable*/, int retain_graph, int create_graph);
+// like torch.autograd.grad; results[i] is NULL for an unused input when allow_unused
+int ctorch_grad_grad(const ctorch_tensor *outputs, int64_t n_out, const ctorch_tensor *grad_outputs /*nullable*/,
+                     const ctorch_tensor *inputs, int64_t n_in, int retain_graph, int create_graph,
+                     int allow_unused, ctorch_tensor *results);
+int ctorch_grad_set_enabled(int enabled);   // returns the previous state (0/1)
+int ctorch_grad_is_enabled(void);
+
+// ---- multi-tensor (foreach) ------------------------------------------------------------------------
+int ctorch_foreach_norm(const ctorch_tensor *ts, int64_t n, double p, ctorch_tensor *out);        // 1-D, n entries
+int ctorch_foreach_dot(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, ctorch_tensor *out); // 1-D, n entries
+int ctorch_foreach_add(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, double alpha, ctorch_tensor *out);
+// out[i] = a[i] * s[i], s a 1-D tensor with n entries (no host synchronisation)
+int ctorch_foreach_mul_tensor(const ctorch_tensor *a, int64_t n, ctorch_tensor s, ctorch_tensor *out);
+// in place
+int ctorch_foreach_add_(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, double alpha);
+int ctorch_foreach_mul_scalar_(const ctorch_tensor *a, int64_t n, double s);
+int ctorch_foreach_zero_(const ctorch_tensor *a, int64_t n);
+int ctorch_foreach_copy_(const ctorch_tensor *dst, const ctorch_tensor *src, int64_t n);
+
+// ---- CUDA and accelerated paths --------------------------------------------------------------------
+// Loads libtorch_cuda.so beside the loaded libtorch_cpu.so. 0: loaded (or already); -1: see last error.
+int ctorch_cuda_load(void);
+int ctorch_cuda_is_available(void);
+int ctorch_cuda_device_count(void);
+int ctorch_cuda_device_name(int device, char *buf, size_t cap);
+int ctorch_cuda_synchronize(int device);
+// bytes: current allocated, peak allocated, reserved; reset peak with ctorch_cuda_reset_peak
+int ctorch_cuda_memory_stats(int device, int64_t *allocated, int64_t *peak, int64_t *reserved);
+int ctorch_cuda_reset_peak(int device);
+int ctorch_cuda_runtime_version(int *out);
+int ctorch_set_cudnn_benchmark(int on);
+// autocast scope for a device type (0 CPU, 1 CUDA) and dtype; returns the previous state
+int ctorch_autocast_enter(int device_type, int dtype);
+int ctorch_autocast_exit(int device_type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,3 @@
+import AGRCommands
+
+AGRCommand.main()

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sets up everything this project needs on a fresh machine, then builds the `agr` tool.
+# Idempotent: a second run only checks and rebuilds what changed.
+#   scripts/setup.sh             venv + pinned libtorch + Fashion-MNIST + release build of agr
+#   scripts/setup.sh --no-build  the same without the build (the test script builds its own)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TORCH_VERSION=2.11.0
+CUDA_RUNTIME="cuda-toolkit[cudart,cupti]==13.0.2"
+FASHION_DIR=/usr/share/datasets/fashion-mnist
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+
+die() { echo "setup: error: $*" >&2; exit 1; }
+say() { echo "setup: $*"; }
+
+command -v python3 >/dev/null || die "python3 is not installed (Debian: apt-get install python3 python3-venv)"
+command -v swift >/dev/null || die "no Swift toolchain on PATH (this project needs Swift 6.0 or later)"
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating the project venv in .venv"
+  python3 -m venv .venv || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+fi
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+# libtorch comes from the PyPI wheel; its Python dependencies are not needed for C++ use.
+if ! grep -qs "__version__ = '$TORCH_VERSION" "$site/torch/version.py" || [ ! -f "$site/torch/lib/libtorch_cpu.so" ]; then
+  say "installing torch==$TORCH_VERSION (libtorch C++ libraries, ~530 MB)"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps "torch==$TORCH_VERSION" \
+    || die "pip could not install torch==$TORCH_VERSION: PyPI must be reachable"
+fi
+# libtorch_cpu.so links against two small CUDA runtime libraries, even on CPU-only machines.
+if [ ! -f "$site/nvidia/cu13/lib/libcudart.so.13" ] || [ ! -f "$site/nvidia/cu13/lib/libcupti.so.13" ]; then
+  say "installing the CUDA runtime libraries libtorch_cpu.so links against"
+  .venv/bin/pip install -q --disable-pip-version-check "$CUDA_RUNTIME" \
+    || die "pip could not install $CUDA_RUNTIME: PyPI must be reachable"
+fi
+ln -sfn "${site#"$PWD/"}/torch" .libtorch
+
+# Fashion-MNIST (the default dataset of `agr train`) is a Debian package.
+if [ ! -f "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
+    { apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; }; } \
+      || die "apt-get could not install dataset-fashion-mnist"
+  else
+    echo "setup: warning: Fashion-MNIST is missing; as root run: apt-get install dataset-fashion-mnist" >&2
+  fi
+fi
+
+if [ "$build" = 1 ]; then
+  say "building agr (release)"
+  swift build -c release --product agr 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+  [ -x .build/release/agr ] || die "the release build of agr failed (see the messages above)"
+  say "ready: .build/release/agr"
+fi

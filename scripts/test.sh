@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up the project (scripts/setup.sh) and runs the whole test suite on the CPU.
+# Tests run one at a time: some measure process-wide state (live tensor count, memory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --no-build
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+swift test --skip-build --no-parallel "$@"
