@@ -3,6 +3,14 @@
 
 using namespace ctorch;
 
+// A double from Swift as the scalar libtorch expects: integral for integer tensors when the
+// value is whole (so that `counter += 1` works on int64), floating otherwise.
+static at::Scalar scalar_for(const at::Tensor &t, double s) {
+  if (at::isIntegralType(t.scalar_type(), /*includeBool=*/false) && s == static_cast<double>(static_cast<int64_t>(s)))
+    return at::Scalar(static_cast<int64_t>(s));
+  return at::Scalar(s);
+}
+
 static at::IntArrayRef ints(const int64_t *p, int64_t n) { return at::IntArrayRef(p, n); }
 
 static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
@@ -142,7 +150,7 @@ int ctorch_op_pad(ctorch_tensor t, const int64_t *pad, int64_t npad, double valu
 
 int ctorch_op_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) { CT_OUT(binary(op, T(a), T(b))) }
 int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *out) {
-  CT_OUT(binary_scalar(op, T(a), at::Scalar(s)))
+  CT_OUT(binary_scalar(op, T(a), scalar_for(T(a), s)))
 }
 int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out) {
   CT_TRY({
@@ -196,18 +204,19 @@ int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b) {
 int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
   CT_TRY({
     auto &x = T(a);
+    auto v = scalar_for(x, s);
     switch (op) {
-      case CT_ADD: x.add_(s); break;
-      case CT_SUB: x.sub_(s); break;
-      case CT_MUL: x.mul_(s); break;
-      case CT_DIV: x.div_(s); break;
+      case CT_ADD: x.add_(v); break;
+      case CT_SUB: x.sub_(v); break;
+      case CT_MUL: x.mul_(v); break;
+      case CT_DIV: x.div_(v); break;
       default: throw std::invalid_argument("unsupported in-place op " + std::to_string(op));
     }
   })
 }
 int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha) { CT_TRY(T(a).add_(T(b), alpha)) }
 int ctorch_op_copy_(ctorch_tensor dst, ctorch_tensor src) { CT_TRY(T(dst).copy_(T(src))) }
-int ctorch_op_fill_(ctorch_tensor a, double value) { CT_TRY(T(a).fill_(value)) }
+int ctorch_op_fill_(ctorch_tensor a, double value) { CT_TRY(T(a).fill_(scalar_for(T(a), value))) }
 int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi) { CT_TRY(T(a).clamp_(lo, hi)) }
 int ctorch_op_uniform_(ctorch_tensor a, double lo, double hi, ctorch_generator gen) {
   CT_TRY(T(a).uniform_(lo, hi, generator(gen)))

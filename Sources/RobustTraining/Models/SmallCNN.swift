@@ -1,0 +1,64 @@
+import Torch
+
+/// The small CNN for 28x28 grey-scale inputs of the TRADES MNIST experiments: four 3x3 convs
+/// (32, 32, 64, 64) with two max-pools, then 200-200-classes fully connected layers.
+/// Names: `feature_extractor.conv1` ... `classifier.fc3`, as in that code.
+public final class SmallCNN: Classifier {
+  public let features: Sequential
+  public let classifier: Sequential
+  public let classCount: Int
+  public var isTraining = true
+  private let normalizer: InputNormalizer?
+
+  public init(classCount: Int = 10, inputChannels: Int = 1, dropout: Double = 0.5,
+              normalization: InputNormalization? = nil) throws
+  {
+    self.classCount = classCount
+    features = Sequential([
+      try Conv2d(inputChannels, 32, kernelSize: 3), ReLU(),
+      try Conv2d(32, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
+      try Conv2d(32, 64, kernelSize: 3), ReLU(),
+      try Conv2d(64, 64, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
+    ])
+    classifier = Sequential([
+      try Linear(64 * 4 * 4, 200), ReLU(), Dropout(probability: dropout),
+      try Linear(200, 200), ReLU(),
+      try Linear(200, classCount),
+    ])
+    normalizer = normalization.map(InputNormalizer.init)
+  }
+
+  public var children: [(name: String, module: any Module)] {
+    [(name: "feature_extractor", module: NamedChildren(features, names: Self.featureNames)),
+     (name: "classifier", module: NamedChildren(classifier, names: Self.classifierNames))]
+  }
+
+  private static let featureNames = ["conv1", "relu1", "conv2", "relu2", "maxpool1", "conv3", "relu3", "conv4",
+                                     "relu4", "maxpool2"]
+  private static let classifierNames = ["fc1", "relu1", "drop", "fc2", "relu2", "fc3"]
+
+  public func callAsFunction(_ images: Tensor) throws -> Tensor {
+    let x = try normalizer?(images) ?? images
+    return try classifier(try features(x).flattened(from: 1))
+  }
+}
+
+/// Presents a Sequential's layers under given names (PyTorch's `nn.Sequential(OrderedDict(...))`).
+final class NamedChildren: Module {
+  let sequential: Sequential
+  let names: [String]
+
+  init(_ sequential: Sequential, names: [String]) {
+    self.sequential = sequential
+    self.names = names
+  }
+
+  var isTraining: Bool {
+    get { sequential.isTraining }
+    set { sequential.isTraining = newValue }
+  }
+
+  var children: [(name: String, module: any Module)] {
+    zip(names, sequential.layers).map { ($0, $1 as any Module) }
+  }
+}
