@@ -1,0 +1,87 @@
+import Torch
+
+/// One optimisation step of a training method, with or without AGR. Produces device-resident
+/// metrics only: nothing in here waits for the device.
+public final class TrainingStep {
+  public let model: any Classifier
+  public let optimizer: SGD
+  public let method: TrainingMethod
+  public let perturbation: TrainingPerturbation
+  public let reconstruction: GradientReconstruction
+  public let beta: Double
+  public let cleanPassInTrainMode: Bool
+  public let precision: Precision
+  let parameters: [Tensor]
+
+  public struct Output {
+    /// The method loss (detached scalar).
+    public let loss: Tensor
+    /// Correct predictions on the clean and adversarial batch (int64 scalars), when computed.
+    public let cleanCorrect: Tensor?
+    public let adversarialCorrect: Tensor?
+    /// Per-tensor gradient statistics, when both gradients were computed.
+    public let statistics: GradientReconstruction.Statistics?
+    /// Per-tensor conflict indicator (1 where cs <= 0), when AGR reconstructed the gradient.
+    public let conflicts: Tensor?
+  }
+
+  public init(model: any Classifier, optimizer: SGD, method: TrainingMethod, perturbation: TrainingPerturbation,
+              reconstruction: GradientReconstruction, beta: Double = 6, cleanPassInTrainMode: Bool = true,
+              precision: Precision = .fp32)
+  {
+    self.model = model
+    self.optimizer = optimizer
+    self.method = method
+    self.perturbation = perturbation
+    self.reconstruction = reconstruction
+    self.beta = beta
+    self.cleanPassInTrainMode = cleanPassInTrainMode
+    self.precision = precision
+    parameters = optimizer.parameters
+  }
+
+  /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
+  /// statistics even without AGR (costs one more backward pass; for diagnostics).
+  public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false) throws -> Output {
+    let device = images.device
+    let autocast = precision == .bf16
+    let adversarial = method.isAdversarial
+      ? try Torch.withAutocast(device: device, enabled: autocast) {
+        try perturbation.perturb(model, images: images, labels: labels)
+      } : nil
+    let needGradients = agr || measure
+    let needClean = method != .at || needGradients || cleanPassInTrainMode
+    model.train()
+    let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
+      (needClean ? try model(images) : nil, try adversarial.map { try model($0) })
+    }
+    let loss = try MethodLoss.loss(method, cleanLogits: cleanLogits, adversarialLogits: adversarialLogits,
+                                   labels: labels, beta: beta)
+    var statistics: GradientReconstruction.Statistics?
+    var conflicts: Tensor?
+    if needGradients, let cleanLogits {
+      let cleanLoss = try Functional.crossEntropy(cleanLogits, labels)
+      let gNat = try Autograd.gradients(of: cleanLoss, wrt: parameters, retainGraph: true)
+      let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+      let (reconstructed, stats) = try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
+      statistics = stats
+      if agr {
+        conflicts = try (try stats.cosine .<= 0).to(.float32)
+        try optimizer.step(gradients: reconstructed)
+      } else {
+        try optimizer.step(gradients: gAdv)
+      }
+    } else {
+      try optimizer.step(gradients: try Autograd.gradients(of: loss, wrt: parameters))
+    }
+    return Output(
+      loss: try loss.detached().to(.float32),
+      cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
+      adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
+      statistics: statistics, conflicts: conflicts)
+  }
+
+  static func correct(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
+    try (try logits.detached().argmax(dim: 1) .== labels).sum()
+  }
+}
