@@ -38,7 +38,8 @@ let package = Package(
       ]
     ),
     .target(name: "Torch", dependencies: ["CTorch"]),
-    .target(name: "RobustTraining", dependencies: ["Torch"]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(name: "RobustTraining", dependencies: ["Torch", "CZlib"]),
     .target(
       name: "AGRCommands",
       dependencies: ["RobustTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]

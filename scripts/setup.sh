@@ -50,6 +50,18 @@ if [ ! -f "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
   fi
 fi
 
+# The dataset loaders read gzipped files with the system zlib.
+if [ "$(uname -s)" = Linux ] && [ ! -f /usr/include/zlib.h ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing the zlib headers (Debian package zlib1g-dev)"
+    { apt-get install -y -qq zlib1g-dev >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq zlib1g-dev >/dev/null 2>&1; }; } \
+      || die "apt-get could not install zlib1g-dev"
+  else
+    die "the zlib headers are missing; as root run: apt-get install zlib1g-dev"
+  fi
+fi
+
 if [ "$build" = 1 ]; then
   say "building agr (release)"
   swift build -c release --product agr 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true

@@ -1,0 +1,112 @@
+import Foundation
+import Torch
+
+/// The JSON header of a safetensors file, decoded and validated against the data buffer.
+struct SafeTensorsHeader {
+  struct Entry {
+    let name: String
+    let dtype: DType
+    let shape: [Int]
+    let range: Range<Int>
+  }
+
+  /// Tensors ordered by their position in the data buffer.
+  let entries: [Entry]
+  let metadata: [String: String]
+
+  static let metadataKey = "__metadata__"
+  /// The reference implementation refuses larger headers too.
+  static let maximumHeaderLength = 100_000_000
+
+  private struct RawEntry: Decodable {
+    let dtype: String
+    let shape: [Int]
+    let data_offsets: [Int]
+  }
+
+  private struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  private struct RawHeader: Decodable {
+    var entries: [(String, RawEntry)] = []
+    var metadata: [String: String] = [:]
+
+    init(from decoder: Decoder) throws {
+      let container = try decoder.container(keyedBy: AnyKey.self)
+      for key in container.allKeys {
+        if key.stringValue == SafeTensorsHeader.metadataKey {
+          metadata = try container.decode([String: String].self, forKey: key)
+        } else {
+          entries.append((key.stringValue, try container.decode(RawEntry.self, forKey: key)))
+        }
+      }
+    }
+  }
+
+  /// Decodes `json` and checks every entry against a data buffer of `bufferSize` bytes.
+  init(json: Data, bufferSize: Int, file: String) throws {
+    let raw: RawHeader
+    do {
+      raw = try JSONDecoder().decode(RawHeader.self, from: json)
+    } catch {
+      throw CheckpointError.malformed(file: file, detail: "the header is not the expected JSON (\(Self.describe(error)))")
+    }
+    var entries = [Entry]()
+    for (name, e) in raw.entries {
+      guard let dtype = DType(safeTensorsName: e.dtype) else {
+        throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' has unknown dtype '\(e.dtype)'")
+      }
+      guard e.shape.allSatisfy({ $0 >= 0 }) else {
+        throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' has a negative size in shape \(e.shape)")
+      }
+      var byteCount = dtype.byteSize
+      for size in e.shape {
+        let (product, overflow) = byteCount.multipliedReportingOverflow(by: size)
+        guard !overflow, product <= bufferSize else {
+          throw CheckpointError.malformed(
+            file: file, detail: "tensor '\(name)' of shape \(e.shape) is larger than the \(bufferSize)-byte data buffer")
+        }
+        byteCount = product
+      }
+      guard e.data_offsets.count == 2 else {
+        throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' needs data_offsets [begin, end], got \(e.data_offsets)")
+      }
+      let (begin, end) = (e.data_offsets[0], e.data_offsets[1])
+      guard begin >= 0, begin <= end, end <= bufferSize else {
+        throw CheckpointError.malformed(
+          file: file, detail: "tensor '\(name)' has data_offsets [\(begin), \(end)] outside the \(bufferSize)-byte data buffer")
+      }
+      guard end - begin == byteCount else {
+        throw CheckpointError.malformed(
+          file: file,
+          detail: "tensor '\(name)' spans \(end - begin) bytes but \(dtype.safeTensorsName) \(e.shape) needs \(byteCount)")
+      }
+      entries.append(Entry(name: name, dtype: dtype, shape: e.shape, range: begin..<end))
+    }
+    entries.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
+    for (previous, next) in zip(entries, entries.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
+      throw CheckpointError.malformed(
+        file: file, detail: "tensors '\(previous.name)' and '\(next.name)' overlap in the data buffer")
+    }
+    self.entries = entries
+    self.metadata = raw.metadata
+  }
+
+  private static func describe(_ error: Error) -> String {
+    switch error {
+    case DecodingError.dataCorrupted(let context): return context.debugDescription
+    case DecodingError.keyNotFound(let key, let context): return "no '\(key.stringValue)' at \(path(context))"
+    case DecodingError.typeMismatch(_, let context): return "\(context.debugDescription) at \(path(context))"
+    case DecodingError.valueNotFound(_, let context): return "null at \(path(context))"
+    default: return "\(error)"
+    }
+  }
+
+  private static func path(_ context: DecodingError.Context) -> String {
+    context.codingPath.isEmpty ? "top level" : context.codingPath.map(\.stringValue).joined(separator: ".")
+  }
+}

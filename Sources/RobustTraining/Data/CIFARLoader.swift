@@ -1,0 +1,77 @@
+import Foundation
+
+/// The CIFAR "binary version" files: fixed-size records of label byte(s) then 3072 pixel bytes
+/// (R, G and B planes of 32x32, row-major).
+public enum CIFARLoader {
+  public enum Variant: Sendable {
+    /// `data_batch_1..5.bin`, `test_batch.bin`; records: label, pixels (3073 bytes).
+    case cifar10
+    /// `train.bin`, `test.bin`; records: coarse label, fine label, pixels (3074 bytes). Fine labels are used.
+    case cifar100
+
+    public var classCount: Int { self == .cifar10 ? 10 : 100 }
+    var labelBytes: Int { self == .cifar10 ? 1 : 2 }
+    var recordSize: Int { labelBytes + CIFARLoader.pixelsPerImage }
+    var name: String { self == .cifar10 ? "cifar10" : "cifar100" }
+
+    func fileNames(_ split: DatasetSplit) -> [String] {
+      switch (self, split) {
+      case (.cifar10, .train): return (1...5).map { "data_batch_\($0).bin" }
+      case (.cifar10, .test): return ["test_batch.bin"]
+      case (.cifar100, .train): return ["train.bin"]
+      case (.cifar100, .test): return ["test.bin"]
+      }
+    }
+  }
+
+  static let pixelsPerImage = 3 * 32 * 32
+  static let coarseClassCount = 20
+
+  public static func load(_ variant: Variant, from directory: URL, split: DatasetSplit) throws -> LabeledImages {
+    let urls = try variant.fileNames(split).map { try DatasetFile.locate([$0], in: directory) }
+    return try load(variant, files: urls, name: "\(variant.name)-\(split.rawValue)")
+  }
+
+  /// Reads and concatenates the given record files, in order.
+  public static func load(_ variant: Variant, files: [URL], name: String) throws -> LabeledImages {
+    var pixels = [UInt8]()
+    var labels = [Int64]()
+    for url in files {
+      let bytes = try DatasetFile.read(url)
+      try append(bytes, variant: variant, file: url.path, pixels: &pixels, labels: &labels)
+    }
+    return try LabeledImages(
+      name: name, pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classCount: variant.classCount)
+  }
+
+  static func append(_ bytes: Data, variant: Variant, file: String, pixels: inout [UInt8], labels: inout [Int64]) throws {
+    let recordSize = variant.recordSize
+    guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
+      throw DatasetError.wrongSize(
+        file: file, detail: "\(bytes.count) bytes is not a positive multiple of the \(recordSize)-byte record")
+    }
+    let count = bytes.count / recordSize
+    let firstPixel = pixels.count
+    pixels.append(contentsOf: repeatElement(0, count: count * pixelsPerImage))
+    labels.reserveCapacity(labels.count + count)
+    try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+      try pixels.withUnsafeMutableBytes { (out: UnsafeMutableRawBufferPointer) in
+        for index in 0..<count {
+          let record = index * recordSize
+          if variant == .cifar100, Int(raw[record]) >= coarseClassCount {
+            throw DatasetError.labelOutOfRange(
+              file: file, index: index, label: Int(raw[record]), classCount: coarseClassCount)
+          }
+          let label = Int(raw[record + variant.labelBytes - 1])
+          guard label < variant.classCount else {
+            throw DatasetError.labelOutOfRange(file: file, index: index, label: label, classCount: variant.classCount)
+          }
+          labels.append(Int64(label))
+          let source = UnsafeRawBufferPointer(rebasing: raw[(record + variant.labelBytes)..<(record + recordSize)])
+          UnsafeMutableRawBufferPointer(rebasing: out[(firstPixel + index * pixelsPerImage)...])
+            .copyMemory(from: source)
+        }
+      }
+    }
+  }
+}

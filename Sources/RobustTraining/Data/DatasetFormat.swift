@@ -1,0 +1,39 @@
+import Foundation
+
+/// The on-disk dataset formats the loaders understand, by the name users pass (`--dataset`).
+public enum DatasetFormat: String, CaseIterable, Sendable {
+  case mnist
+  case fashionMNIST = "fashion-mnist"
+  case cifar10
+  case cifar100
+  /// Tiny ImageNet (200 classes, 64x64 JPEGs in `train/<wnid>/images/`, `val/val_annotations.txt`).
+  /// Reserved: it needs a JPEG decoder, which the project does not have yet.
+  case tinyImageNet = "tiny-imagenet"
+
+  public var classCount: Int {
+    switch self {
+    case .mnist, .fashionMNIST, .cifar10: return 10
+    case .cifar100: return 100
+    case .tinyImageNet: return 200
+    }
+  }
+
+  /// Where the data usually lives on this project's machines, if anywhere standard.
+  public var defaultDirectory: URL? {
+    switch self {
+    case .fashionMNIST: return URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
+    default: return nil
+    }
+  }
+
+  public func load(from directory: URL, split: DatasetSplit) throws -> LabeledImages {
+    switch self {
+    case .mnist: return try MNISTLoader.load(from: directory, split: split, name: rawValue)
+    case .fashionMNIST: return try MNISTLoader.load(from: directory, split: split, name: rawValue)
+    case .cifar10: return try CIFARLoader.load(.cifar10, from: directory, split: split)
+    case .cifar100: return try CIFARLoader.load(.cifar100, from: directory, split: split)
+    case .tinyImageNet:
+      throw DatasetError.unsupported("\(directory.path): Tiny ImageNet loading is not implemented yet")
+    }
+  }
+}
