@@ -5,7 +5,8 @@ public struct AGRCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "agr",
     abstract: "Adversarial training with adaptive gradient reconstruction (AGR), on libtorch.",
-    subcommands: [Doctor.self]
+    subcommands: [Train.self, Doctor.self],
+    defaultSubcommand: nil
   )
 
   public init() {}

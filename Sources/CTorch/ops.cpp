@@ -155,14 +155,15 @@ int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *ou
 int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
+    auto v = scalar_for(x, s);
     at::Tensor r;
     switch (op) {
-      case CT_ADD: r = x + s; break;
-      case CT_SUB: r = at::rsub(x, s); break;
-      case CT_MUL: r = x * s; break;
-      case CT_DIV: r = x.reciprocal() * s; break;
-      case CT_POW: r = at::pow(at::Scalar(s), x); break;
-      default: r = binary(op, at::scalar_tensor(s, x.options()), x);
+      case CT_ADD: r = x + v; break;
+      case CT_SUB: r = at::rsub(x, v); break;
+      case CT_MUL: r = x * v; break;
+      case CT_DIV: r = x.reciprocal() * v; break;
+      case CT_POW: r = at::pow(v, x); break;
+      default: r = binary(op, at::scalar_tensor(v, x.options()), x);
     }
     *out = wrap(r);
   })

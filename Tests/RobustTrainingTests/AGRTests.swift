@@ -89,9 +89,9 @@ import Testing
     var config = TrainingConfiguration()
     config.method = .at
     config.agr = true
-    config.agrStartEpoch = 3
-    #expect(!config.agrActive(inEpoch: 2))
-    #expect(config.agrActive(inEpoch: 3))
+    config.agrStartEpoch = 3  // 1-based: the third epoch, index 2
+    #expect(!config.agrActive(inEpoch: 1))
+    #expect(config.agrActive(inEpoch: 2))
     config.agr = false
     #expect(!config.agrActive(inEpoch: 5))
     config.agr = true

@@ -2,7 +2,9 @@ import Torch
 
 /// The small CNN for 28x28 grey-scale inputs of the TRADES MNIST experiments: four 3x3 convs
 /// (32, 32, 64, 64) with two max-pools, then 200-200-classes fully connected layers.
-/// Names: `feature_extractor.conv1` ... `classifier.fc3`, as in that code.
+/// Names: `feature_extractor.conv1` ... `classifier.fc3`, as in that code, and so is the
+/// initialisation: He-normal conv weights, zero conv biases, a zero last layer (with PyTorch's
+/// defaults this deep ReLU stack starts with vanishing signals and learns very slowly).
 public final class SmallCNN: Classifier {
   public let features: Sequential
   public let classifier: Sequential
@@ -26,6 +28,17 @@ public final class SmallCNN: Classifier {
       try Linear(200, classCount),
     ])
     normalizer = normalization.map(InputNormalizer.init)
+    try Autograd.withNoGrad {
+      for case let conv as Conv2d in features.layers {
+        let fanIn = conv.weight.shape.dropFirst().reduce(1, *)
+        try conv.weight.copy_(try Tensor.randn(conv.weight.shape) * (2.0 / Double(fanIn)).squareRoot())
+        try conv.bias?.zero_()
+      }
+      if let last = classifier.layers.last as? Linear {
+        try last.weight.zero_()
+        try last.bias?.zero_()
+      }
+    }
   }
 
   public var children: [(name: String, module: any Module)] {

@@ -50,6 +50,18 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable, CustomStringConv
     }
   }
 
+  /// The same shape of schedule with a new base (peak) rate.
+  public func rebased(to base: Double) -> LearningRateSchedule {
+    switch self {
+    case .constant: return .constant(base)
+    case .multiStep(_, let m, let g): return .multiStep(base: base, milestones: m, gamma: g)
+    case .cosine(_, let e, let m): return .cosine(base: base, epochs: e, minimum: m)
+    case .piecewiseLinear(let points):
+      let peak = points.map(\.rate).max() ?? 0
+      return peak == 0 ? self : .piecewiseLinear(points: points.map { Point(epoch: $0.epoch, rate: $0.rate * base / peak) })
+    }
+  }
+
   /// Parses the CLI form: "multistep:100,150", "multistep:100,150:0.1", "cosine", "onecycle", "constant".
   public static func parse(_ text: String, base: Double, epochs: Int) throws -> LearningRateSchedule {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

@@ -19,9 +19,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var model: ModelArchitecture = .smallCNN
   public var normalization: InputNormalization? = nil
   public var method: TrainingMethod = .at
-  /// AGR on top of the method, from `agrStartEpoch` (0-based) on.
+  /// AGR on top of the method, from epoch `agrStartEpoch` on (1-based, as the paper counts: 155 of 200).
   public var agr: Bool = true
-  public var agrStartEpoch: Int = 0
+  public var agrStartEpoch: Int = 1
   public var agrClip: Double = 0.1
   /// Run the clean forward pass in train mode for the baselines too (the AGR authors' code does:
   /// BatchNorm statistics then see clean and adversarial batches, as with AGR).
@@ -56,7 +56,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard learningRate >= 0 else { throw bad("--lr", "must be >= 0, got \(learningRate)") }
     guard weightDecay >= 0 else { throw bad("--weight-decay", "must be >= 0, got \(weightDecay)") }
     guard agrClip > 0 else { throw bad("--agr-clip", "must be positive, got \(agrClip)") }
-    guard agrStartEpoch >= 0 else { throw bad("--agr-start-epoch", "must be >= 0, got \(agrStartEpoch)") }
+    guard agrStartEpoch >= 1 else { throw bad("--agr-start-epoch", "is 1-based and must be >= 1, got \(agrStartEpoch)") }
     guard perturbation.epsilon >= 0, perturbation.epsilon <= 1 else {
       throw bad("--eps", "must lie in [0, 1], got \(perturbation.epsilon)")
     }
@@ -69,6 +69,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     _ = try Device(parsing: device)
   }
 
-  /// Whether AGR reconstructs the gradient in `epoch` (0-based).
-  public func agrActive(inEpoch epoch: Int) -> Bool { agr && method.isAdversarial && epoch >= agrStartEpoch }
+  /// Whether AGR reconstructs the gradient in `epoch` (0-based index; AGR starts at 1-based `agrStartEpoch`).
+  public func agrActive(inEpoch epoch: Int) -> Bool { agr && method.isAdversarial && epoch + 1 >= agrStartEpoch }
 }

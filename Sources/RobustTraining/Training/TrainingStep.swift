@@ -23,6 +23,8 @@ public final class TrainingStep {
     public let statistics: GradientReconstruction.Statistics?
     /// Per-tensor conflict indicator (1 where cs <= 0), when AGR reconstructed the gradient.
     public let conflicts: Tensor?
+    /// L2 norm of the whole gradient that was applied (to catch non-finite values).
+    public let gradientNorm: Tensor
   }
 
   public init(model: any Classifier, optimizer: SGD, method: TrainingMethod, perturbation: TrainingPerturbation,
@@ -59,6 +61,7 @@ public final class TrainingStep {
                                    labels: labels, beta: beta)
     var statistics: GradientReconstruction.Statistics?
     var conflicts: Tensor?
+    let applied: [Tensor]
     if needGradients, let cleanLogits {
       let cleanLoss = try Functional.crossEntropy(cleanLogits, labels)
       let gNat = try Autograd.gradients(of: cleanLoss, wrt: parameters, retainGraph: true)
@@ -67,18 +70,19 @@ public final class TrainingStep {
       statistics = stats
       if agr {
         conflicts = try (try stats.cosine .<= 0).to(.float32)
-        try optimizer.step(gradients: reconstructed)
+        applied = reconstructed
       } else {
-        try optimizer.step(gradients: gAdv)
+        applied = gAdv
       }
     } else {
-      try optimizer.step(gradients: try Autograd.gradients(of: loss, wrt: parameters))
+      applied = try Autograd.gradients(of: loss, wrt: parameters)
     }
+    try optimizer.step(gradients: applied)
     return Output(
       loss: try loss.detached().to(.float32),
       cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
       adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
-      statistics: statistics, conflicts: conflicts)
+      statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
   }
 
   static func correct(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {

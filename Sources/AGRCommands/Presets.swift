@@ -1,0 +1,64 @@
+import RobustTraining
+
+/// Named starting configurations for `agr train --preset`; explicit flags override them.
+enum Preset: String, CaseIterable {
+  /// The built-in default: a real, small job that runs on a laptop CPU in minutes.
+  case quickstart
+  /// The paper's CIFAR-10 recipe: PreAct-ResNet-18, 200 epochs, lr 0.1 x0.1 at 100 and 150, AGR from 155.
+  case cifar10
+  case cifar100
+  case tinyImageNet = "tiny-imagenet"
+  /// CIFAR-10 in 15 epochs with AGR in the last third: a short GPU check of the whole recipe.
+  case cifar10Short = "cifar10-short"
+
+  var configuration: TrainingConfiguration {
+    var c = TrainingConfiguration()
+    switch self {
+    case .quickstart:
+      c.dataset = "fashion-mnist"
+      c.model = .smallCNN
+      c.method = .at
+      c.agr = true
+      c.agrStartEpoch = 2
+      c.epochs = 3
+      c.trainSubset = 12_000
+      c.testSubset = 1_000
+      c.batchSize = 128
+      c.learningRate = 0.05
+      c.schedule = .constant(0.05)
+      c.perturbation = TrainingPerturbation(epsilon: 0.1, stepSize: 0.04, steps: 3)
+      c.evalSteps = 20
+      c.augment = false
+    case .cifar10, .cifar100, .tinyImageNet, .cifar10Short:
+      c.dataset = self == .cifar100 ? "cifar100" : self == .tinyImageNet ? "tiny-imagenet" : "cifar10"
+      c.model = .preactResNet18
+      c.method = .at
+      c.agr = true
+      c.epochs = self == .cifar10Short ? 15 : 200
+      c.agrStartEpoch = self == .cifar10Short ? 11 : 155
+      c.batchSize = 128
+      c.learningRate = 0.1
+      c.schedule = self == .cifar10Short
+        ? .multiStep(base: 0.1, milestones: [10, 13], gamma: 0.1)
+        : .multiStep(base: 0.1, milestones: [100, 150], gamma: 0.1)
+      c.perturbation = TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 10)
+      c.evalSteps = 20
+      c.augment = true
+      c.agrClip = 0.1
+    }
+    return c
+  }
+
+  var summary: String {
+    switch self {
+    case .quickstart:
+      return "Fashion-MNIST (first 12,000 training and 1,000 test images), SmallCNN, AT+AGR (AGR from epoch 2), "
+        + "eps 0.1, training attack PGD-3 (step 0.04), 3 epochs, PGD-20 evaluation"
+    case .cifar10, .cifar100, .tinyImageNet:
+      return "\(configuration.dataset), PreAct-ResNet-18, AT+AGR from epoch 155 of 200, PGD-10 8/255 step 2/255, "
+        + "lr 0.1 x0.1 at epochs 100 and 150, batch 128, C = 0.1"
+    case .cifar10Short:
+      return "cifar10, PreAct-ResNet-18, AT+AGR from epoch 11 of 15, PGD-10 8/255, lr 0.1 x0.1 at epochs 10 and 13"
+    }
+  }
+}

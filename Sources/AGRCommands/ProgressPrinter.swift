@@ -1,0 +1,73 @@
+import Foundation
+import RobustTraining
+
+/// Prints what a training run reports: a progress line per log window (rewritten in place on a
+/// terminal) and a table row per epoch.
+final class ProgressPrinter: TrainingObserver {
+  private let interactive = isatty(fileno(stdout)) != 0
+  private var lastPrint = Date.distantPast
+
+  func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, model: any Classifier,
+                run: RunDirectory)
+  {
+    let agr = c.agr && c.method.isAdversarial ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip))" : ""
+    print("run:      \(run.url.path)")
+    print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
+      + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes")
+    print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors")
+    print("method:   \(c.method.rawValue)\(agr)")
+    if c.method.isAdversarial {
+      let p = c.perturbation
+      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@), evaluation PGD-%d", p.steps, p.epsilon, p.stepSize,
+                   p.loss.rawValue, c.evalSteps))
+    }
+    print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
+      + "\(c.epochs) epochs")
+    print("device:   \(c.device), \(c.precision.rawValue)\(c.channelsLast ? ", channels-last" : ""), seed \(c.seed)")
+  }
+
+  func training(progress p: BatchProgress) {
+    let now = Date()
+    let done = p.batch == p.batches
+    guard interactive || done || now.timeIntervalSince(lastPrint) >= 10 else { return }
+    lastPrint = now
+    let line = String(
+      format: "epoch %d/%d  batch %d/%d  loss %.4f  clean %@  adv %@  %.0f img/s  lr %.4g%@  ETA %@", p.epoch, p.epochs,
+      p.batch, p.batches, p.loss, percent(p.cleanAccuracy), percent(p.adversarialAccuracy), p.imagesPerSecond,
+      p.learningRate, p.agrActive ? "  AGR" : "", formatDuration(p.etaSeconds))
+    if interactive {
+      print("\r\u{1B}[2K" + line, terminator: done ? "\n" : "")
+      fflush(stdout)
+    } else {
+      print(line)
+    }
+  }
+
+  func training(finished r: EpochRecord) {
+    var parts = [
+      "epoch \(r.epoch)", "train loss \(String(format: "%.4f", r.trainLoss))",
+      "train clean \(percent(r.trainCleanAccuracy))", "train adv \(percent(r.trainAdversarialAccuracy))",
+      "test clean \(percent(r.testCleanAccuracy))",
+    ]
+    if let robust = r.testRobustAccuracy { parts.append("test PGD \(percent(robust))") }
+    if let gop = r.gopRate { parts.append("GOP rate \(percent(gop))") }
+    parts.append("lr \(String(format: "%.4g", r.learningRate))")
+    parts.append(formatDuration(r.seconds))
+    print("== " + parts.joined(separator: "  "))
+  }
+
+  func training(message: String) { print(message) }
+
+  func summary(_ records: [EpochRecord], configuration c: TrainingConfiguration, run: RunDirectory) {
+    guard let last = records.last else { return }
+    let total = records.reduce(0) { $0 + $1.seconds }
+    print("done in \(formatDuration(total)) (this session's epochs: see metrics.csv)")
+    print("final:    test clean accuracy \(percent(last.testCleanAccuracy))"
+      + (last.testRobustAccuracy.map { ", PGD-\(c.evalSteps) accuracy \(percent($0))" } ?? ""))
+    if let best = records.max(by: { ($0.testRobustAccuracy ?? $0.testCleanAccuracy) < ($1.testRobustAccuracy ?? $1.testCleanAccuracy) }) {
+      print("best:     epoch \(best.epoch): clean \(percent(best.testCleanAccuracy))"
+        + (best.testRobustAccuracy.map { ", PGD \(percent($0))" } ?? ""))
+    }
+    print("files:    \(run.url.path)/{config.json,metrics.jsonl,metrics.csv,diagnostics.jsonl,last.safetensors,best.safetensors}")
+  }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import RobustTraining
+
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a classifier: standard, AT, TRADES or MART, with AGR on top.",
+    discussion: """
+      With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(Preset.quickstart.summary).
+      --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
+      (cifar10-short); any flag given overrides the preset. Fractions are accepted: --eps 8/255.
+      By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \
+      AGR authors' code (BatchNorm then sees clean and adversarial batches, so AT and AT+AGR compare exactly); \
+      --skip-clean-pass gives plain Madry AT (adversarial batch only; clean train accuracy is then not reported).
+      The run directory gets config.json, metrics.jsonl/.csv, diagnostics.jsonl, and checkpoints \
+      (last, best by PGD accuracy) in safetensors with PyTorch key names. --resume RUN_DIR continues a stopped run.
+      """)
+
+  @Option(help: "Start from a preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var preset: String?
+  @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
+  var resume: String?
+
+  @Option(help: "Dataset: mnist, fashion-mnist, cifar10, cifar100.") var dataset: String?
+  @Option(help: "Folder holding the dataset files.") var dataDir: String?
+  @Option(help: "Use only the first N training images.") var trainSubset: Int?
+  @Option(help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
+  @Option(help: "Model: preact18, wrn34-10, resnet18, smallcnn.") var model: String?
+  @Option(help: "Method: standard, at, trades, mart.") var method: String?
+  @Flag(inversion: .prefixedNo, help: "Adaptive gradient reconstruction on top of the method.") var agr: Bool?
+  @Option(help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
+  @Option(help: "AGR's per-tensor gradient norm bound C.") var agrClip: Double?
+  @Option(help: "TRADES/MART beta.") var beta: Double?
+  @Option(help: "TRADES training attack: kl (original TRADES) or ce (as the AGR authors' code).") var tradesAttack: String?
+  @Flag(help: "Plain AT: no clean forward pass in train mode for the baseline.") var skipCleanPass = false
+  @Option(help: "Epochs.") var epochs: Int?
+  @Option(help: "Batch size.") var batchSize: Int?
+  @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Double?
+  @Option(help: "Schedule: multistep[:E1,E2[:factor]], cosine, onecycle, constant.") var lrSchedule: String?
+  @Option(help: "SGD momentum.") var momentum: Double?
+  @Option(help: "Weight decay.") var weightDecay: Double?
+  @Option(help: "L-inf radius of the attacks (e.g. 8/255).") var eps: String?
+  @Option(help: "Training attack step size (e.g. 2/255).") var stepSize: String?
+  @Option(help: "Training attack PGD steps.") var attackSteps: Int?
+  @Option(help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
+  @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment: Bool?
+  @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
+  @Option(help: "cpu, cuda or cuda:N.") var device: String?
+  @Option(help: "fp32 or bf16 (autocast).") var precision: String?
+  @Flag(help: "channels-last memory format (GPU).") var channelsLast = false
+  @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
+  @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
+  @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
+
+  func run() throws {
+    do {
+      try execute()
+    } catch let error as ValidationError {
+      throw error
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode.failure
+    }
+  }
+
+  private func execute() throws {
+    let printer = ProgressPrinter()
+    if let resume {
+      let run = RunDirectory(URL(fileURLWithPath: resume))
+      let configuration = try run.readConfiguration()
+      let trainer = try makeTrainer(configuration, run: run, printer: printer)
+      let next = try trainer.restore(from: run)
+      guard next < configuration.epochs else {
+        print("\(resume): all \(configuration.epochs) epochs are done; nothing to resume")
+        return
+      }
+      print("resuming \(run.url.path) at epoch \(next + 1) of \(configuration.epochs)")
+      try finish(trainer, from: next, run: run, printer: printer)
+      return
+    }
+    let configuration = try buildConfiguration()
+    let run = RunDirectory(URL(fileURLWithPath: output ?? defaultRunName(configuration)))
+    if run.isRun {
+      throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
+    }
+    if preset == nil && CommandLine.arguments.count <= 2 {
+      print("agr train: no flags given, running the built-in quick-start job:")
+      print("  \(Preset.quickstart.summary)")
+      print("  (a subset and a cheaper training attack keep it to a few minutes; --preset cifar10 is the paper's recipe)")
+    }
+    let trainer = try makeTrainer(configuration, run: run, printer: printer)
+    try finish(trainer, from: 0, run: run, printer: printer)
+  }
+
+  private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
+    let device = try Device(parsing: c.device)
+    if device.isCUDA {
+      do { try CUDA.load() } catch { throw CommandError("--device \(c.device): CUDA cannot be used: \(error)") }
+      try CUDA.setCuDNNBenchmark(true)
+    }
+    let train = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .train)
+    let test = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .test)
+    Torch.manualSeed(c.seed)
+    let model = try c.model.make(classCount: train.classCount, inputChannels: train.imageShape[0],
+                                 normalization: c.normalization)
+    printer.describe(c, train: train, test: test, model: model, run: run)
+    return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer)
+  }
+
+  private func finish(_ trainer: Trainer, from epoch: Int, run: RunDirectory, printer: ProgressPrinter) throws {
+    let records = try trainer.train(from: epoch)
+    guard let last = records.last else { return }
+    printer.summary(records, configuration: trainer.configuration, run: run)
+    _ = last
+  }
+
+  private func buildConfiguration() throws -> TrainingConfiguration {
+    var c: TrainingConfiguration
+    if let preset {
+      guard let p = Preset(rawValue: preset) else {
+        throw ValidationError("--preset: unknown preset '\(preset)' (\(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      c = p.configuration
+    } else {
+      c = Preset.quickstart.configuration
+    }
+    if let dataset {
+      c.dataset = dataset
+      // Leaving the quick-start dataset drops its subsets and attack unless they are given again.
+      if preset == nil && dataset != "fashion-mnist" {
+        c.trainSubset = nil
+        c.testSubset = nil
+      }
+    }
+    if let dataDir { c.dataDirectory = dataDir }
+    if let trainSubset { c.trainSubset = trainSubset }
+    if let testSubset { c.testSubset = testSubset }
+    if let model {
+      do { c.model = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
+    }
+    if let method {
+      guard let m = TrainingMethod(rawValue: method.lowercased()) else {
+        throw ValidationError("--method: unknown method '\(method)' (standard, at, trades, mart)")
+      }
+      c.method = m
+    }
+    if let agr { c.agr = agr }
+    if let agrStartEpoch { c.agrStartEpoch = agrStartEpoch }
+    if let agrClip { c.agrClip = agrClip }
+    if let beta { c.beta = beta }
+    if let tradesAttack {
+      guard let loss = TrainingAttackLoss(rawValue: tradesAttack.lowercased()) else {
+        throw ValidationError("--trades-attack: '\(tradesAttack)' is not kl or ce")
+      }
+      c.perturbation.loss = loss
+    } else if c.method == .trades {
+      c.perturbation.loss = .kl
+    }
+    if skipCleanPass { c.cleanPassInTrainMode = false }
+    if let epochs { c.epochs = epochs }
+    if let batchSize { c.batchSize = batchSize }
+    if let learningRate { c.learningRate = learningRate }
+    if let momentum { c.momentum = momentum }
+    if let weightDecay { c.weightDecay = weightDecay }
+    if let lrSchedule {
+      do {
+        c.schedule = try LearningRateSchedule.parse(lrSchedule, base: c.learningRate, epochs: c.epochs)
+      } catch { throw ValidationError("\(error)") }
+    } else {
+      c.schedule = c.schedule.rebased(to: c.learningRate)
+    }
+    if let eps { c.perturbation.epsilon = try parseFraction(eps, flag: "--eps") }
+    if let stepSize { c.perturbation.stepSize = try parseFraction(stepSize, flag: "--step-size") }
+    if let attackSteps { c.perturbation.steps = attackSteps }
+    if let evalSteps { c.evalSteps = evalSteps }
+    if let augment { c.augment = augment }
+    if let seed { c.seed = seed }
+    if let device { c.device = device }
+    if let precision {
+      guard let p = Precision(rawValue: precision.lowercased()) else {
+        throw ValidationError("--precision: '\(precision)' is not fp32 or bf16")
+      }
+      c.precision = p
+    }
+    if channelsLast { c.channelsLast = true }
+    if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
+    if let logEvery { c.logEvery = logEvery }
+    do { try c.validate() } catch { throw ValidationError("\(error)") }
+    return c
+  }
+
+  private func defaultRunName(_ c: TrainingConfiguration) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    let agr = c.agr && c.method.isAdversarial ? "-agr" : ""
+    return "runs/\(c.dataset)-\(c.model.rawValue)-\(c.method.rawValue)\(agr)-\(formatter.string(from: Date()))"
+  }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Torch
+
+/// The epoch loop: schedule, method step (with AGR from its start epoch), per-epoch clean and PGD
+/// evaluation, logs, diagnostics and checkpoints. Every epoch's randomness (batch order,
+/// augmentation, attack starts) is a function of (seed, epoch), so a run resumed from its last
+/// checkpoint continues exactly as the uninterrupted run would have.
+public final class Trainer {
+  public let configuration: TrainingConfiguration
+  public let model: any Classifier
+  public let optimizer: SGD
+  public let device: Device
+  let trainLoader: BatchLoader
+  let testLoader: BatchLoader
+  let step: TrainingStep
+  let run: RunDirectory?
+  weak var observer: TrainingObserver?
+  let names: [String]
+  let kinds: [LayerKind]
+  public private(set) var records: [EpochRecord] = []
+  private var bestAccuracy = -1.0
+  private var diagnosticsBuffer: [GradientSample] = []
+
+  public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
+              run: RunDirectory?, observer: TrainingObserver? = nil) throws
+  {
+    try configuration.validate()
+    let c = configuration
+    self.configuration = c
+    self.model = model
+    device = try Device(parsing: c.device)
+    try model.move(to: device, memoryFormat: c.channelsLast ? .channelsLast : nil)
+    let named = model.namedParameters()
+    names = named.map(\.name)
+    kinds = model.parameterKinds()
+    optimizer = try SGD(parameters: named.map(\.tensor), learningRate: c.schedule.rate(epoch: 0),
+                        momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov)
+    let trainSet = try c.trainSubset.map { try train.prefix($0) } ?? train
+    let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
+    trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
+                                  device: device, resident: device.isCUDA)
+    testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
+                                 resident: device.isCUDA)
+    step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
+                        reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
+                        cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
+    self.run = run
+    self.observer = observer
+  }
+
+  /// Trains from `startEpoch` (0-based) up to `endEpoch` (default: the configured number of epochs).
+  @discardableResult
+  public func train(from startEpoch: Int = 0, until endEpoch: Int? = nil) throws -> [EpochRecord] {
+    if let run, startEpoch == 0 {
+      try run.create()
+      try run.writeConfiguration(configuration)
+      try run.writeParameterIndex(ParameterIndex(names: names, kinds: kinds, shapes: optimizer.parameters.map(\.shape)))
+      try? FileManager.default.removeItem(at: run.diagnostics)
+    }
+    for epoch in startEpoch..<Swift.min(endEpoch ?? configuration.epochs, configuration.epochs) {
+      let record = try trainEpoch(epoch)
+      records.append(record)
+      try saveCheckpoints(after: epoch, record: record)
+      observer?.training(finished: record)
+    }
+    return records
+  }
+
+  // MARK: one epoch
+
+  private func trainEpoch(_ epoch: Int) throws -> EpochRecord {
+    let c = configuration
+    let agrActive = c.agrActive(inEpoch: epoch)
+    Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))
+    let augmentation = c.augment ? RandomCropFlip() : nil
+    let augmentGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0002, UInt64(epoch)), device: device)
+    var batches = try trainLoader.batches(epoch: epoch)
+    let batchCount = batches.count
+    let start = Date()
+    var pending: [TrainingStep.Output] = []
+    var sums = (loss: 0.0, clean: 0.0, adversarial: 0.0, seen: 0, steps: 0)
+    var windowSums = (loss: 0.0, clean: 0.0, adversarial: 0.0, seen: 0, steps: 0)
+    var pendingSizes: [Int] = []
+    var conflictTotals: Tensor?
+    var agrSteps = 0
+    var lastLearningRate = 0.0
+    var index = 0
+    while let batch = try batches.next() {
+      let rate = c.schedule.rate(epoch: epoch, fraction: Double(index) / Double(batchCount))
+      optimizer.learningRate = rate
+      lastLearningRate = rate
+      var images = batch.images
+      if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
+      if c.channelsLast { images = try images.contiguous(.channelsLast) }
+      let iteration = epoch * batchCount + index
+      let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
+      let output = try step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
+      if let conflicts = output.conflicts {
+        if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
+        agrSteps += 1
+      }
+      if measure, let stats = output.statistics {
+        diagnosticsBuffer.append(GradientSample(
+          epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
+          cosine: try stats.cosine.toArray(Double.self), cleanNorm: try stats.cleanNorm.toArray(Double.self),
+          adversarialNorm: try stats.adversarialNorm.toArray(Double.self)))
+      }
+      pending.append(output)
+      pendingSizes.append(batch.labels.shape[0])
+      index += 1
+      if pending.count >= c.logEvery || index == batchCount {
+        let window = try flush(pending, sizes: pendingSizes, epoch: epoch, firstStep: index - pending.count)
+        sums = (sums.loss + window.loss, sums.clean + window.clean, sums.adversarial + window.adversarial,
+                sums.seen + window.seen, sums.steps + pending.count)
+        windowSums = window
+        pending.removeAll()
+        pendingSizes.removeAll()
+        let elapsed = Date().timeIntervalSince(start)
+        let perStep = elapsed / Double(index)
+        let stepsLeft = Double(batchCount - index + (c.epochs - epoch - 1) * batchCount)
+        observer?.training(progress: BatchProgress(
+          epoch: epoch + 1, epochs: c.epochs, batch: index, batches: batchCount,
+          loss: windowSums.loss / Double(windowSums.steps), cleanAccuracy: ratio(windowSums.clean, windowSums.seen),
+          adversarialAccuracy: ratio(windowSums.adversarial, windowSums.seen),
+          imagesPerSecond: Double(sums.seen) / Swift.max(elapsed, 1e-9), etaSeconds: perStep * stepsLeft,
+          learningRate: rate, agrActive: agrActive))
+      }
+    }
+    let trainSeconds = Date().timeIntervalSince(start)
+    let evaluation = try evaluate(epoch: epoch)
+    var gop: (Double, [String: Double])?
+    if let conflictTotals, agrSteps > 0 {
+      gop = try gopRates(conflictTotals.toArray(Double.self), steps: agrSteps)
+    }
+    return EpochRecord(
+      epoch: epoch + 1, learningRate: lastLearningRate, agrActive: agrActive,
+      trainLoss: sums.loss / Double(Swift.max(sums.steps, 1)),
+      trainCleanAccuracy: ratio(sums.clean, sums.seen), trainAdversarialAccuracy: ratio(sums.adversarial, sums.seen),
+      testCleanLoss: evaluation.cleanLoss, testCleanAccuracy: evaluation.cleanAccuracy,
+      testRobustLoss: evaluation.robustLoss, testRobustAccuracy: evaluation.robustAccuracy,
+      gopRate: gop?.0, gopRateByKind: gop?.1, seconds: Date().timeIntervalSince(start),
+      imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
+  }
+
+  private func ratio(_ correct: Double, _ seen: Int) -> Double? { correct.isNaN ? nil : correct / Double(Swift.max(seen, 1)) }
+
+  /// Reads a window of step metrics back from the device (one synchronisation) and checks them.
+  private func flush(_ outputs: [TrainingStep.Output], sizes: [Int], epoch: Int, firstStep: Int) throws
+    -> (loss: Double, clean: Double, adversarial: Double, seen: Int, steps: Int)
+  {
+    let losses = try Tensor.stack(outputs.map(\.loss)).toArray(Double.self)
+    let norms = try Tensor.stack(outputs.map(\.gradientNorm)).toArray(Double.self)
+    for (i, (loss, norm)) in zip(losses, norms).enumerated() {
+      if !loss.isFinite { throw TrainingError.nonFinite(epoch: epoch + 1, step: firstStep + i + 1, what: "loss (\(loss))") }
+      if !norm.isFinite {
+        throw TrainingError.nonFinite(epoch: epoch + 1, step: firstStep + i + 1, what: "gradient (norm \(norm))")
+      }
+    }
+    func total(_ parts: [Tensor?]) throws -> Double {
+      let present = parts.compactMap { $0 }
+      guard present.count == parts.count, !present.isEmpty else { return .nan }
+      return try Tensor.stack(present).sum().item()
+    }
+    return (losses.reduce(0, +), try total(outputs.map(\.cleanCorrect)), try total(outputs.map(\.adversarialCorrect)),
+            sizes.reduce(0, +), outputs.count)
+  }
+
+  private func gopRates(_ conflicts: [Double], steps: Int) -> (Double, [String: Double]) {
+    var byKind: [String: (Double, Int)] = [:]
+    for (count, kind) in zip(conflicts, kinds) {
+      let entry = byKind[kind.rawValue, default: (0, 0)]
+      byKind[kind.rawValue] = (entry.0 + count, entry.1 + 1)
+    }
+    let overall = conflicts.reduce(0, +) / Double(conflicts.count * steps)
+    return (overall, byKind.mapValues { $0.0 / Double($0.1 * steps) })
+  }
+
+  // MARK: evaluation
+
+  public struct Evaluation: Sendable {
+    public var cleanLoss: Double
+    public var cleanAccuracy: Double
+    public var robustLoss: Double?
+    public var robustAccuracy: Double?
+  }
+
+  /// Clean and PGD-`evalSteps` loss and accuracy on the test set, in eval mode.
+  public func evaluate(epoch: Int) throws -> Evaluation {
+    let c = configuration
+    Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)))
+    let attack = TrainingPerturbation(epsilon: c.perturbation.epsilon, stepSize: c.perturbation.stepSize,
+                                      steps: c.evalSteps, loss: .crossEntropy)
+    let robust = c.method.isAdversarial && c.evalSteps > 0
+    var clean = (loss: [Tensor](), correct: [Tensor]())
+    var adv = (loss: [Tensor](), correct: [Tensor]())
+    var batches = try testLoader.batches(epoch: 0)
+    try model.withMode(training: false) {
+      while let batch = try batches.next() {
+        let images = c.channelsLast ? try batch.images.contiguous(.channelsLast) : batch.images
+        try Torch.withAutocast(device: device, enabled: c.precision == .bf16) {
+          try Autograd.withNoGrad {
+            let logits = try model(images)
+            clean.loss.append(try Functional.crossEntropy(logits, batch.labels, reduction: .sum).to(.float32))
+            clean.correct.append(try TrainingStep.correct(logits, batch.labels))
+          }
+          if robust {
+            let x = try attack.perturb(model, images: images, labels: batch.labels)
+            try Autograd.withNoGrad {
+              let logits = try model(x)
+              adv.loss.append(try Functional.crossEntropy(logits, batch.labels, reduction: .sum).to(.float32))
+              adv.correct.append(try TrainingStep.correct(logits, batch.labels))
+            }
+          }
+        }
+      }
+    }
+    let n = Double(testLoader.dataset.count)
+    func mean(_ parts: [Tensor]) throws -> Double { try Tensor.stack(parts).to(.float64).sum().item() / n }
+    return Evaluation(
+      cleanLoss: try mean(clean.loss), cleanAccuracy: try mean(clean.correct),
+      robustLoss: robust ? try mean(adv.loss) : nil, robustAccuracy: robust ? try mean(adv.correct) : nil)
+  }
+
+  // MARK: checkpoints and resume
+
+  private func saveCheckpoints(after epoch: Int, record: EpochRecord) throws {
+    guard let run else { return }
+    try ModuleCheckpoint.save(model, to: run.lastModel, metadata: ["epoch": String(epoch + 1)])
+    var state = TrainingState()
+    for (name, buffer) in zip(names, optimizer.momentumBuffers) {
+      if let buffer { try state.setTensor(buffer, forKey: "momentum." + name) }
+    }
+    try state.setValue(epoch + 1, forKey: "epochs_done")
+    try state.setValue(records, forKey: "records")
+    let score = record.testRobustAccuracy ?? record.testCleanAccuracy
+    if score > bestAccuracy {
+      bestAccuracy = score
+      try ModuleCheckpoint.save(model, to: run.bestModel, metadata: ["epoch": String(epoch + 1)])
+    }
+    try state.setValue(bestAccuracy, forKey: "best_accuracy")
+    try state.save(to: run.lastState)
+    try run.writeMetrics(records)
+    try run.appendDiagnostics(diagnosticsBuffer)
+    diagnosticsBuffer.removeAll()
+  }
+
+  /// Restores model, optimizer and records from `run`'s last checkpoint; returns the epoch to continue from.
+  public func restore(from run: RunDirectory) throws -> Int {
+    guard FileManager.default.fileExists(atPath: run.lastState.path) else {
+      throw TrainingError.badRunDirectory("\(run.url.path) has no checkpoint yet (no last-state.safetensors): start it again")
+    }
+    try ModuleCheckpoint.load(into: model, from: run.lastModel)
+    let state = try TrainingState.load(from: run.lastState, device: device)
+    try optimizer.setMomentumBuffers(names.map { state[tensor: "momentum." + $0] })
+    let done = try state.value(Int.self, forKey: "epochs_done")
+    records = try state.value([EpochRecord].self, forKey: "records")
+    bestAccuracy = try state.value(Double.self, forKey: "best_accuracy")
+    try run.writeMetrics(records)
+    try run.truncateDiagnostics(afterEpoch: done)
+    return done
+  }
+}
