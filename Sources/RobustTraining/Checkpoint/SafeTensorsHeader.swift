@@ -63,15 +63,6 @@ struct SafeTensorsHeader {
       guard e.shape.allSatisfy({ $0 >= 0 }) else {
         throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' has a negative size in shape \(e.shape)")
       }
-      var byteCount = dtype.byteSize
-      for size in e.shape {
-        let (product, overflow) = byteCount.multipliedReportingOverflow(by: size)
-        guard !overflow, product <= bufferSize else {
-          throw CheckpointError.malformed(
-            file: file, detail: "tensor '\(name)' of shape \(e.shape) is larger than the \(bufferSize)-byte data buffer")
-        }
-        byteCount = product
-      }
       guard e.data_offsets.count == 2 else {
         throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' needs data_offsets [begin, end], got \(e.data_offsets)")
       }
@@ -79,6 +70,14 @@ struct SafeTensorsHeader {
       guard begin >= 0, begin <= end, end <= bufferSize else {
         throw CheckpointError.malformed(
           file: file, detail: "tensor '\(name)' has data_offsets [\(begin), \(end)] outside the \(bufferSize)-byte data buffer")
+      }
+      var byteCount = dtype.byteSize
+      for size in e.shape {
+        let (product, overflow) = byteCount.multipliedReportingOverflow(by: size)
+        guard !overflow else {
+          throw CheckpointError.malformed(file: file, detail: "tensor '\(name)' has an impossibly large shape \(e.shape)")
+        }
+        byteCount = product
       }
       guard end - begin == byteCount else {
         throw CheckpointError.malformed(

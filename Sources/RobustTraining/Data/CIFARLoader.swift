@@ -34,43 +34,50 @@ public enum CIFARLoader {
 
   /// Reads and concatenates the given record files, in order.
   public static func load(_ variant: Variant, files: [URL], name: String) throws -> LabeledImages {
-    var pixels = [UInt8]()
+    var contents = [(file: String, bytes: Data)]()
     var labels = [Int64]()
     for url in files {
       let bytes = try DatasetFile.read(url)
-      try append(bytes, variant: variant, file: url.path, pixels: &pixels, labels: &labels)
+      labels += try checkedLabels(bytes, variant: variant, file: url.path)
+      contents.append((url.path, bytes))
+    }
+    let pixels = [UInt8](unsafeUninitializedCapacity: labels.count * pixelsPerImage) { out, initialized in
+      var image = 0
+      for (_, bytes) in contents {
+        bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+          for record in stride(from: 0, to: raw.count, by: variant.recordSize) {
+            let source = UnsafeRawBufferPointer(rebasing: raw[(record + variant.labelBytes)..<(record + variant.recordSize)])
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[(image * pixelsPerImage)...])
+              .copyMemory(from: source)
+            image += 1
+          }
+        }
+      }
+      initialized = image * pixelsPerImage
     }
     return try LabeledImages(
       name: name, pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classCount: variant.classCount)
   }
 
-  static func append(_ bytes: Data, variant: Variant, file: String, pixels: inout [UInt8], labels: inout [Int64]) throws {
+  /// The (fine) labels of a file's records, after checking its size and every label.
+  static func checkedLabels(_ bytes: Data, variant: Variant, file: String) throws -> [Int64] {
     let recordSize = variant.recordSize
     guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
       throw DatasetError.wrongSize(
         file: file, detail: "\(bytes.count) bytes is not a positive multiple of the \(recordSize)-byte record")
     }
-    let count = bytes.count / recordSize
-    let firstPixel = pixels.count
-    pixels.append(contentsOf: repeatElement(0, count: count * pixelsPerImage))
-    labels.reserveCapacity(labels.count + count)
-    try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-      try pixels.withUnsafeMutableBytes { (out: UnsafeMutableRawBufferPointer) in
-        for index in 0..<count {
-          let record = index * recordSize
-          if variant == .cifar100, Int(raw[record]) >= coarseClassCount {
-            throw DatasetError.labelOutOfRange(
-              file: file, index: index, label: Int(raw[record]), classCount: coarseClassCount)
-          }
-          let label = Int(raw[record + variant.labelBytes - 1])
-          guard label < variant.classCount else {
-            throw DatasetError.labelOutOfRange(file: file, index: index, label: label, classCount: variant.classCount)
-          }
-          labels.append(Int64(label))
-          let source = UnsafeRawBufferPointer(rebasing: raw[(record + variant.labelBytes)..<(record + recordSize)])
-          UnsafeMutableRawBufferPointer(rebasing: out[(firstPixel + index * pixelsPerImage)...])
-            .copyMemory(from: source)
+    return try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+      try (0..<(bytes.count / recordSize)).map { index in
+        let record = index * recordSize
+        if variant == .cifar100, Int(raw[record]) >= coarseClassCount {
+          throw DatasetError.labelOutOfRange(
+            file: file, index: index, label: Int(raw[record]), classCount: coarseClassCount)
         }
+        let label = Int(raw[record + variant.labelBytes - 1])
+        guard label < variant.classCount else {
+          throw DatasetError.labelOutOfRange(file: file, index: index, label: label, classCount: variant.classCount)
+        }
+        return Int64(label)
       }
     }
   }

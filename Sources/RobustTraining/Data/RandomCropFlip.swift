@@ -53,7 +53,7 @@ public struct RandomCropFlip: Sendable {
 
     let rowSteps = try Tensor.arange(0, Double(h), device: device).reshaped([1, h])
     let columnSteps = try Tensor.arange(0, Double(w), device: device).reshaped([1, w])
-    let mirroredSteps = try (Double(w - 1) - columnSteps)
+    let mirroredSteps = try columnSteps.flipped([1])  // W-1, ..., 0
     let rows = try draw.rowOffsets.to(device).reshaped([n, 1]) + rowSteps                      // (N, H)
     let columnStart = try draw.columnOffsets.to(device).reshaped([n, 1])
     let columns = try Tensor.where(
