@@ -1,0 +1,97 @@
+import Foundation
+import Torch
+
+/// An attack built from other attacks run in sequence, reporting what each stage did.
+public protocol CascadeAttack: Attack {
+  func run(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> CascadeResult
+}
+
+/// What one stage of a cascade did on one batch (or, summed, on a whole evaluation).
+public struct CascadeStage: Sendable, Equatable {
+  public let name: String
+  /// Samples this stage attacked: those still robust after the previous stages.
+  public var attacked: Int
+  /// Samples this stage broke.
+  public var broken: Int
+  public var seconds: Double
+}
+
+public struct CascadeResult {
+  /// The per-sample worst case: the first stage's example that broke it, else the clean image.
+  public let adversarial: Tensor
+  /// Bool (N): still correctly classified after every stage.
+  public let robust: Tensor
+  public let stages: [CascadeStage]
+}
+
+/// AutoAttack (Croce & Hein, 2020): a parameter-free ensemble run as a cascade. Each stage attacks
+/// only the points still robust (correctly classified by the model on clean inputs and not
+/// broken by an earlier stage), and a point counts as broken as soon as one stage breaks it, so
+/// the robust accuracy is the per-sample worst case over the stages.
+public struct AutoAttack: CascadeAttack {
+  public let name: String
+  public let threatModel: ThreatModel
+  public let stages: [any Attack]
+
+  /// Throws when `stages` is empty or a stage uses another threat model.
+  public init(name: String, threatModel: ThreatModel, stages: [any Attack]) throws {
+    guard !stages.isEmpty else { throw AttackError.invalidParameter("AutoAttack '\(name)' needs at least one stage") }
+    for stage in stages where stage.threatModel != threatModel {
+      throw AttackError.invalidParameter("stage \(stage.name) uses \(stage.threatModel), the cascade \(threatModel)")
+    }
+    self.name = name
+    self.threatModel = threatModel
+    self.stages = stages
+  }
+
+  /// The standard version (L-inf): APGD-CE, APGD-T (9 targets), FAB-T (9 targets), Square
+  /// (5,000 queries), with the reference parameters. The budgets can be lowered for quick checks.
+  public static func standard(epsilon: Double, seed: UInt64 = 0, iterations: Int = 100, squareQueries: Int = 5000)
+    throws -> AutoAttack
+  {
+    let threat = try ThreatModel.lInf(epsilon)
+    return try AutoAttack(name: "AutoAttack", threatModel: threat, stages: [
+      try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 1, seed: seed),
+      try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+      try FABTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+      try Square(threatModel: threat, queries: squareQueries, initialFraction: 0.8, restarts: 1, seed: seed),
+    ])
+  }
+
+  /// The cheaper version: APGD-CE then APGD-T (9 targets), for L-inf or L2.
+  public static func apgdPair(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100) throws -> AutoAttack {
+    try AutoAttack(name: "AutoAttack (APGD-CE + APGD-T)", threatModel: threatModel, stages: [
+      try APGD(threatModel: threatModel, loss: .crossEntropy, iterations: iterations, restarts: 1, seed: seed),
+      try APGDTargeted(threatModel: threatModel, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+    ])
+  }
+
+  public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
+    try run(model, images: images, labels: labels).adversarial
+  }
+
+  public func run(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> CascadeResult {
+    var report: [CascadeStage] = []
+    var robustFlags: Tensor?
+    let adversarial = try AttackSupport.run(self, model, images: images, labels: labels) {
+      let adversarial = try images.clone()
+      let robust = try AttackSupport.misclassified(model, images, labels: labels).logicalNot()
+      for stage in stages {
+        let start = Date()
+        var attacked = 0
+        let robustBefore = try AttackSupport.count(robust)
+        try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
+                                          adversarial: adversarial) { x, y, _ in
+          attacked = x.shape[0]
+          return try stage.perturb(model, images: x, labels: y)
+        }
+        let broken = robustBefore - (try AttackSupport.count(robust))
+        report.append(CascadeStage(name: stage.name, attacked: attacked, broken: broken,
+                                   seconds: Date().timeIntervalSince(start)))
+      }
+      robustFlags = robust
+      return adversarial
+    }
+    return CascadeResult(adversarial: adversarial, robust: robustFlags!, stages: report)
+  }
+}

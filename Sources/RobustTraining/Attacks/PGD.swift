@@ -1,0 +1,92 @@
+import Torch
+
+/// Projected gradient descent (Madry et al., 2018) with per-sample worst-case tracking.
+///
+/// Each restart starts at a random point of the ball (when `randomStart`) and takes `steps`
+/// steepest-ascent steps of `stepSize` on `loss`, projecting after each. Every iterate is scored
+/// per sample: a misclassified iterate beats any other, else the higher loss wins. The best
+/// iterate over all steps and restarts is returned, so more steps or restarts (same seed) are
+/// never weaker. Restarts after the first run only on the samples not yet misclassified.
+public struct PGD: Attack {
+  public let threatModel: ThreatModel
+  public let steps: Int
+  public let stepSize: Double
+  public let restarts: Int
+  public let randomStart: Bool
+  public let loss: AttackLoss
+  public let seed: UInt64
+  public let name: String
+
+  /// - Parameter stepSize: defaults to `2.5 * epsilon / steps` (Madry et al.).
+  public init(threatModel: ThreatModel, steps: Int = 20, stepSize: Double? = nil, restarts: Int = 1,
+              randomStart: Bool = true, loss: AttackLoss = .crossEntropy, seed: UInt64 = 0, name: String? = nil) throws
+  {
+    guard steps >= 1 else { throw AttackError.invalidParameter("PGD steps \(steps) must be at least 1") }
+    guard restarts >= 1 else { throw AttackError.invalidParameter("PGD restarts \(restarts) must be at least 1") }
+    let size = stepSize ?? 2.5 * threatModel.epsilon / Double(steps)
+    guard size.isFinite, size >= 0 else { throw AttackError.invalidParameter("PGD step size \(size) must be ≥ 0") }
+    self.threatModel = threatModel
+    self.steps = steps
+    self.stepSize = size
+    self.restarts = restarts
+    self.randomStart = randomStart
+    self.loss = loss
+    self.seed = seed
+    let suffix = (loss == .crossEntropy ? "" : "-\(loss.rawValue)") + (restarts > 1 ? "x\(restarts)" : "")
+    self.name = name ?? "PGD-\(steps)\(suffix)"
+  }
+
+  public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
+    try AttackSupport.run(self, model, images: images, labels: labels) {
+      let generator = try Generator(seed: seed)
+      let best = try images.clone()
+      let bestScore = try Tensor.full([images.shape[0]], -.infinity, dtype: .float32, device: images.device)
+      for _ in 0..<restarts {
+        // The start noise is drawn for the whole batch so that each sample's trajectory depends
+        // only on the seed, not on which samples are still being attacked.
+        let noise = randomStart ? try startNoise(like: images, generator: generator) : nil
+        let active = try AttackSupport.indices(of: bestScore .!= Double.infinity)
+        guard active.shape[0] > 0 else { break }
+        let x = try images.indexed(by: active)
+        let y = try labels.indexed(by: active)
+        let (runBest, runScore) = try singleRun(model, images: x, labels: y, noise: try noise?.indexed(by: active))
+        let improved = try runScore .> bestScore.indexed(by: active)
+        try best.indexPut_(active, try AttackSupport.choose(improved, runBest, try best.indexed(by: active)))
+        try bestScore.indexPut_(active, try Tensor.where(improved, runScore, try bestScore.indexed(by: active)))
+      }
+      return best
+    }
+  }
+
+  private func startNoise(like images: Tensor, generator: Generator) throws -> Tensor {
+    switch threatModel.norm {
+    case .lInf:
+      return try (try AttackSupport.uniform(images.shape, like: images, generator: generator) * 2 - 1)
+        * threatModel.epsilon
+    case .l2:
+      let direction = try AttackSupport.normal(images.shape, like: images, generator: generator)
+      let radius = try AttackSupport.uniform(rowShape(images), like: images, generator: generator)
+      return try direction / (try perSampleL2(direction) + 1e-12) * (try radius * threatModel.epsilon)
+    }
+  }
+
+  /// One PGD run; returns the best iterate per sample and its score (+inf once misclassified).
+  private func singleRun(_ model: any Classifier, images: Tensor, labels: Tensor, noise: Tensor?) throws
+    -> (Tensor, Tensor)
+  {
+    var x = try noise.map { try threatModel.project(try images + $0, around: images) } ?? images
+    var best = x
+    var bestScore = try Tensor.full([images.shape[0]], -.infinity, dtype: .float32, device: images.device)
+    for step in 0...steps {
+      let (logits, lossValue, gradient) = try AttackSupport.lossAndGradient(model, at: x) { try loss($0, labels) }
+      let fooled = try logits.argmax(dim: 1) .!= labels
+      let score = try lossValue.to(.float32).maskedFill(fooled, .infinity)
+      let improved = try score .> bestScore
+      best = try AttackSupport.choose(improved, x, best)
+      bestScore = try Tensor.where(improved, score, bestScore)
+      if try step == steps || (bestScore .== Double.infinity).all().item() != 0 { break }
+      x = try threatModel.project(try x + (try threatModel.steepestAscentStep(gradient) * stepSize), around: images)
+    }
+    return (best, bestScore)
+  }
+}
