@@ -5,7 +5,7 @@ import Testing
 
 /// A tiny classifier for fast end-to-end runs: 2x8x8 images, BatchNorm included so train/eval
 /// mode and running statistics are exercised.
-final class TinyNet: Classifier {
+final class TinyConvNet: Classifier {
   let conv = try! Conv2d(1, 4, kernelSize: 3, padding: 1)
   let bn = try! BatchNorm2d(4)
   let fc = try! Linear(4 * 8 * 8, 2)
@@ -74,7 +74,7 @@ func temporaryRun(_ name: String) -> RunDirectory {
 
   func trainer(_ c: TrainingConfiguration, run: RunDirectory?, seed: UInt64, poison: Bool = false) throws -> Trainer {
     Torch.manualSeed(seed)
-    return try Trainer(configuration: c, model: TinyNet(), train: try halvesDataset(count: 96, seed: 1),
+    return try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 96, seed: 1),
                        test: try halvesDataset(count: 40, seed: 2), run: run)
   }
 
