@@ -187,10 +187,10 @@ public final class Trainer {
   /// Clean and PGD-`evalSteps` loss and accuracy on the test set, in eval mode.
   public func evaluate(epoch: Int) throws -> Evaluation {
     let c = configuration
-    Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)))
-    let attack = TrainingPerturbation(epsilon: c.perturbation.epsilon, stepSize: c.perturbation.stepSize,
-                                      steps: c.evalSteps, loss: .crossEntropy)
     let robust = c.method.isAdversarial && c.evalSteps > 0
+    let attack = robust
+      ? try PGD(threatModel: try .lInf(c.perturbation.epsilon), steps: c.evalSteps, stepSize: c.perturbation.stepSize,
+                seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)), name: "PGD-\(c.evalSteps)") : nil
     var clean = (loss: [Tensor](), correct: [Tensor]())
     var adv = (loss: [Tensor](), correct: [Tensor]())
     var batches = try testLoader.batches(epoch: 0)
@@ -203,7 +203,7 @@ public final class Trainer {
             clean.loss.append(try Functional.crossEntropy(logits, batch.labels, reduction: .sum).to(.float32))
             clean.correct.append(try TrainingStep.correct(logits, batch.labels))
           }
-          if robust {
+          if let attack {
             let x = try attack.perturb(model, images: images, labels: batch.labels)
             try Autograd.withNoGrad {
               let logits = try model(x)
