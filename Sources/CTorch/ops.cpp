@@ -219,6 +219,13 @@ int ctorch_op_normal_(ctorch_tensor a, double mean, double std, ctorch_generator
 int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
+    // keepdim over everything keeps the rank (shape [1, ..., 1]), as in PyTorch: reduce over every dim.
+    std::vector<int64_t> every;
+    if (ndims == 0 && keepdim && x.dim() > 0 && op != CT_ARGMAX && op != CT_ARGMIN && op != CT_PROD) {
+      for (int64_t i = 0; i < x.dim(); i++) every.push_back(i);
+      dims = every.data();
+      ndims = x.dim();
+    }
     bool all = ndims == 0;
     auto d = ints(dims, ndims);
     at::Tensor r;
@@ -229,15 +236,16 @@ int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims
       case CT_MIN: r = all ? x.min() : at::amin(x, d, keepdim); break;
       case CT_ARGMAX:
         if (ndims > 1) throw std::invalid_argument("argmax takes one dim");
-        r = all ? x.argmax() : x.argmax(dims[0], keepdim);
+        r = all ? x.argmax(c10::nullopt, keepdim) : x.argmax(dims[0], keepdim);
         break;
       case CT_ARGMIN:
         if (ndims > 1) throw std::invalid_argument("argmin takes one dim");
-        r = all ? x.argmin() : x.argmin(dims[0], keepdim);
+        r = all ? x.argmin(c10::nullopt, keepdim) : x.argmin(dims[0], keepdim);
         break;
       case CT_PROD:
         if (ndims > 1) throw std::invalid_argument("prod takes one dim");
-        r = all ? x.prod() : x.prod(dims[0], keepdim);
+        r = all ? (keepdim ? x.reshape({-1}).prod(0).reshape(std::vector<int64_t>(x.dim(), 1)) : x.prod())
+                : x.prod(dims[0], keepdim);
         break;
       case CT_ANY: r = all ? x.any() : x.any(d, keepdim); break;
       case CT_ALL: r = all ? x.all() : x.all(d, keepdim); break;
@@ -250,7 +258,8 @@ int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims
   })
 }
 int ctorch_op_norm(ctorch_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
-  CT_OUT(ndims == 0 ? at::linalg_vector_norm(T(a), p) : at::linalg_vector_norm(T(a), p, ints(dims, ndims), keepdim))
+  CT_OUT(ndims == 0 ? at::linalg_vector_norm(T(a), p, c10::nullopt, keepdim)
+                    : at::linalg_vector_norm(T(a), p, ints(dims, ndims), keepdim))
 }
 int ctorch_op_sort(ctorch_tensor a, int64_t dim, int descending, ctorch_tensor *values, ctorch_tensor *indices) {
   CT_TRY({
