@@ -1,9 +1,19 @@
 // Conversions, views, elementwise arithmetic, reductions, indexing.
 #include "shim.h"
+#include <cmath>
 
 using namespace ctorch;
 
 static at::IntArrayRef ints(const int64_t *p, int64_t n) { return at::IntArrayRef(p, n); }
+
+// The C API passes every scalar as a double. For an integer or bool tensor an integral value is
+// handed to libtorch as an integer, so that e.g. int64 + 1 stays int64 (as `t + 1` does in PyTorch)
+// and in-place updates such as add_(1) on an int64 tensor are not refused as a float result.
+static at::Scalar scalar_for(const at::Tensor &t, double s) {
+  if (c10::isIntegralType(t.scalar_type(), /*includeBool=*/true) && std::nearbyint(s) == s && std::fabs(s) < 9.0e18)
+    return at::Scalar(static_cast<int64_t>(s));
+  return at::Scalar(s);
+}
 
 static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
   switch (op) {
@@ -142,18 +152,19 @@ int ctorch_op_pad(ctorch_tensor t, const int64_t *pad, int64_t npad, double valu
 
 int ctorch_op_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) { CT_OUT(binary(op, T(a), T(b))) }
 int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *out) {
-  CT_OUT(binary_scalar(op, T(a), at::Scalar(s)))
+  CT_OUT(binary_scalar(op, T(a), scalar_for(T(a), s)))
 }
 int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
+    auto sc = scalar_for(x, s);
     at::Tensor r;
     switch (op) {
-      case CT_ADD: r = x + s; break;
-      case CT_SUB: r = at::rsub(x, s); break;
-      case CT_MUL: r = x * s; break;
+      case CT_ADD: r = x + sc; break;
+      case CT_SUB: r = at::rsub(x, sc); break;
+      case CT_MUL: r = x * sc; break;
       case CT_DIV: r = x.reciprocal() * s; break;
-      case CT_POW: r = at::pow(at::Scalar(s), x); break;
+      case CT_POW: r = at::pow(sc, x); break;
       default: r = binary(op, at::scalar_tensor(s, x.options()), x);
     }
     *out = wrap(r);
@@ -164,8 +175,8 @@ int ctorch_op_add_scaled(ctorch_tensor a, ctorch_tensor b, double alpha, ctorch_
   CT_OUT(at::add(T(a), T(b), alpha))
 }
 int ctorch_op_clamp(ctorch_tensor a, double lo, double hi, int has_lo, int has_hi, ctorch_tensor *out) {
-  CT_OUT(at::clamp(T(a), has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt,
-                   has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt))
+  CT_OUT(at::clamp(T(a), has_lo ? c10::optional<at::Scalar>(scalar_for(T(a), lo)) : c10::nullopt,
+                   has_hi ? c10::optional<at::Scalar>(scalar_for(T(a), hi)) : c10::nullopt))
 }
 int ctorch_op_clamp_tensor(ctorch_tensor a, ctorch_tensor lo, ctorch_tensor hi, ctorch_tensor *out) {
   CT_OUT(at::clamp(T(a), opt(lo), opt(hi)))
@@ -196,11 +207,12 @@ int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b) {
 int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
   CT_TRY({
     auto &x = T(a);
+    auto sc = scalar_for(x, s);
     switch (op) {
-      case CT_ADD: x.add_(s); break;
-      case CT_SUB: x.sub_(s); break;
-      case CT_MUL: x.mul_(s); break;
-      case CT_DIV: x.div_(s); break;
+      case CT_ADD: x.add_(sc); break;
+      case CT_SUB: x.sub_(sc); break;
+      case CT_MUL: x.mul_(sc); break;
+      case CT_DIV: x.div_(sc); break;
       default: throw std::invalid_argument("unsupported in-place op " + std::to_string(op));
     }
   })
@@ -208,7 +220,7 @@ int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
 int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha) { CT_TRY(T(a).add_(T(b), alpha)) }
 int ctorch_op_copy_(ctorch_tensor dst, ctorch_tensor src) { CT_TRY(T(dst).copy_(T(src))) }
 int ctorch_op_fill_(ctorch_tensor a, double value) { CT_TRY(T(a).fill_(value)) }
-int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi) { CT_TRY(T(a).clamp_(lo, hi)) }
+int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi) { CT_TRY(T(a).clamp_(scalar_for(T(a), lo), scalar_for(T(a), hi))) }
 int ctorch_op_uniform_(ctorch_tensor a, double lo, double hi, ctorch_generator gen) {
   CT_TRY(T(a).uniform_(lo, hi, generator(gen)))
 }
