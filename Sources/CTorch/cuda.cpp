@@ -12,6 +12,13 @@
 using namespace ctorch;
 
 static std::mutex load_mutex;
+
+// Per thread and device type (0 CPU, 1 CUDA): the autocast state of each enclosing scope.
+struct AutocastSaved {
+  bool enabled;
+  at::ScalarType dtype;
+};
+static thread_local std::vector<AutocastSaved> autocast_saved[2];
 static bool loaded = false;
 
 static int find_torch_cpu(struct dl_phdr_info *info, size_t, void *data) {
@@ -126,7 +133,10 @@ int ctorch_set_cudnn_benchmark(int on) { CT_TRY(at::globalContext().setBenchmark
 int ctorch_autocast_enter(int device_type, int dtype) {
   CT_TRY({
     auto dt = device_type == 1 ? at::kCUDA : at::kCPU;
-    at::autocast::set_autocast_dtype(dt, scalar_type(dtype));
+    auto type = scalar_type(dtype);
+    // Remember the enclosing scope's state so that exit restores it (nested scopes).
+    autocast_saved[device_type == 1].push_back({at::autocast::is_autocast_enabled(dt), at::autocast::get_autocast_dtype(dt)});
+    at::autocast::set_autocast_dtype(dt, type);
     at::autocast::set_autocast_enabled(dt, true);
     at::autocast::increment_nesting();
   })
@@ -134,7 +144,14 @@ int ctorch_autocast_enter(int device_type, int dtype) {
 int ctorch_autocast_exit(int device_type) {
   CT_TRY({
     auto dt = device_type == 1 ? at::kCUDA : at::kCPU;
-    at::autocast::set_autocast_enabled(dt, false);
+    auto &saved = autocast_saved[device_type == 1];
+    if (saved.empty()) {
+      at::autocast::set_autocast_enabled(dt, false);
+    } else {
+      at::autocast::set_autocast_enabled(dt, saved.back().enabled);
+      at::autocast::set_autocast_dtype(dt, saved.back().dtype);
+      saved.pop_back();
+    }
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   })
 }

@@ -1,17 +1,19 @@
 // Conversions, views, elementwise arithmetic, reductions, indexing.
 #include "shim.h"
+#include <cmath>
 
 using namespace ctorch;
 
-// A double from Swift as the scalar libtorch expects: integral for integer tensors when the
-// value is whole (so that `counter += 1` works on int64), floating otherwise.
+static at::IntArrayRef ints(const int64_t *p, int64_t n) { return at::IntArrayRef(p, n); }
+
+// The C API passes every scalar as a double. For an integer or bool tensor an integral value is
+// handed to libtorch as an integer, so that e.g. int64 + 1 stays int64 (as `t + 1` does in PyTorch)
+// and in-place updates such as add_(1) on an int64 tensor are not refused as a float result.
 static at::Scalar scalar_for(const at::Tensor &t, double s) {
-  if (at::isIntegralType(t.scalar_type(), /*includeBool=*/false) && s == static_cast<double>(static_cast<int64_t>(s)))
+  if (c10::isIntegralType(t.scalar_type(), /*includeBool=*/true) && std::nearbyint(s) == s && std::fabs(s) < 9.0e18)
     return at::Scalar(static_cast<int64_t>(s));
   return at::Scalar(s);
 }
-
-static at::IntArrayRef ints(const int64_t *p, int64_t n) { return at::IntArrayRef(p, n); }
 
 static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
   switch (op) {
@@ -155,15 +157,15 @@ int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *ou
 int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
-    auto v = scalar_for(x, s);
+    auto sc = scalar_for(x, s);
     at::Tensor r;
     switch (op) {
-      case CT_ADD: r = x + v; break;
-      case CT_SUB: r = at::rsub(x, v); break;
-      case CT_MUL: r = x * v; break;
-      case CT_DIV: r = x.reciprocal() * v; break;
-      case CT_POW: r = at::pow(v, x); break;
-      default: r = binary(op, at::scalar_tensor(v, x.options()), x);
+      case CT_ADD: r = x + sc; break;
+      case CT_SUB: r = at::rsub(x, sc); break;
+      case CT_MUL: r = x * sc; break;
+      case CT_DIV: r = x.reciprocal() * s; break;
+      case CT_POW: r = at::pow(sc, x); break;
+      default: r = binary(op, at::scalar_tensor(s, x.options()), x);
     }
     *out = wrap(r);
   })
@@ -173,8 +175,8 @@ int ctorch_op_add_scaled(ctorch_tensor a, ctorch_tensor b, double alpha, ctorch_
   CT_OUT(at::add(T(a), T(b), alpha))
 }
 int ctorch_op_clamp(ctorch_tensor a, double lo, double hi, int has_lo, int has_hi, ctorch_tensor *out) {
-  CT_OUT(at::clamp(T(a), has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt,
-                   has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt))
+  CT_OUT(at::clamp(T(a), has_lo ? c10::optional<at::Scalar>(scalar_for(T(a), lo)) : c10::nullopt,
+                   has_hi ? c10::optional<at::Scalar>(scalar_for(T(a), hi)) : c10::nullopt))
 }
 int ctorch_op_clamp_tensor(ctorch_tensor a, ctorch_tensor lo, ctorch_tensor hi, ctorch_tensor *out) {
   CT_OUT(at::clamp(T(a), opt(lo), opt(hi)))
@@ -205,12 +207,12 @@ int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b) {
 int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
   CT_TRY({
     auto &x = T(a);
-    auto v = scalar_for(x, s);
+    auto sc = scalar_for(x, s);
     switch (op) {
-      case CT_ADD: x.add_(v); break;
-      case CT_SUB: x.sub_(v); break;
-      case CT_MUL: x.mul_(v); break;
-      case CT_DIV: x.div_(v); break;
+      case CT_ADD: x.add_(sc); break;
+      case CT_SUB: x.sub_(sc); break;
+      case CT_MUL: x.mul_(sc); break;
+      case CT_DIV: x.div_(sc); break;
       default: throw std::invalid_argument("unsupported in-place op " + std::to_string(op));
     }
   })
@@ -218,7 +220,7 @@ int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
 int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha) { CT_TRY(T(a).add_(T(b), alpha)) }
 int ctorch_op_copy_(ctorch_tensor dst, ctorch_tensor src) { CT_TRY(T(dst).copy_(T(src))) }
 int ctorch_op_fill_(ctorch_tensor a, double value) { CT_TRY(T(a).fill_(scalar_for(T(a), value))) }
-int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi) { CT_TRY(T(a).clamp_(lo, hi)) }
+int ctorch_op_clamp_(ctorch_tensor a, double lo, double hi) { CT_TRY(T(a).clamp_(scalar_for(T(a), lo), scalar_for(T(a), hi))) }
 int ctorch_op_uniform_(ctorch_tensor a, double lo, double hi, ctorch_generator gen) {
   CT_TRY(T(a).uniform_(lo, hi, generator(gen)))
 }
@@ -229,6 +231,13 @@ int ctorch_op_normal_(ctorch_tensor a, double mean, double std, ctorch_generator
 int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
+    // keepdim over everything keeps the rank (shape [1, ..., 1]), as in PyTorch: reduce over every dim.
+    std::vector<int64_t> every;
+    if (ndims == 0 && keepdim && x.dim() > 0 && op != CT_ARGMAX && op != CT_ARGMIN && op != CT_PROD) {
+      for (int64_t i = 0; i < x.dim(); i++) every.push_back(i);
+      dims = every.data();
+      ndims = x.dim();
+    }
     bool all = ndims == 0;
     auto d = ints(dims, ndims);
     at::Tensor r;
@@ -239,15 +248,16 @@ int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims
       case CT_MIN: r = all ? x.min() : at::amin(x, d, keepdim); break;
       case CT_ARGMAX:
         if (ndims > 1) throw std::invalid_argument("argmax takes one dim");
-        r = all ? x.argmax() : x.argmax(dims[0], keepdim);
+        r = all ? x.argmax(c10::nullopt, keepdim) : x.argmax(dims[0], keepdim);
         break;
       case CT_ARGMIN:
         if (ndims > 1) throw std::invalid_argument("argmin takes one dim");
-        r = all ? x.argmin() : x.argmin(dims[0], keepdim);
+        r = all ? x.argmin(c10::nullopt, keepdim) : x.argmin(dims[0], keepdim);
         break;
       case CT_PROD:
         if (ndims > 1) throw std::invalid_argument("prod takes one dim");
-        r = all ? x.prod() : x.prod(dims[0], keepdim);
+        r = all ? (keepdim ? x.reshape({-1}).prod(0).reshape(std::vector<int64_t>(x.dim(), 1)) : x.prod())
+                : x.prod(dims[0], keepdim);
         break;
       case CT_ANY: r = all ? x.any() : x.any(d, keepdim); break;
       case CT_ALL: r = all ? x.all() : x.all(d, keepdim); break;
@@ -260,7 +270,8 @@ int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims
   })
 }
 int ctorch_op_norm(ctorch_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
-  CT_OUT(ndims == 0 ? at::linalg_vector_norm(T(a), p) : at::linalg_vector_norm(T(a), p, ints(dims, ndims), keepdim))
+  CT_OUT(ndims == 0 ? at::linalg_vector_norm(T(a), p, c10::nullopt, keepdim)
+                    : at::linalg_vector_norm(T(a), p, ints(dims, ndims), keepdim))
 }
 int ctorch_op_sort(ctorch_tensor a, int64_t dim, int descending, ctorch_tensor *values, ctorch_tensor *indices) {
   CT_TRY({

@@ -198,7 +198,7 @@ int ctorch_cuda_memory_stats(int device, int64_t *allocated, int64_t *peak, int6
 int ctorch_cuda_reset_peak(int device);
 int ctorch_cuda_runtime_version(int *out);
 int ctorch_set_cudnn_benchmark(int on);
-// autocast scope for a device type (0 CPU, 1 CUDA) and dtype; returns the previous state
+// autocast scope for a device type (0 CPU, 1 CUDA) and dtype; exit restores the enclosing scope's state
 int ctorch_autocast_enter(int device_type, int dtype);
 int ctorch_autocast_exit(int device_type);
 
