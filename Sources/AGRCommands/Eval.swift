@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import RobustTraining
+
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Evaluate a checkpoint: clean accuracy and robust accuracy under attacks, up to AutoAttack.",
+    discussion: """
+      Attacks (L-inf): \(AttackCatalog.names.joined(separator: ", ")), or pgdN / cwN for N steps. \
+      aa is AutoAttack's standard version (APGD-CE, APGD-T, FAB-T, Square as a cascade on the points \
+      still robust); aa-apgd is the cheaper APGD-CE + APGD-T.
+      When the checkpoint sits in a run directory, its config.json supplies the dataset, model and eps.
+      Writes eval-<checkpoint>.json next to the checkpoint. With --save-flags the per-sample robust flags are \
+      saved after every chunk, and --resume continues an interrupted evaluation from them.
+      """)
+
+  @Argument(help: "A model checkpoint (.safetensors), e.g. runs/NAME/best.safetensors.") var checkpoint: String
+  @Option(help: "Comma-separated attacks (default: pgd20).") var attacks: String = "pgd20"
+  @Option(help: "L-inf radius (default: the run's, else 8/255).") var eps: String?
+  @Option(help: "Dataset (default: the run's).") var dataset: String?
+  @Option(help: "Folder holding the dataset files.") var dataDir: String?
+  @Option(help: "Model architecture (default: the run's).") var model: String?
+  @Option(help: "Evaluate the first N test images (default: all).") var nExamples: Int?
+  @Option(help: "Batch size.") var batchSize: Int = 256
+  @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
+  @Option(help: "Seed of the attacks' random starts.") var seed: UInt64 = 0
+  @Flag(help: "Save per-sample robust flags after every chunk (for --resume).") var saveFlags = false
+  @Flag(help: "Continue from the saved per-sample flags of an earlier run with the same settings.") var resume = false
+  @Option(help: "Where to write the JSON report (default: eval-<checkpoint>.json next to it).") var output: String?
+
+  func run() throws {
+    do {
+      try execute()
+    } catch let error as ValidationError {
+      throw error
+    } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode.failure
+    }
+  }
+
+  private func execute() throws {
+    let checkpointURL = URL(fileURLWithPath: checkpoint)
+    guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
+      throw CommandError("\(checkpoint): checkpoint not found")
+    }
+    let runConfig = try? RunDirectory(checkpointURL.deletingLastPathComponent()).readConfiguration()
+    let epsilon = try eps.map { try parseFraction($0, flag: "--eps") } ?? runConfig?.perturbation.epsilon ?? 8.0 / 255
+    guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--eps: must lie in [0, 1], got \(epsilon)") }
+    let datasetName = dataset ?? runConfig?.dataset ?? "cifar10"
+    let architecture: ModelArchitecture
+    do {
+      architecture = try model.map(ModelArchitecture.parse) ?? runConfig?.model ?? .preactResNet18
+    } catch { throw ValidationError("--model: \(error)") }
+    let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let attackList: [any Attack]
+    do {
+      attackList = try attackNames.map { try AttackCatalog.make($0, epsilon: epsilon, seed: seed) }
+    } catch { throw ValidationError("--attacks: \(error)") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive") }
+    let device = try Device(parsing: self.device)
+    if device.isCUDA {
+      do { try CUDA.load() } catch { throw CommandError("--device \(self.device): CUDA cannot be used: \(error)") }
+      try CUDA.setCuDNNBenchmark(true)
+    }
+
+    let test = try DatasetLocation.load(datasetName, directory: dataDir ?? runConfig?.dataDirectory, split: .test)
+    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0],
+                                           normalization: runConfig?.normalization)
+    try ModuleCheckpoint.load(into: classifier, from: checkpointURL)
+    try classifier.move(to: device)
+    classifier.eval()
+    let total = min(nExamples ?? test.count, test.count)
+    guard total > 0 else { throw ValidationError("--n-examples: must be positive") }
+    let images = try test.images[0..<total]
+    let labels = try test.labels[0..<total]
+
+    let stem = checkpointURL.deletingPathExtension().lastPathComponent
+    let folder = checkpointURL.deletingLastPathComponent()
+    let reportURL = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("eval-\(stem).json")
+    let flagsURL = folder.appendingPathComponent("eval-\(stem).flags.json")
+    let settings = EvaluationFlags.Settings(checkpoint: checkpointURL.path, dataset: datasetName,
+                                            attacks: attackList.map(\.name), epsilon: epsilon, examples: total,
+                                            seed: seed)
+    var flags = EvaluationFlags(settings: settings, attacks: attackList.map(\.name))
+    if resume {
+      flags = try EvaluationFlags.load(flagsURL, expecting: settings)
+      print("resuming: \(flags.done) of \(total) examples already evaluated (\(flagsURL.path))")
+    }
+
+    print("checkpoint: \(checkpointURL.path) (\(architecture.rawValue), \(datasetName), \(total) test images)")
+    print(String(format: "threat:     L-inf eps %.5f (%.2f/255), seed %llu, device %@", epsilon, epsilon * 255, seed,
+                 device.description))
+    let started = Date()
+    while flags.done < total {
+      let end = min(flags.done + batchSize, total)
+      let x = try (try images[flags.done..<end].to(.float32)) / 255.0
+      let y = try labels[flags.done..<end]
+      let report = try evaluateRobustness(classifier, images: x, labels: y, attacks: attackList, batchSize: batchSize)
+      flags.append(report)
+      if saveFlags || resume { try flags.save(flagsURL) }
+      let elapsed = Date().timeIntervalSince(started)
+      let rate = Double(end - (flags.resumedFrom)) / max(elapsed, 1e-9)
+      let eta = Double(total - end) / max(rate, 1e-9)
+      let summary = zip(flags.attacks, flags.robust).map { "\($0) \(percent(Double($1.filter { $0 }.count) / Double(end)))" }
+      print("[\(end)/\(total)] clean \(percent(Double(flags.clean.filter { $0 }.count) / Double(end)))  "
+        + summary.joined(separator: "  ") + "  ETA \(formatDuration(eta))")
+    }
+    let result = flags.report(architecture: architecture.rawValue, seconds: Date().timeIntervalSince(started))
+    print("")
+    print(result.table)
+    try result.write(to: reportURL)
+    print("report: \(reportURL.path)")
+  }
+}
