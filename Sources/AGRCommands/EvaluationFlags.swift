@@ -126,20 +126,22 @@ struct EvaluationReport: Codable {
   var seconds: Double
 
   var table: String {
-    var lines = [String(format: "%-32@ %10@ %8@ %9@", "attack" as NSString, "accuracy" as NSString,
-                        "count" as NSString, "time" as NSString)]
-    lines.append(String(format: "%-32@ %9.2f%% %8d %9@", "clean" as NSString, cleanAccuracy * 100, cleanCount,
-                        "-" as NSString))
+    func row(_ name: String, _ accuracy: String, _ count: String, _ time: String) -> String {
+      name.padding(toLength: 34, withPad: " ", startingAt: 0) + leftPadded(accuracy, 9) + leftPadded(count, 8)
+        + leftPadded(time, 9)
+    }
+    var lines = [row("attack", "accuracy", "count", "time")]
+    lines.append(row("clean", String(format: "%.2f%%", cleanAccuracy * 100), String(cleanCount), "-"))
     for a in attacks {
-      lines.append(String(format: "%-32@ %9.2f%% %8d %9@", a.name as NSString, a.accuracy * 100, a.count,
-                          formatDuration(a.seconds) as NSString))
+      lines.append(row(a.name, String(format: "%.2f%%", a.accuracy * 100), String(a.count), formatDuration(a.seconds)))
       for s in a.stages ?? [] {
-        lines.append(String(format: "  %-30@ %@ broke %d of %d", s.name as NSString,
-                            formatDuration(s.seconds) as NSString, s.broken, s.attacked))
+        lines.append("  " + s.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+          + "broke \(s.broken) of \(s.attacked) in \(formatDuration(s.seconds))")
       }
     }
     if attacks.count > 1 {
-      lines.append(String(format: "%-32@ %9.2f%%", "worst case (per sample)" as NSString, worstCaseAccuracy * 100))
+      lines.append(row("worst case (per sample)", String(format: "%.2f%%", worstCaseAccuracy * 100),
+                       String(Int((worstCaseAccuracy * Double(examples)).rounded())), formatDuration(seconds)))
     }
     return lines.joined(separator: "\n")
   }

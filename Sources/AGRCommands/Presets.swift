@@ -21,7 +21,7 @@ enum Preset: String, CaseIterable {
       c.agr = true
       c.agrStartEpoch = 2
       c.epochs = 3
-      c.trainSubset = 12_000
+      c.trainSubset = 10_000
       c.testSubset = 1_000
       c.batchSize = 128
       c.learningRate = 0.05
@@ -52,7 +52,7 @@ enum Preset: String, CaseIterable {
   var summary: String {
     switch self {
     case .quickstart:
-      return "Fashion-MNIST (first 12,000 training and 1,000 test images), SmallCNN, AT+AGR (AGR from epoch 2), "
+      return "Fashion-MNIST (first 10,000 training and 1,000 test images), SmallCNN, AT+AGR (AGR from epoch 2), "
         + "eps 0.1, training attack PGD-3 (step 0.04), 3 epochs, PGD-20 evaluation"
     case .cifar10, .cifar100, .tinyImageNet:
       return "\(configuration.dataset), PreAct-ResNet-18, AT+AGR from epoch 155 of 200, PGD-10 8/255 step 2/255, "

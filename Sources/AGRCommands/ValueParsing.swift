@@ -17,3 +17,7 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }
+
+func leftPadded(_ text: String, _ width: Int) -> String {
+  text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
+}

@@ -136,4 +136,24 @@ import Testing
     #expect(try normalized(x).allClose(expected, atol: 1e-5))
     #expect(normalized.stateDict().count == plain.stateDict().count)
   }
+
+  /// channels-last weights and inputs, and bf16 autocast, give the fp32 contiguous result
+  /// (exactly resp. within bf16 rounding) for each 32x32 model family.
+  @Test func channelsLastAndBF16AutocastWork() throws {
+    Torch.manualSeed(5)
+    for model in [try PreActResNet18() as any Classifier, try WideResNet(depth: 10, widenFactor: 2)] {
+      model.eval()
+      let x = try Tensor.rand([1, 3, 32, 32])
+      let reference = try Autograd.withNoGrad { try model(x) }
+      try model.move(to: .cpu, memoryFormat: .channelsLast)
+      #expect(model.namedParameters().filter { $0.tensor.rank == 4 }.allSatisfy { $0.tensor.isContiguous(.channelsLast) })
+      let last = try Autograd.withNoGrad { try model(try x.contiguous(.channelsLast)) }
+      #expect(try last.allClose(reference, rtol: 1e-4, atol: 1e-4))
+      let mixed = try Autograd.withNoGrad { try Torch.withAutocast(device: .cpu, dtype: .bfloat16) { try model(x) } }
+      #expect(mixed.dtype == .bfloat16)
+      let error = try (try mixed.to(.float32) - reference).abs().max().item()
+      let scale = try reference.abs().max().item()
+      #expect(error <= 0.05 * max(scale, 1), "bf16 error \(error) vs scale \(scale)")
+    }
+  }
 }
