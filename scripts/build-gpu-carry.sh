@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a self-contained `agr` (Swift runtime and Foundation linked in) and fills carry/ with what
 # scripts/gpu-bench.sh needs on the GPU machine, which has torch 2.11.0 but no Swift toolchain:
-#   carry/agr                  the release binary (libtorch is found at run time via LD_LIBRARY_PATH)
+#   carry/agr.gz               the release binary, stripped and gzipped (libtorch is found at run time via
+#                              LD_LIBRARY_PATH)
 #   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
 # carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
 set -euo pipefail
@@ -18,7 +19,11 @@ swift build -c release --static-swift-stdlib --product agr 2>&1 | grep -vE '^\[[
 BIN=$(swift build -c release --static-swift-stdlib --product agr --show-bin-path)/agr
 [ -x "$BIN" ] || { echo "build failed: $BIN missing" >&2; exit 1; }
 mkdir -p "$CARRY"
-cp "$BIN" "$CARRY/agr"
+rm -f "$CARRY/agr" "$CARRY/agr.gz"
+# Stripped and compressed: the static binary (ICU data inside) is ~60 MB stripped, and a device call
+# carries at most 64 MiB; gpu-bench.sh unpacks it there.
+strip -o "$CARRY/agr" "$BIN"
+gzip -9 "$CARRY/agr"
 cp "$REF" "$CARRY/torch_reference.py"
 echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
 echo "on the GPU machine, from the repository root: scripts/gpu-bench.sh $CARRY"

@@ -112,7 +112,7 @@ struct Bench: ParsableCommand {
     }
     if json {
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
       print(String(decoding: try encoder.encode(results), as: UTF8.self))
     }
   }
