@@ -135,9 +135,30 @@ int ctorch_foreach_dot(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n
       lengths.push_back(av[i].numel());
     }
     auto prod = at::cat(fa) * at::cat(fb);
-    auto lens = at::tensor(lengths, at::TensorOptions().dtype(at::kLong)).to(prod.device());
+    auto lens = at::tensor(lengths, at::TensorOptions().dtype(at::kLong));
+    if (prod.is_cuda()) {
+      // A blocking host-to-device copy waits for the whole stream: copy from pinned memory instead.
+      try {
+        lens = lens.pin_memory().to(prod.device(), /*non_blocking=*/true);
+      } catch (...) {
+        lens = lens.to(prod.device());
+      }
+    }
     *out = wrap(at::segment_reduce(prod, "sum", lens, {}, {}, 0, /*unsafe=*/true));
   })
+}
+// out[i] = sum of the i-th run of lengths[i] consecutive entries of the 1-D `values`; `lengths` is an
+// int64 tensor on the values' device, kept by the caller (no host-to-device copy, no synchronisation).
+int ctorch_segment_sum(ctorch_tensor values, ctorch_tensor lengths, ctorch_tensor *out) {
+  CT_TRY({
+    if (T(values).dim() != 1 || T(lengths).dim() != 1)
+      throw std::invalid_argument("segment_sum: values and lengths must be 1-D");
+    *out = wrap(at::segment_reduce(T(values), "sum", T(lengths), {}, {}, 0, /*unsafe=*/true));
+  })
+}
+// values[i] repeated repeats[i] times along dim 0; output_size = sum(repeats), given so nothing waits for the device.
+int ctorch_repeat_interleave(ctorch_tensor values, ctorch_tensor repeats, int64_t output_size, ctorch_tensor *out) {
+  CT_OUT(at::repeat_interleave(T(values), T(repeats), 0, output_size))
 }
 int ctorch_foreach_add(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, double alpha, ctorch_tensor *out) {
   CT_TRY(write_out(at::_foreach_add(list_check(a, n), list_check(b, n), alpha), out))

@@ -185,6 +185,9 @@ int ctorch_foreach_add_(const ctorch_tensor *a, const ctorch_tensor *b, int64_t 
 int ctorch_foreach_mul_scalar_(const ctorch_tensor *a, int64_t n, double s);
 int ctorch_foreach_zero_(const ctorch_tensor *a, int64_t n);
 int ctorch_foreach_copy_(const ctorch_tensor *dst, const ctorch_tensor *src, int64_t n);
+// segmented sum of a 1-D tensor (lengths: int64, same device); values[i] repeated repeats[i] times
+int ctorch_segment_sum(ctorch_tensor values, ctorch_tensor lengths, ctorch_tensor *out);
+int ctorch_repeat_interleave(ctorch_tensor values, ctorch_tensor repeats, int64_t output_size, ctorch_tensor *out);
 
 // ---- CUDA and accelerated paths --------------------------------------------------------------------
 // Loads libtorch_cuda.so beside the loaded libtorch_cpu.so. 0: loaded (or already); -1: see last error.

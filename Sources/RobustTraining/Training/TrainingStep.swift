@@ -11,7 +11,10 @@ public final class TrainingStep {
   public let beta: Double
   public let cleanPassInTrainMode: Bool
   public let precision: Precision
+  /// How AGR's arithmetic runs (the same numbers either way); `.flat` packs the gradients in one buffer.
+  public var reconstructionPath: ReconstructionPath = .flat
   let parameters: [Tensor]
+  var flatLayout: FlatLayout?
 
   public struct Output {
     /// The method loss (detached scalar).
@@ -66,7 +69,7 @@ public final class TrainingStep {
       let cleanLoss = try Functional.crossEntropy(cleanLogits, labels)
       let gNat = try Autograd.gradients(of: cleanLoss, wrt: parameters, retainGraph: true)
       let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
-      let (reconstructed, stats) = try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
+      let (reconstructed, stats) = try reconstructGradients(clean: gNat, adversarial: gAdv)
       statistics = stats
       if agr {
         conflicts = try (try stats.cosine .<= 0).to(.float32)

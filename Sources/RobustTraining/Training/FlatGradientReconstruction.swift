@@ -1,0 +1,104 @@
+import Torch
+
+/// Where a list of tensors sits when packed end to end in one flat 1-D buffer: the per-tensor
+/// arithmetic of AGR becomes a handful of whole-buffer kernels (a segmented sum for the dot
+/// products, one gather-style expansion for the per-tensor weights) instead of one small kernel
+/// per tensor and operation. Built once per parameter list; its int64 `lengths` stay on the device.
+public final class FlatLayout {
+  public let shapes: [[Int]]
+  public let lengths: [Int]
+  public let offsets: [Int]
+  public let total: Int
+  public let device: Device
+  /// `lengths` as an int64 tensor on `device`.
+  let deviceLengths: Tensor
+
+  public init(like tensors: [Tensor]) throws {
+    guard let first = tensors.first else { throw TorchError("FlatLayout: no tensors") }
+    shapes = tensors.map(\.shape)
+    lengths = shapes.map { $0.reduce(1, *) }
+    var running = 0
+    offsets = lengths.map { l in defer { running += l }; return running }
+    total = running
+    device = first.device
+    deviceLengths = try Tensor(lengths.map(Int64.init), device: device)
+  }
+
+  /// True when `tensors` have this layout's shapes and device and are plainly contiguous (so that
+  /// packing and unpacking are copies of memory order, and the unpacked views have the same strides).
+  public func matches(_ tensors: [Tensor]) -> Bool {
+    tensors.count == shapes.count
+      && zip(tensors, shapes).allSatisfy { t, s in t.shape == s && t.device == device && t.isContiguous() }
+  }
+
+  /// The tensors packed end to end (one copy).
+  public func pack(_ tensors: [Tensor]) throws -> Tensor {
+    try Tensor.cat(try tensors.map { try $0.reshaped([-1]) })
+  }
+
+  /// The segments of `flat` as views shaped like the original tensors (no copy).
+  public func unpack(_ flat: Tensor) throws -> [Tensor] {
+    try shapes.indices.map { i in try flat.slice(dim: 0, offsets[i], offsets[i] + lengths[i]).reshaped(shapes[i]) }
+  }
+
+  /// One value per tensor, repeated over that tensor's entries.
+  public func expand(_ perTensor: Tensor) throws -> Tensor {
+    try perTensor.repeatInterleaved(deviceLengths, outputSize: total)
+  }
+
+  /// The sum of each tensor's entries.
+  public func segmentSums(_ flat: Tensor) throws -> Tensor { try flat.segmentSum(lengths: deviceLengths) }
+}
+
+/// How a training step runs AGR's arithmetic. Both give the same numbers: the same elementwise
+/// operations in the same order, with the norms computed by the same multi-tensor kernel.
+public enum ReconstructionPath: String, Codable, CaseIterable, Sendable {
+  /// Gradients packed in one flat buffer (`FlatLayout`); the default.
+  case flat
+  /// Multi-tensor operations over the list of tensors (`GradientReconstruction.reconstruct`), the reference.
+  case perTensor = "per-tensor"
+}
+
+extension GradientReconstruction {
+  /// `reconstruct(clean:adversarial:)` over gradients packed with `layout`. The returned gradients
+  /// are views of one flat buffer. Falls back to the per-tensor form when the gradients do not fit
+  /// the layout (other shapes or device, or not plainly contiguous, e.g. channels-last).
+  public func reconstructFlat(clean gNat: [Tensor], adversarial gAdv: [Tensor], layout: FlatLayout) throws
+    -> (gradients: [Tensor], statistics: Statistics)
+  {
+    guard layout.matches(gNat), layout.matches(gAdv) else { return try reconstruct(clean: gNat, adversarial: gAdv) }
+    guard clip > 0 else { throw TorchError("AGR: the clip C must be positive, got \(clip)") }
+    let nat = try layout.pack(gNat)
+    let adv = try layout.pack(gAdv)
+    // The same per-tensor quantities as `reconstruct`, computed the same way.
+    let dots = try layout.segmentSums(try adv * nat)
+    let normAdv = try Foreach.norms(gAdv)
+    let normNat = try Foreach.norms(gNat)
+    let cosine = try dots / (try normAdv * normNat + 1e-20)
+    let projection = try dots / (try normNat * normNat + 1e-20)
+    let conflict = try cosine .<= 0
+    let weightNat = try Tensor.where(conflict, try -projection, cosine)
+    let weightAdv = try Tensor.where(conflict, try cosine.onesLike(), try 1.0 - cosine)
+    let combined = try (try nat * (try layout.expand(weightNat))) + (try adv * (try layout.expand(weightAdv)))
+    let scale = try (clip / (try Foreach.norms(try layout.unpack(combined)) + 1e-12)).clamped(max: 1)
+    let gradients = try layout.unpack(try combined * (try layout.expand(scale)))
+    return (gradients, Statistics(cosine: cosine, cleanNorm: normNat, adversarialNorm: normAdv))
+  }
+}
+
+extension TrainingStep {
+  /// AGR by `reconstructionPath`; the flat layout is made on first use and kept.
+  func reconstructGradients(clean gNat: [Tensor], adversarial gAdv: [Tensor]) throws
+    -> (gradients: [Tensor], statistics: GradientReconstruction.Statistics)
+  {
+    switch reconstructionPath {
+    case .perTensor:
+      return try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
+    case .flat:
+      if flatLayout.map({ $0.shapes != gNat.map(\.shape) || $0.device != gNat.first?.device }) ?? true {
+        flatLayout = try FlatLayout(like: gNat)
+      }
+      return try reconstruction.reconstructFlat(clean: gNat, adversarial: gAdv, layout: flatLayout!)
+    }
+  }
+}

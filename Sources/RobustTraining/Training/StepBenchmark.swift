@@ -1,0 +1,171 @@
+import Foundation
+import Torch
+
+/// One configuration of `StepBenchmark.training`.
+public struct BenchmarkCase: Sendable, Equatable {
+  public var model: ModelArchitecture
+  public var method: TrainingMethod
+  public var agr: Bool
+  public var reconstructionPath: ReconstructionPath
+  public var batchSize: Int
+  public var precision: Precision
+  public var channelsLast: Bool
+  public var attackSteps: Int
+
+  public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
+              batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10)
+  {
+    self.model = model
+    self.method = method
+    self.agr = agr
+    self.reconstructionPath = reconstructionPath
+    self.batchSize = batchSize
+    self.precision = precision
+    self.channelsLast = channelsLast
+    self.attackSteps = attackSteps
+  }
+
+  /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
+  public var tag: String {
+    "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
+      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")"
+  }
+}
+
+/// One timing.
+public struct BenchmarkResult: Codable, Sendable {
+  /// "train" (one step: PGD-k attack, forward passes, method loss, backward, AGR, SGD) or "eval" (one batch of PGD-k evaluation).
+  public var kind: String
+  public var tag: String
+  public var model: String
+  public var method: String?
+  public var agr: Bool?
+  public var agrPath: String?
+  public var batchSize: Int
+  public var precision: String
+  public var channelsLast: Bool
+  public var attackSteps: Int
+  public var device: String
+  public var warmup: Int
+  public var steps: Int
+  /// Milliseconds per training step (or per evaluated batch).
+  public var msPerStep: Double
+  public var imagesPerSecond: Double
+  /// Projected seconds for 50,000 training images (train) or 10,000 test images (eval).
+  public var secondsPerEpoch: Double
+  /// Peak GPU memory allocated by tensors during warm-up and timing (CUDA only).
+  public var peakMemoryMiB: Double?
+  /// The last step's loss (train) or robust accuracy (eval), to show the computation was real.
+  public var check: Double
+
+  /// The line the bench prints, shaped like the PyTorch peer's ("torch-eager <tag>: ...").
+  public var line: String {
+    let unit = kind == "eval" ? "ms/batch" : "ms/step"
+    let epoch = kind == "eval" ? "s/10k" : "s/epoch"
+    let memory = peakMemoryMiB.map { String(format: " peak %.0f MiB", $0) } ?? ""
+    return String(format: "agr-swift %@: %.1f %@ %.0f img/s %.1f %@", tag, msPerStep, unit, imagesPerSecond,
+                  secondsPerEpoch, epoch) + memory
+  }
+}
+
+/// Times complete training steps and PGD evaluation on synthetic data (uniform images in [0, 1],
+/// uniform labels): speed does not depend on pixel values. The model, optimizer (SGD lr 0.1,
+/// momentum 0.9, weight decay 5e-4) and attack (eps 8/255, step 2/255, random start) are those of
+/// shared/bench/torch_reference.py. On CUDA the timed region is bracketed by device synchronisations.
+public enum StepBenchmark {
+  static func inputShape(_ model: ModelArchitecture) -> [Int] { model == .smallCNN ? [1, 28, 28] : [3, 32, 32] }
+
+  static func synchronize(_ device: Device) throws {
+    if case .cuda(let index) = device { try CUDA.synchronize(index) }
+  }
+
+  static func makeModel(_ architecture: ModelArchitecture, device: Device, channelsLast: Bool) throws -> any Classifier {
+    let model = try architecture.make(classCount: 10, inputChannels: inputShape(architecture)[0])
+    try model.move(to: device, memoryFormat: channelsLast ? .channelsLast : nil)
+    return model
+  }
+
+  static func batch(_ architecture: ModelArchitecture, size: Int, device: Device, channelsLast: Bool) throws
+    -> (Tensor, Tensor)
+  {
+    var images = try Tensor.rand([size] + inputShape(architecture), device: device)
+    if channelsLast { images = try images.contiguous(.channelsLast) }
+    return (images, try Tensor.randint(0, 10, [size], device: device))
+  }
+
+  /// Runs `body` `warmup` times, then `steps` timed times; seconds per timed run and the peak memory.
+  static func time(device: Device, warmup: Int, steps: Int, _ body: () throws -> Void) throws -> (Double, Double?) {
+    if case .cuda(let index) = device {
+      try CUDA.synchronize(index)
+      try CUDA.resetPeakMemory(index)
+    }
+    for _ in 0..<warmup { try body() }
+    try synchronize(device)
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<steps { try body() }
+    try synchronize(device)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
+    var peak: Double?
+    if case .cuda(let index) = device { peak = Double(try CUDA.memoryStats(index).peakAllocatedBytes) / 1_048_576 }
+    return (seconds, peak)
+  }
+
+  /// Times `steps` training steps after `warmup` untimed ones, from a fresh model seeded with `seed`.
+  public static func training(_ c: BenchmarkCase, steps: Int, warmup: Int, device: Device, seed: UInt64 = 0) throws
+    -> BenchmarkResult
+  {
+    guard steps > 0, warmup >= 0, c.batchSize > 0, c.attackSteps >= 0 else {
+      throw TorchError("bench: steps, batch size must be positive; warm-up, attack steps non-negative")
+    }
+    Torch.manualSeed(seed)
+    let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+    let step = TrainingStep(
+      model: model, optimizer: optimizer, method: c.method,
+      perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: c.attackSteps),
+      reconstruction: GradientReconstruction(clip: 0.1), precision: c.precision)
+    step.reconstructionPath = c.reconstructionPath
+    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast)
+    var last: TrainingStep.Output?
+    let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
+      last = try step(images: images, labels: labels, agr: c.agr)
+    }
+    return BenchmarkResult(
+      kind: "train", tag: c.tag, model: c.model.rawValue, method: c.method.rawValue, agr: c.agr,
+      agrPath: c.agr ? c.reconstructionPath.rawValue : nil, batchSize: c.batchSize, precision: c.precision.rawValue,
+      channelsLast: c.channelsLast, attackSteps: c.attackSteps, device: "\(device)", warmup: warmup, steps: steps,
+      msPerStep: seconds * 1e3, imagesPerSecond: Double(c.batchSize) / seconds,
+      secondsPerEpoch: 50_000 / Double(c.batchSize) * seconds, peakMemoryMiB: peak, check: try last!.loss.item())
+  }
+
+  /// Times PGD-`attackSteps` evaluation (the `agr eval` attack, then the forward pass on its
+  /// output) of one batch, in eval mode, under autocast for bf16.
+  public static func evaluation(model architecture: ModelArchitecture, batchSize: Int, precision: Precision = .fp32,
+                                channelsLast: Bool = false, attackSteps: Int = 20, steps: Int, warmup: Int,
+                                device: Device, seed: UInt64 = 0) throws -> BenchmarkResult
+  {
+    guard steps > 0, warmup >= 0, batchSize > 0, attackSteps > 0 else {
+      throw TorchError("bench: steps, batch size and attack steps must be positive")
+    }
+    Torch.manualSeed(seed)
+    let model = try makeModel(architecture, device: device, channelsLast: channelsLast)
+    model.eval()
+    let attack = try PGD(threatModel: try .lInf(8.0 / 255), steps: attackSteps, stepSize: 2.0 / 255, seed: seed)
+    let (images, labels) = try batch(architecture, size: batchSize, device: device, channelsLast: channelsLast)
+    var correct: Tensor?
+    let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
+      try Torch.withAutocast(device: device, enabled: precision == .bf16) {
+        let adversarial = try attack.perturb(model, images: images, labels: labels)
+        correct = try Autograd.withNoGrad { try TrainingStep.correct(try model(adversarial), labels) }
+      }
+    }
+    let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
+      + (channelsLast ? " channels_last" : "")
+    return BenchmarkResult(
+      kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
+      precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, device: "\(device)",
+      warmup: warmup, steps: steps, msPerStep: seconds * 1e3, imagesPerSecond: Double(batchSize) / seconds,
+      secondsPerEpoch: 10_000 / Double(batchSize) * seconds, peakMemoryMiB: peak,
+      check: try correct!.item() / Double(batchSize))
+  }
+}

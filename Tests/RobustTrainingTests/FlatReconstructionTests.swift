@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@testable import RobustTraining
+
+/// The flat (packed-gradient) AGR path against the per-tensor reference: the same numbers on
+/// hand-made gradients, and the same loss and weight trajectory over several training steps.
+@Suite(.serialized) struct FlatReconstructionTests {
+  static let shapes: [[Int]] = [[4, 3, 3, 3], [4], [7, 5], [1], [2, 2, 1, 1], [13]]
+
+  func randomGradients(seed: UInt64) throws -> [Tensor] {
+    let generator = try Generator(seed: seed)
+    return try Self.shapes.map { try Tensor.randn($0, generator: generator) }
+  }
+
+  func maxRelativeDifference(_ a: [Tensor], _ b: [Tensor]) throws -> Double {
+    #expect(a.count == b.count)
+    var worst = 0.0
+    for (x, y) in zip(a, b) {
+      #expect(x.shape == y.shape)
+      let d = try (x - y).abs().max().item()
+      let scale = Swift.max(try y.abs().max().item(), 1e-12)
+      worst = Swift.max(worst, d / scale)
+    }
+    return worst
+  }
+
+  @Test func flatReconstructionEqualsThePerTensorOne() throws {
+    let agr = GradientReconstruction(clip: 0.5)
+    for seed in 0..<4 as Range<UInt64> {
+      let nat = try randomGradients(seed: 2 * seed)
+      var adv = try randomGradients(seed: 2 * seed + 1)
+      // make some tensors agree (cs > 0) and some conflict (cs <= 0), one exactly opposed
+      adv[0] = try nat[0] * 0.3 + adv[0] * 0.1
+      adv[2] = try nat[2] * -1.0
+      let layout = try FlatLayout(like: nat)
+      let (flat, fs) = try agr.reconstructFlat(clean: nat, adversarial: adv, layout: layout)
+      let (reference, rs) = try agr.reconstruct(clean: nat, adversarial: adv)
+      #expect(try maxRelativeDifference(flat, reference) <= 1e-6)
+      #expect(try maxRelativeDifference([fs.cosine, fs.cleanNorm, fs.adversarialNorm],
+                                        [rs.cosine, rs.cleanNorm, rs.adversarialNorm]) <= 1e-6)
+      // the conflict rule was exercised both ways
+      let cos = try rs.cosine.toArray(Double.self)
+      #expect(cos.contains { $0 <= 0 } && cos.contains { $0 > 0 })
+    }
+  }
+
+  @Test func layoutPacksAndUnpacksInPlaceOrder() throws {
+    let tensors = try randomGradients(seed: 9)
+    let layout = try FlatLayout(like: tensors)
+    #expect(layout.total == Self.shapes.map { $0.reduce(1, *) }.reduce(0, +))
+    let flat = try layout.pack(tensors)
+    #expect(try maxRelativeDifference(try layout.unpack(flat), tensors) == 0)
+    let sums = try layout.segmentSums(flat).toArray(Double.self)
+    for (s, t) in zip(sums, tensors) { #expect(abs(s - (try t.sum().item())) <= 1e-5) }
+    let expanded = try layout.expand(try Tensor(Array(0..<tensors.count).map(Float.init))).toArray(Float.self)
+    #expect(expanded.count == layout.total)
+    #expect(expanded[layout.offsets[3]] == 3 && expanded[layout.total - 1] == Float(tensors.count - 1))
+  }
+
+  @Test func nonContiguousGradientsFallBackToThePerTensorPath() throws {
+    let nat = try [Tensor.randn([3, 4]).transposed(0, 1), Tensor.randn([5])]
+    let adv = try [Tensor.randn([4, 3]), Tensor.randn([5])]
+    let agr = GradientReconstruction(clip: 1)
+    let layout = try FlatLayout(like: nat)
+    #expect(!layout.matches(nat))
+    let (flat, _) = try agr.reconstructFlat(clean: nat, adversarial: adv, layout: layout)
+    let (reference, _) = try agr.reconstruct(clean: nat, adversarial: adv)
+    #expect(try maxRelativeDifference(flat, reference) <= 1e-6)
+  }
+
+  /// Runs `steps` training steps from a seeded SmallCNN on seeded data; losses and final weights.
+  func trajectory(method: TrainingMethod, path: ReconstructionPath, agr: Bool = true, steps: Int = 4) throws
+    -> (losses: [Double], weights: [Tensor])
+  {
+    Torch.manualSeed(1234)
+    let model = try SmallCNN(classCount: 10, inputChannels: 1)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+    let step = TrainingStep(model: model, optimizer: optimizer, method: method,
+                            perturbation: TrainingPerturbation(epsilon: 0.1, stepSize: 0.04, steps: 2),
+                            reconstruction: GradientReconstruction(clip: 0.1))
+    step.reconstructionPath = path
+    let generator = try Generator(seed: 77)
+    var losses: [Double] = []
+    for _ in 0..<steps {
+      let images = try Tensor.rand([8, 1, 28, 28], generator: generator)
+      let labels = try Tensor.randint(0, 10, [8], generator: generator)
+      let out = try step(images: images, labels: labels, agr: agr)
+      losses.append(try out.loss.item())
+    }
+    return (losses, try model.parameters.map { try $0.detached().clone() })
+  }
+
+  /// The correctness guard of the fast path: 4 fp32 steps of AT, TRADES and MART with AGR from identical
+  /// states; losses and weights agree to 1e-5 (relative). (One test, not parameterised: the runs share
+  /// the global random generator and must not interleave.)
+  @Test func flatAndPerTensorTrainingGiveTheSameTrajectory() throws {
+    for method in [TrainingMethod.at, .trades, .mart] {
+      let flat = try trajectory(method: method, path: .flat)
+      let reference = try trajectory(method: method, path: .perTensor)
+      for (a, b) in zip(flat.losses, reference.losses) {
+        #expect(abs(a - b) <= 1e-5 * Swift.max(abs(b), 1), "\(method): losses \(flat.losses) vs \(reference.losses)")
+      }
+      let weights = try maxRelativeDifference(flat.weights, reference.weights)
+      #expect(weights <= 1e-5, "\(method): weights differ by \(weights) (relative)")
+      let finite = flat.losses.allSatisfy { $0.isFinite }
+      #expect(finite)
+      if ProcessInfo.processInfo.environment["AGR_VERBOSE_TESTS"] != nil {
+        print("\(method): losses \(flat.losses) vs \(reference.losses); weights max rel diff \(weights)")
+      }
+    }
+  }
+
+  @Test func trainingStepIsDeterministic() throws {
+    let a = try trajectory(method: .at, path: .flat, steps: 3)
+    let b = try trajectory(method: .at, path: .flat, steps: 3)
+    #expect(a.losses == b.losses)
+    #expect(try maxRelativeDifference(a.weights, b.weights) == 0)
+  }
+}
+
+/// `agr bench`'s measuring code, tiny: one step of a SmallCNN on 8 images.
+@Suite(.serialized) struct StepBenchmarkTests {
+  @Test func trainingAndEvaluationTimingsAreReported() throws {
+    let c = BenchmarkCase(model: .smallCNN, method: .trades, agr: true, batchSize: 8, attackSteps: 1)
+    #expect(c.tag == "smallcnn trades+agr/flat bs=8 fp32")
+    let r = try StepBenchmark.training(c, steps: 1, warmup: 0, device: .cpu)
+    #expect(r.kind == "train" && r.msPerStep > 0 && r.imagesPerSecond > 0 && r.check.isFinite)
+    #expect(r.peakMemoryMiB == nil)
+    #expect(r.line.hasPrefix("agr-swift smallcnn trades+agr/flat bs=8 fp32: ") && r.line.hasSuffix(" s/epoch"))
+    let e = try StepBenchmark.evaluation(model: .smallCNN, batchSize: 8, attackSteps: 2, steps: 1, warmup: 0,
+                                         device: .cpu)
+    #expect(e.kind == "eval" && e.msPerStep > 0 && (0...1).contains(e.check))
+    let json = try JSONEncoder().encode([r, e])
+    #expect(json.count > 100)
+  }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds a self-contained `agr` (Swift runtime and Foundation linked in) and fills carry/ with what
+# scripts/gpu-bench.sh needs on the GPU machine, which has torch 2.11.0 but no Swift toolchain:
+#   carry/agr.gz               the release binary, stripped and gzipped (libtorch is found at run time via
+#                              LD_LIBRARY_PATH)
+#   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
+# carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CARRY=${1:-carry}
+REF=${TORCH_REFERENCE:-}
+if [ -z "$REF" ]; then
+  for c in shared/bench/torch_reference.py ../shared/bench/torch_reference.py; do
+    [ -f "$c" ] && { REF=$c; break; }
+  done
+fi
+[ -n "$REF" ] && [ -f "$REF" ] || { echo "torch_reference.py not found (set TORCH_REFERENCE=path)" >&2; exit 1; }
+swift build -c release --static-swift-stdlib --product agr 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+BIN=$(swift build -c release --static-swift-stdlib --product agr --show-bin-path)/agr
+[ -x "$BIN" ] || { echo "build failed: $BIN missing" >&2; exit 1; }
+mkdir -p "$CARRY"
+rm -f "$CARRY/agr" "$CARRY/agr.gz"
+# Stripped and compressed: the static binary (ICU data inside) is ~60 MB stripped, and a device call
+# carries at most 64 MiB; gpu-bench.sh unpacks it there.
+strip -o "$CARRY/agr" "$BIN"
+gzip -9 "$CARRY/agr"
+cp "$REF" "$CARRY/torch_reference.py"
+echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
+echo "on the GPU machine, from the repository root: scripts/gpu-bench.sh $CARRY"

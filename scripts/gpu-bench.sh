@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Side-by-side speed check on the GPU machine (torch 2.11.0+cu130, no Swift, no network):
+# runs `agr bench` and shared/bench/torch_reference.py alternately on the same configurations and
+# prints a table of ratios torch ms / our ms (above 1: we are faster).
+#   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
+#   and foreach), TRADES, MART; then AT at batch 512, bf16, channels-last; then our PGD-20 evaluation.
+# Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
+# Usage: scripts/gpu-bench.sh [carry-dir]
+# Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
+#              QUICK=1 (only AT and AT+AGR), OUT (if set, the log and a JSON summary are written there).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+CARRY=${1:-carry}
+T=${TORCH_DIR:-/opt/torch/.venv/lib/python3.12/site-packages/torch}
+PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
+[ -x "$PY" ] || PY=python3
+STEPS=${STEPS:-20}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS:-1}
+AGR="$CARRY/agr"; REF="$CARRY/torch_reference.py"
+if [ ! -x "$AGR" ] && [ -f "$CARRY/agr.gz" ]; then  # carried compressed (see build-gpu-carry.sh)
+  AGR=$(mktemp -d)/agr && gunzip -c "$CARRY/agr.gz" > "$AGR" && chmod +x "$AGR"
+fi
+[ -x "$AGR" ] || { echo "$AGR missing: run scripts/build-gpu-carry.sh here first and carry $CARRY" >&2; exit 1; }
+[ -f "$REF" ] || { echo "$REF missing" >&2; exit 1; }
+export LD_LIBRARY_PATH="$T/lib:$T/../nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+LOG=${OUT:+$OUT/}gpu-bench.log
+: > "$LOG"
+
+run() {  # run a command, echo its result lines into the log
+  echo "+ $*" >&2
+  "$@" 2>&1 | tee -a "$LOG" | grep -E '^(agr-swift|torch-eager|#|error|Traceback)' || true
+}
+
+"$AGR" doctor --device cuda 2>&1 | tee -a "$LOG"
+"$PY" -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name(0))' 2>&1 | tee -a "$LOG"
+
+# name | agr bench flags | torch_reference.py flag sets (';'-separated)
+CONFIGS=(
+  "at|--method at --agr off|--method at"
+  "at+agr|--method at --agr on --agr-path both|--method at --agr --agr-style loop;--method at --agr --agr-style foreach"
+  "trades|--method trades --agr off|--method trades"
+  "mart|--method mart --agr off|--method mart"
+  "at bs512 bf16 cl|--method at --agr off --batch-size 512 --precision bf16 --channels-last|--method at --batch-size 512 --bf16 --channels-last"
+)
+[ "${QUICK:-0}" = 1 ] && CONFIGS=("${CONFIGS[@]:0:2}")
+COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device cuda --eval-steps 0"
+for round in $(seq 1 "$ROUNDS"); do
+  for cfg in "${CONFIGS[@]}"; do
+    IFS='|' read -r name ours theirs <<< "$cfg"
+    echo "== $name (round $round)" | tee -a "$LOG"
+    # shellcheck disable=SC2086
+    run "$AGR" bench $COMMON $ours
+    IFS=';' read -ra sets <<< "$theirs"
+    for s in "${sets[@]}"; do
+      # shellcheck disable=SC2086
+      run "$PY" "$REF" --model preact18 --steps "$STEPS" --warmup "$WARMUP" $s
+    done
+  done
+done
+echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
+run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size 256 --device cuda
+
+"$PY" - "$LOG" "${OUT:-}" <<'PYEOF'
+import json, re, sys, collections
+log, out = sys.argv[1], sys.argv[2]
+pat = re.compile(r'^(agr-swift|torch-eager) (.+?): ([0-9.]+) ms/(?:step|batch) ([0-9.]+) img/s ([0-9.]+) s/')
+ours, torch = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(log):
+    m = pat.match(line.strip())
+    if not m: continue
+    who, tag, ms = m.group(1), m.group(2), float(m.group(3))
+    (ours if who == 'agr-swift' else torch)[tag].append(ms)
+def base(tag): return re.sub(r'\+agr/\S+', '+agr', tag)
+med = lambda v: sorted(v)[len(v) // 2]
+rows = []
+for ttag, tv in torch.items():
+    for otag, ov in ours.items():
+        if base(otag) == base(ttag):
+            rows.append((ttag, otag, med(tv), med(ov), med(tv) / med(ov)))
+print()
+print(f"{'torch eager':44} {'ours':44} {'torch ms':>9} {'our ms':>8} {'ratio':>6}")
+for t, o, tm, om, r in rows:
+    print(f"{t:44} {o:44} {tm:9.1f} {om:8.1f} {r:6.2f}")
+for otag, ov in ours.items():
+    if 'eval' in otag: print(f"ours only: {otag}: {med(ov):.1f} ms/batch")
+print("ratio = torch ms / our ms (above 1: ours is faster); medians over rounds")
+if out:
+    json.dump([dict(torch=t, ours=o, torch_ms=tm, our_ms=om, ratio=r) for t, o, tm, om, r in rows],
+              open(out + '/gpu-bench.json', 'w'), indent=1)
+PYEOF
