@@ -16,7 +16,7 @@ struct Landscape: ParsableCommand {
 
   @Argument(help: "Model checkpoints (.safetensors), e.g. runs/A/best.safetensors runs/B/best.safetensors.")
   var checkpoints: [String]
-  @Option(help: "alpha values as START:END:COUNT.") var alphas: String = "-1:1:21"
+  @Option(help: "alpha values as START:END:COUNT; write --alphas=-2:2:41 when START is negative.") var alphas: String = "-1:1:21"
   @Option(help: "Evaluate on the first N test images.") var nExamples: Int = 500
   @Option(help: "L-inf radius of the PGD loss (default: each run's; 0 skips the adversarial loss).") var eps: String?
   @Option(help: "PGD steps.") var steps: Int = 10

@@ -22,6 +22,10 @@ import Testing
     #expect(epochs.values == [1, 2, 3])
     let zero = NiceTicks(minimum: 0, maximum: 0)
     #expect(zero.values.contains(0) && zero.values.count >= 2)
+    let iterations = NiceTicks(minimum: 0, maximum: 15, target: 7, minimumStep: 1)
+    #expect(iterations.values == [0, 2, 4, 6, 8, 10, 12, 14, 16])
+    let cosine = NiceTicks(minimum: -1, maximum: 1, target: 5)
+    #expect(cosine.values.map(cosine.label) == ["\u{2212}1.0", "\u{2212}0.5", "0", "0.5", "1.0"])
     let nan = NiceTicks(minimum: .nan, maximum: 1)
     #expect(nan.values.allSatisfy { $0.isFinite })
   }

@@ -42,7 +42,7 @@ import Torch
     let direction = try WeightLandscape.filterNormalizedDirection(for: model.parameters, seed: 1)
     let attack = try PGD(threatModel: .lInf(0.1), steps: 2, seed: 0)
     let points = try WeightLandscape.scan(model, direction: direction, alphas: [-1, 0, 0.5], images: images,
-                                          labels: data.labels, attack: attack, batchSize: 5)
+                                          labels: data.labels, attack: attack, batchSize: 10)
     let after = try model.stateDict().map { try $0.tensor.contiguous().toArray(Float.self) }
     #expect(before == after)
     #expect(model.isTraining)

@@ -71,5 +71,5 @@ public enum ChartStyle {
   static let markerTextColor = "#555555"
 
   /// Rough width of `text` in a sans-serif font (digits and lower case are about 0.55 em).
-  static func textWidth(_ text: String, fontSize: Double) -> Double { Double(text.count) * fontSize * 0.58 }
+  static func textWidth(_ text: String, fontSize: Double) -> Double { Double(text.count) * fontSize * 0.56 }
 }

@@ -48,7 +48,8 @@ public struct LineChart: Equatable, Sendable {
   }
 
   var xTicks: NiceTicks {
-    let xs = series.flatMap { $0.points.filter { $0.drawable != nil }.map(\.x) } + markers.map(\.x)
+    // Every point's x, missing values included: an epoch without a value still belongs on the axis.
+    let xs = series.flatMap { $0.points.map(\.x).filter(\.isFinite) } + markers.map(\.x)
     return NiceTicks(minimum: xs.min() ?? 0, maximum: xs.max() ?? 1, target: width < 400 ? 4 : 7,
                      minimumStep: integerX ? 1 : 0)
   }

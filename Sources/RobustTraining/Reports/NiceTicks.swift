@@ -16,7 +16,9 @@ public struct NiceTicks: Equatable, Sendable {
       let pad = lo == 0 ? 1 : abs(lo) * 0.1
       (lo, hi) = (lo - pad, hi + pad)
     }
-    let step = Swift.max(Self.niceStep((hi - lo) / Double(Swift.max(target - 1, 1))), minimumStep)
+    var step = Swift.max(Self.niceStep((hi - lo) / Double(Swift.max(target - 1, 1))), minimumStep)
+    // Whole-number axes (epochs, iterations) read 0, 20, 40 better than 0, 25, 50 with 2.5 in between.
+    if minimumStep >= 1, Self.mantissa(step) == 2.5 { step *= 0.8 }
     let first = (lo / step + 1e-9).rounded(.down)
     let last = (hi / step - 1e-9).rounded(.up)
     var values = [Double]()
@@ -31,6 +33,12 @@ public struct NiceTicks: Equatable, Sendable {
     self.step = step
   }
 
+  /// 2.5 for 0.25 or 250.
+  static func mantissa(_ step: Double) -> Double {
+    let m = step / pow(10, (log10(step) + 1e-9).rounded(.down))
+    return (m * 1e6).rounded() / 1e6
+  }
+
   static func niceStep(_ raw: Double) -> Double {
     let magnitude = pow(10, (log10(raw)).rounded(.down))
     let fraction = raw / magnitude
@@ -42,9 +50,11 @@ public struct NiceTicks: Equatable, Sendable {
   public func label(_ v: Double) -> String {
     if v == 0 { return "0" }
     let scale = Swift.max(abs(lower), abs(upper))
-    if scale >= 1e5 || scale < 1e-3 { return String(format: "%.2g", v) }
-    let mantissa = step / pow(10, (log10(step) + 1e-9).rounded(.down))
-    let decimals = Swift.max(0, Int((-log10(step) - 1e-9).rounded(.up)) + (abs(mantissa - 2.5) < 1e-6 ? 1 : 0))
-    return String(format: "%.\(Swift.min(decimals, 6))f", v)
+    if scale >= 1e5 || scale < 1e-3 { return typographicMinus(String(format: "%.2g", v)) }
+    let decimals = Swift.max(0, Int((-log10(step) - 1e-9).rounded(.up)) + (Self.mantissa(step) == 2.5 ? 1 : 0))
+    return typographicMinus(String(format: "%.\(Swift.min(decimals, 6))f", v))
   }
+
+  /// "−0.5" with the minus sign, which is as wide as a digit and easier to tell from a dash.
+  func typographicMinus(_ s: String) -> String { s.hasPrefix("-") ? "\u{2212}" + s.dropFirst() : s }
 }

@@ -89,7 +89,7 @@ public enum RunCharts {
                 series: [ChartSeries(name: "cos(g_clean, g_adv)", points: run.diagnostics.map {
                   ChartPoint(x: Double($0.iteration), y: layer.index < $0.cosine.count ? $0.cosine[layer.index] : nil)
                 }, color: ChartStyle.palette[0])],
-                zeroLine: true, markers: iterationMarker(run), yRange: -1...1)
+                zeroLine: true, markers: iterationMarker(run), yRange: -1...1, integerX: true)
     }
     return ChartGrid(title: "Cosine similarity of clean and adversarial gradients, per convolutional layer",
                      charts: charts)
@@ -106,7 +106,7 @@ public enum RunCharts {
                                    color: ChartStyle.palette[2]),
                        ChartSeries(name: "adversarial (method) loss", x: x,
                                    y: run.diagnostics.map { total($0.adversarialNorm) }, color: ChartStyle.palette[1]),
-                     ], markers: iterationMarker(run))
+                     ], markers: iterationMarker(run), integerX: true)
   }
 
   /// Per convolutional layer: clean and adversarial gradient norms over iterations.
@@ -121,7 +121,7 @@ public enum RunCharts {
                     color: ChartStyle.palette[2]),
         ChartSeries(name: "adversarial", x: x, y: run.diagnostics.map { at($0.adversarialNorm, layer.index) },
                     color: ChartStyle.palette[1]),
-      ], markers: iterationMarker(run))
+      ], markers: iterationMarker(run), integerX: true)
     }
     return ChartGrid(title: "Gradient norms per convolutional layer", charts: charts)
   }
