@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import RobustTraining
+
+struct Landscape: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Plot the weight loss landscape of checkpoints along a filter-normalised random direction.",
+    discussion: """
+      For each checkpoint: clean and PGD test loss at w + alpha*d, d a seeded Gaussian direction with each \
+      conv/linear filter scaled to the weight's filter norm (Li et al., 2018; biases and BatchNorm are not moved). \
+      The same seed gives every checkpoint of one architecture the same raw direction, so AT and AT+AGR \
+      compare at a glance. A checkpoint in a run directory takes the dataset, model and eps from its config.json. \
+      Writes landscape.html, landscape.csv, landscape.json and plots/landscape.svg (.png) to --output. \
+      The weights are restored exactly afterwards.
+      """)
+
+  @Argument(help: "Model checkpoints (.safetensors), e.g. runs/A/best.safetensors runs/B/best.safetensors.")
+  var checkpoints: [String]
+  @Option(help: "alpha values as START:END:COUNT; write --alphas=-2:2:41 when START is negative.") var alphas: String = "-1:1:21"
+  @Option(help: "Evaluate on the first N test images.") var nExamples: Int = 500
+  @Option(help: "L-inf radius of the PGD loss (default: each run's; 0 skips the adversarial loss).") var eps: String?
+  @Option(help: "PGD steps.") var steps: Int = 10
+  @Option(help: "Seed of the direction (and the PGD random starts).") var seed: UInt64 = 0
+  @Option(help: "Dataset (default: the run's).") var dataset: String?
+  @Option(help: "Folder holding the dataset files.") var dataDir: String?
+  @Option(help: "Model architecture (default: the run's).") var model: String?
+  @Option(help: "Batch size.") var batchSize: Int = 250
+  @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
+  @Option(help: "Output folder.") var output: String = "landscape"
+  @Flag(help: "Do not write a PNG version of the plot.") var noPng = false
+
+  func validate() throws {
+    guard !checkpoints.isEmpty else { throw ValidationError("give at least one checkpoint") }
+    guard nExamples > 0 else { throw ValidationError("--n-examples: must be positive") }
+    guard steps > 0 else { throw ValidationError("--steps: must be positive") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive") }
+    do { _ = try WeightLandscape.parseRange(alphas) } catch { throw ValidationError("--alphas: \(error)") }
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let alphaValues = try WeightLandscape.parseRange(alphas)
+      let device = try Device(parsing: self.device)
+      if device.isCUDA { try CUDA.load() }
+      var curves = [LandscapeReport.Curve]()
+      var examples = 0
+      for path in checkpoints {
+        let curve = try scan(path, alphas: alphaValues, device: device, examples: &examples)
+        curves.append(curve)
+      }
+      let report = LandscapeReport(seed: seed, examples: examples, curves: curves)
+      let folder = URL(fileURLWithPath: output)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try report.csv.write(to: folder.appendingPathComponent("landscape.csv"), atomically: true, encoding: .utf8)
+      try report.json().write(to: folder.appendingPathComponent("landscape.json"), options: .atomic)
+      let messages = try ReportFiles.write(report.document(), html: folder.appendingPathComponent("landscape.html"),
+                                           plotsFolder: folder.appendingPathComponent("plots"), png: !noPng)
+      print("data: \(folder.appendingPathComponent("landscape.csv").path), landscape.json")
+      messages.forEach { print($0) }
+    }
+  }
+
+  private func scan(_ path: String, alphas: [Double], device: Device, examples: inout Int) throws
+    -> LandscapeReport.Curve
+  {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.path) else { throw CommandError("\(path): checkpoint not found") }
+    let runFolder = url.deletingLastPathComponent()
+    let runConfig = try? RunDirectory(runFolder).readConfiguration()
+    let epsilon = try eps.map { try parseFraction($0, flag: "--eps") } ?? runConfig?.perturbation.epsilon ?? 8.0 / 255
+    guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--eps: must lie in [0, 1], got \(epsilon)") }
+    let datasetName = dataset ?? runConfig?.dataset ?? "cifar10"
+    let architecture: ModelArchitecture
+    do {
+      architecture = try model.map(ModelArchitecture.parse) ?? runConfig?.model ?? .preactResNet18
+    } catch { throw ValidationError("--model: \(error)") }
+
+    let test = try DatasetLocation.load(datasetName, directory: dataDir ?? runConfig?.dataDirectory, split: .test)
+    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0],
+                                           normalization: runConfig?.normalization)
+    try ModuleCheckpoint.load(into: classifier, from: url)
+    try classifier.move(to: device)
+    let n = min(nExamples, test.count)
+    examples = n
+    let images = try (try test.images[0..<n].to(.float32) / 255.0).to(device)
+    let labels = try test.labels[0..<n].to(device)
+    let attack: (any Attack)? = epsilon > 0
+      ? try PGD(threatModel: .lInf(epsilon), steps: steps, stepSize: 2.5 * epsilon / Double(steps), seed: seed,
+                name: "PGD-\(steps)")
+      : nil
+    let label = "\(runFolder.lastPathComponent)/\(url.deletingPathExtension().lastPathComponent)"
+    print("\(label): \(architecture.rawValue), \(datasetName), \(n) test images, "
+      + (attack.map { "\($0.name) at eps \(String(format: "%.4f", epsilon))" } ?? "clean only"))
+    let direction = try WeightLandscape.filterNormalizedDirection(for: classifier.parameters, seed: seed)
+    let points = try WeightLandscape.scan(classifier, direction: direction, alphas: alphas, images: images,
+                                          labels: labels, attack: attack, batchSize: batchSize) { p in
+      print(String(format: "  alpha %+.3f  clean loss %.4f (acc %.1f%%)", p.alpha, p.cleanLoss, p.cleanAccuracy * 100)
+        + (p.adversarialLoss.map { String(format: "  adv loss %.4f (acc %.1f%%)", $0, (p.adversarialAccuracy ?? 0) * 100) } ?? ""))
+    }
+    return LandscapeReport.Curve(label: label, checkpoint: url.path, epsilon: epsilon, attack: attack?.name, points: points)
+  }
+}

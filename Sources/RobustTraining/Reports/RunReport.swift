@@ -1,0 +1,175 @@
+import Foundation
+
+/// An HTML page and the SVG plots it shows inline.
+public struct ReportDocument: Sendable {
+  public var html: String
+  /// File name (e.g. "accuracy.svg") and SVG text of each plot.
+  public var plots: [(name: String, svg: String)]
+}
+
+/// The report of one run: configuration, per-epoch table, curves, AGR and gradient diagnostics, evaluation.
+public enum RunReport {
+  public static func make(_ run: RunRecords) -> ReportDocument {
+    var page = HTMLPage(title: "Run report: \(run.name)")
+    var plots = [(name: String, svg: String)]()
+    func show(_ name: String, _ svg: String?, caption: String? = nil) {
+      guard let svg else { return }
+      plots.append((name, svg))
+      page.figure(svg, caption: caption)
+    }
+
+    page.beginSection("summary", "Summary")
+    page.table(["", ""], summaryRows(run))
+    if !run.isComplete {
+      page.paragraph("Interrupted or still running: \(run.epochs.count) of \(run.configuration.epochs) epochs recorded.",
+                     note: true)
+    }
+    page.endSection()
+
+    page.beginSection("configuration", "Configuration")
+    page.table(["setting", "value"], configurationRows(run.configuration))
+    page.endSection()
+
+    page.beginSection("epochs", "Per-epoch results")
+    if run.epochs.isEmpty {
+      page.paragraph("No epoch finished yet (metrics.jsonl is missing or empty).", note: true)
+    } else {
+      page.table(epochHeaders(run), run.epochs.map(epochRow), numeric: Set(0..<epochHeaders(run).count).subtracting([2]))
+    }
+    page.endSection()
+
+    page.beginSection("curves", "Training curves")
+    show("accuracy.svg", RunCharts.accuracy(run)?.svg())
+    show("loss.svg", RunCharts.loss(run)?.svg())
+    show("learning-rate.svg", RunCharts.learningRate(run)?.svg())
+    if run.epochs.isEmpty { page.paragraph("No curves: no epoch recorded.", note: true) }
+    page.endSection()
+
+    page.beginSection("agr", "AGR: gradient orthogonal projection rate")
+    if let chart = RunCharts.gopRate(run) {
+      show("gop-rate.svg", chart.svg(), caption: "Per epoch, the share of (parameter tensor, step) pairs whose clean and "
+        + "adversarial gradients conflicted (cosine ≤ 0), so AGR projected instead of interpolating.")
+    } else {
+      page.paragraph(run.usesAGR ? "No GOP rate recorded: AGR was not active in any recorded epoch (it starts at epoch \(run.configuration.agrStartEpoch))."
+        : "AGR is off in this run (method \(run.configuration.method.rawValue), agr \(run.configuration.agr)).", note: true)
+    }
+    page.endSection()
+
+    page.beginSection("diagnostics", "Gradient diagnostics")
+    if run.diagnostics.isEmpty {
+      page.paragraph(run.configuration.diagnosticsEvery == 0
+        ? "No gradient diagnostics: the run was trained with --diagnostics-every 0."
+        : "No gradient diagnostics recorded (diagnostics.jsonl is missing or empty).", note: true)
+    } else if RunCharts.convolutionWeights(run).isEmpty {
+      page.paragraph("parameters.json is missing or lists no convolution weights: per-layer plots are left out.", note: true)
+    }
+    show("cosine-per-conv-layer.svg", RunCharts.cosineGrid(run)?.svg(), caption: "Cosine similarity of the clean-loss and "
+      + "adversarial-loss gradients of each convolution weight, sampled every \(run.configuration.diagnosticsEvery) "
+      + "iterations. Below the dashed zero line the two gradients conflict.")
+    show("gradient-norms.svg", RunCharts.gradientNorms(run)?.svg())
+    show("gradient-norms-per-conv-layer.svg", RunCharts.layerNormGrid(run)?.svg())
+    page.endSection()
+
+    page.beginSection("evaluation", "Evaluation (agr eval)")
+    if let eval = run.latestEvaluation {
+      page.paragraph("Latest report: \(eval.file?.lastPathComponent ?? "?") — checkpoint \(eval.checkpoint), "
+        + "\(eval.examples.map(String.init) ?? "?") test images, L∞ eps \(epsilonText(eval.epsilon)).")
+      page.table(["attack", "accuracy", "time"], evaluationRows(eval), numeric: [1, 2])
+    } else {
+      page.paragraph("No agr eval report (eval-*.json) in this run directory; run "
+        + "`agr eval \(run.directory.url.path)/best.safetensors --attacks pgd20,aa` to add one.", note: true)
+    }
+    page.endSection()
+    return ReportDocument(html: page.html, plots: plots)
+  }
+
+  static func epsilonText(_ eps: Double?) -> String {
+    guard let eps else { return "?" }
+    return String(format: "%.4f (%.3g/255)", eps, eps * 255)
+  }
+
+  static func summaryRows(_ run: RunRecords) -> [[String]] {
+    let c = run.configuration
+    let best = run.epochs.filter { $0.testRobustAccuracy != nil }.max { $0.testRobustAccuracy! < $1.testRobustAccuracy! }
+    let last = run.epochs.last
+    var rows = [
+      ["run directory", run.directory.url.path],
+      ["method", run.methodDescription],
+      ["model / dataset", "\(c.model.rawValue) / \(c.dataset)"],
+      ["epochs recorded", "\(run.epochs.count) of \(c.epochs)"],
+      ["final test clean / PGD-\(c.evalSteps) accuracy",
+       "\(Markup.percent(last?.testCleanAccuracy)) / \(Markup.percent(last?.testRobustAccuracy))"],
+      ["training time", Markup.duration(run.totalSeconds)],
+    ]
+    if let best {
+      rows.insert(["best test PGD-\(c.evalSteps) accuracy", "\(Markup.percent(best.testRobustAccuracy)) (epoch \(best.epoch))"],
+                  at: 5)
+    }
+    return rows
+  }
+
+  /// The configuration as flat "key: value" rows (nested settings joined with dots).
+  static func configurationRows(_ c: TrainingConfiguration) -> [[String]] {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    guard let data = try? encoder.encode(c), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+      return []
+    }
+    return value.flattened(prefix: "").map { [$0.key, $0.value] }
+  }
+
+  static func epochHeaders(_ run: RunRecords) -> [String] {
+    ["epoch", "lr", "AGR", "train loss", "train clean", "train adv", "test clean loss", "test clean",
+     "test PGD-\(run.configuration.evalSteps) loss", "test PGD-\(run.configuration.evalSteps)", "GOP rate", "time"]
+  }
+
+  static func epochRow(_ r: EpochRecord) -> [String] {
+    [String(r.epoch), Markup.number(r.learningRate), r.agrActive ? "on" : "off", Markup.number(r.trainLoss),
+     Markup.percent(r.trainCleanAccuracy), Markup.percent(r.trainAdversarialAccuracy), Markup.number(r.testCleanLoss),
+     Markup.percent(r.testCleanAccuracy), Markup.number(r.testRobustLoss), Markup.percent(r.testRobustAccuracy),
+     Markup.percent(r.gopRate), Markup.duration(r.seconds)]
+  }
+
+  static func evaluationRows(_ e: EvaluationSummary) -> [[String]] {
+    var rows = [["clean", Markup.percent(e.cleanAccuracy), "–"]]
+    rows += e.attacks.map { [$0.name, Markup.percent($0.accuracy), Markup.duration($0.seconds)] }
+    if e.attacks.count > 1, let worst = e.worstCaseAccuracy {
+      rows.append(["worst case (per sample)", Markup.percent(worst), Markup.duration(e.seconds)])
+    }
+    return rows
+  }
+}
+
+/// Any JSON value, for showing a Codable's fields without knowing them.
+enum JSONValue: Decodable {
+  case bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
+
+  init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() { self = .null }
+    else if let b = try? container.decode(Bool.self) { self = .bool(b) }
+    else if let n = try? container.decode(Double.self) { self = .number(n) }
+    else if let s = try? container.decode(String.self) { self = .string(s) }
+    else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
+    else { self = .object(try container.decode([String: JSONValue].self)) }
+  }
+
+  var text: String {
+    switch self {
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(format: "%.6g", n)
+    case .string(let s): return s
+    case .array(let a): return a.map(\.text).joined(separator: ", ")
+    case .object(let o): return o.keys.sorted().map { "\($0): \(o[$0]!.text)" }.joined(separator: ", ")
+    case .null: return "–"
+    }
+  }
+
+  func flattened(prefix: String) -> [(key: String, value: String)] {
+    guard case .object(let o) = self else { return [(prefix, text)] }
+    // Enum payloads encode as {"_0": value}; the key says nothing.
+    return o.keys.sorted().flatMap { key in
+      o[key]!.flattened(prefix: key == "_0" ? prefix : prefix.isEmpty ? key : "\(prefix).\(key)")
+    }
+  }
+}
