@@ -30,9 +30,3 @@ enum DatasetLocation {
     return list
   }
 }
-
-/// A user-facing error: printed as "error: <message>", exit status 1.
-struct CommandError: Error, CustomStringConvertible {
-  let description: String
-  init(_ d: String) { description = d }
-}

@@ -28,16 +28,7 @@ struct Eval: ParsableCommand {
   @Flag(help: "Continue from the saved per-sample flags of an earlier run with the same settings.") var resume = false
   @Option(help: "Where to write the JSON report (default: eval-<checkpoint>.json next to it).") var output: String?
 
-  func run() throws {
-    do {
-      try execute()
-    } catch let error as ValidationError {
-      throw error
-    } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode.failure
-    }
-  }
+  func run() throws { try reportingErrors(execute) }
 
   private func execute() throws {
     let checkpointURL = URL(fileURLWithPath: checkpoint)

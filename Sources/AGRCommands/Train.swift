@@ -52,18 +52,7 @@ struct Train: ParsableCommand {
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
 
-  func run() throws {
-    do {
-      try execute()
-    } catch let error as ValidationError {
-      throw error
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode.failure
-    }
-  }
+  func run() throws { try reportingErrors(execute) }
 
   private func execute() throws {
     let printer = ProgressPrinter()

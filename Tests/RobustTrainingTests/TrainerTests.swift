@@ -19,7 +19,7 @@ final class TinyConvNet: Classifier {
 
 /// Two classes of 8x8 images: a bright left half or a bright right half, plus noise.
 func halvesDataset(count: Int, seed: UInt64, poison: Bool = false) throws -> LabeledImages {
-  var generator = SplitMix(seed: seed)
+  var generator = SplitMix64(seed: seed)
   var pixels = [UInt8]()
   var labels = [Int64]()
   for i in 0..<count {
@@ -34,18 +34,6 @@ func halvesDataset(count: Int, seed: UInt64, poison: Bool = false) throws -> Lab
   }
   return try LabeledImages(name: poison ? "poisoned" : "halves", pixels: pixels, labels: labels, channels: 1,
                            height: 8, width: 8, classCount: 2)
-}
-
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }
 
 func temporaryRun(_ name: String) -> RunDirectory {

@@ -74,11 +74,7 @@ extension GradientReconstruction {
     let dots = try layout.segmentSums(try adv * nat)
     let normAdv = try Foreach.norms(gAdv)
     let normNat = try Foreach.norms(gNat)
-    let cosine = try dots / (try normAdv * normNat + 1e-20)
-    let projection = try dots / (try normNat * normNat + 1e-20)
-    let conflict = try cosine .<= 0
-    let weightNat = try Tensor.where(conflict, try -projection, cosine)
-    let weightAdv = try Tensor.where(conflict, try cosine.onesLike(), try 1.0 - cosine)
+    let (cosine, weightNat, weightAdv) = try Self.weights(dots: dots, cleanNorm: normNat, adversarialNorm: normAdv)
     let combined = try (try nat * (try layout.expand(weightNat))) + (try adv * (try layout.expand(weightAdv)))
     let scale = try (clip / (try Foreach.norms(try layout.unpack(combined)) + 1e-12)).clamped(max: 1)
     let gradients = try layout.unpack(try combined * (try layout.expand(scale)))

@@ -23,6 +23,19 @@ public struct GradientReconstruction: Codable, Equatable, Sendable {
     public let adversarialNorm: Tensor
   }
 
+  /// Per tensor: the cosine, and the weights of g_nat and g_adv in G (before clipping):
+  /// (-<g_adv,g_nat>/|g_nat|^2, 1) where cs <= 0, (cs, 1 - cs) elsewhere.
+  static func weights(dots: Tensor, cleanNorm: Tensor, adversarialNorm: Tensor) throws
+    -> (cosine: Tensor, clean: Tensor, adversarial: Tensor)
+  {
+    let cosine = try dots / (try adversarialNorm * cleanNorm + 1e-20)
+    // With |g_nat| = 0 the projection is the identity (the tiny term avoids 0/0).
+    let projection = try dots / (try cleanNorm * cleanNorm + 1e-20)
+    let conflict = try cosine .<= 0
+    return (cosine, try Tensor.where(conflict, try -projection, cosine),
+            try Tensor.where(conflict, try cosine.onesLike(), try 1.0 - cosine))
+  }
+
   public func reconstruct(clean gNat: [Tensor], adversarial gAdv: [Tensor]) throws -> (gradients: [Tensor],
                                                                                          statistics: Statistics)
   {
@@ -33,12 +46,7 @@ public struct GradientReconstruction: Codable, Equatable, Sendable {
     let dots = try Foreach.dots(gAdv, gNat)
     let normAdv = try Foreach.norms(gAdv)
     let normNat = try Foreach.norms(gNat)
-    let cosine = try dots / (try normAdv * normNat + 1e-20)
-    // With |g_nat| = 0 the projection is the identity (the tiny term avoids 0/0).
-    let projection = try dots / (try normNat * normNat + 1e-20)
-    let conflict = try cosine .<= 0
-    let weightNat = try Tensor.where(conflict, try -projection, cosine)
-    let weightAdv = try Tensor.where(conflict, try cosine.onesLike(), try 1.0 - cosine)
+    let (cosine, weightNat, weightAdv) = try Self.weights(dots: dots, cleanNorm: normNat, adversarialNorm: normAdv)
     let combined = try Foreach.add(try Foreach.mul(gNat, scales: weightNat), try Foreach.mul(gAdv, scales: weightAdv))
     let scale = try (clip / (try Foreach.norms(combined) + 1e-12)).clamped(max: 1)
     let gradients = try Foreach.mul(combined, scales: scale)
