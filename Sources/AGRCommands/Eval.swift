@@ -87,7 +87,10 @@ struct Eval: ParsableCommand {
       let end = min(flags.done + batchSize, total)
       let x = try (try images[flags.done..<end].to(.float32)) / 255.0
       let y = try labels[flags.done..<end]
-      let report = try evaluateRobustness(classifier, images: x, labels: y, attacks: attackList, batchSize: batchSize)
+      let report = try evaluateRobustness(classifier, images: x, labels: y, attacks: attackList, batchSize: batchSize) {
+        progress in
+        print("  [\(flags.done)..<\(end)] \(progress.attackName) done after \(formatDuration(progress.elapsedSeconds))")
+      }
       flags.append(report)
       if saveFlags || resume { try flags.save(flagsURL) }
       let elapsed = Date().timeIntervalSince(started)

@@ -81,10 +81,11 @@ extension Module {
     }
   }
 
+  /// A new tensor object (detached) on `device`, in `format` when it is 4-D.
   private static func placed(_ t: Tensor, _ device: Device, _ format: MemoryFormat?) throws -> Tensor {
-    var moved = try t.to(device).detached()
-    if let format, moved.rank == 4 { moved = try moved.contiguous(format) }
-    return moved === t ? try t.detached() : moved
+    let moved = try t.to(device).detached()
+    guard let format, moved.rank == 4 else { return moved }
+    return try moved.contiguous(format)
   }
 }
 

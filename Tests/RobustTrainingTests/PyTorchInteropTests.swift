@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import RobustTraining
+
+/// A Python that can `import torch, safetensors`, named by AGR_PYTORCH_PYTHON (this project's
+/// own venv holds only libtorch's C++ libraries, so the cross-check is opt-in).
+private let pytorchPython: String? = {
+  guard let path = ProcessInfo.processInfo.environment["AGR_PYTORCH_PYTHON"], !path.isEmpty else { return nil }
+  return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+/// Checkpoints written here load into the PyTorch definitions with `load_state_dict(strict=True)`
+/// and give the same logits. Runs when AGR_PYTORCH_PYTHON points at a Python with torch.
+@Suite(.serialized, .enabled(if: pytorchPython != nil, "set AGR_PYTORCH_PYTHON to a Python with torch and safetensors"))
+struct PyTorchInteropTests {
+  func pytorchLogits(_ arch: String, model: any Classifier, input: Tensor) throws -> (ours: Tensor, theirs: Tensor) {
+    let folder = try TemporaryFolder()
+    let checkpoint = folder.url.appendingPathComponent("model.safetensors")
+    let inputs = folder.url.appendingPathComponent("inputs.safetensors")
+    let output = folder.url.appendingPathComponent("logits.safetensors")
+    try ModuleCheckpoint.save(model, to: checkpoint)
+    try SafeTensors(tensors: [("images", input)]).write(to: inputs)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_logits.py").path, arch,
+                         checkpoint.path, inputs.path, output.path]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let theirs = try #require(try SafeTensors.read(from: output)["logits"])
+    let ours = try Autograd.withNoGrad { try model(input) }
+    return (ours, theirs)
+  }
+
+  /// Moves BatchNorm running statistics away from their initial values, so eval mode matters.
+  func warmUpStatistics(_ model: any Classifier, shape: [Int]) throws {
+    model.train()
+    for _ in 0..<3 { _ = try Autograd.withNoGrad { try model(try Tensor.rand(shape)) } }
+    model.eval()
+  }
+
+  @Test func preActResNet18LogitsMatchPyTorch() throws {
+    Torch.manualSeed(21)
+    let model = try PreActResNet18(classCount: 10)
+    try warmUpStatistics(model, shape: [8, 3, 32, 32])
+    let (ours, theirs) = try pytorchLogits("preact18", model: model, input: try Tensor.rand([4, 3, 32, 32]))
+    let difference = try (ours - theirs).abs().max().item()
+    print("PyTorch cross-check: max |logit difference| = \(difference)")
+    #expect(difference < 1e-4, "max |logit difference| = \(difference)")
+  }
+
+  @Test func smallCNNLogitsMatchPyTorch() throws {
+    Torch.manualSeed(22)
+    let model = try SmallCNN(classCount: 10)
+    // the zero-initialised last layer would make every logit 0: give it weights
+    try Autograd.withNoGrad {
+      for p in model.parameters { try p.copy_(try Tensor.randn(p.shape) * 0.1) }
+    }
+    model.eval()
+    let (ours, theirs) = try pytorchLogits("smallcnn", model: model, input: try Tensor.rand([4, 1, 28, 28]))
+    let difference = try (ours - theirs).abs().max().item()
+    print("PyTorch cross-check: max |logit difference| = \(difference)")
+    #expect(difference < 1e-4, "max |logit difference| = \(difference)")
+  }
+
+  @Test func wideResNetLogitsMatchPyTorch() throws {
+    Torch.manualSeed(23)
+    let model = try WideResNet(depth: 34, widenFactor: 10, classCount: 10)
+    try warmUpStatistics(model, shape: [2, 3, 32, 32])
+    let (ours, theirs) = try pytorchLogits("wrn34-10", model: model, input: try Tensor.rand([2, 3, 32, 32]))
+    let difference = try (ours - theirs).abs().max().item()
+    print("PyTorch cross-check: max |logit difference| = \(difference)")
+    #expect(difference < 1e-4, "max |logit difference| = \(difference)")
+  }
+}
