@@ -7,6 +7,7 @@ struct Train: ParsableCommand {
     abstract: "Train a classifier: standard, AT, TRADES or MART, with AGR on top.",
     discussion: """
       With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(Preset.quickstart.summary).
+      --dataset cifar10 / cifar100 without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
       (cifar10-short); any flag given overrides the preset. Fractions are accepted: --eps 8/255.
       By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \
@@ -112,17 +113,13 @@ struct Train: ParsableCommand {
         throw ValidationError("--preset: unknown preset '\(preset)' (\(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
       }
       c = p.configuration
+    } else if let dataset, !["fashion-mnist", "mnist"].contains(dataset.lowercased()) {
+      // A 32x32 dataset without a preset starts from the paper's recipe, not the 28x28 quick start.
+      c = Preset.cifar10.configuration
     } else {
       c = Preset.quickstart.configuration
     }
-    if let dataset {
-      c.dataset = dataset
-      // Leaving the quick-start dataset drops its subsets and attack unless they are given again.
-      if preset == nil && dataset != "fashion-mnist" {
-        c.trainSubset = nil
-        c.testSubset = nil
-      }
-    }
+    if let dataset { c.dataset = dataset.lowercased() }
     if let dataDir { c.dataDirectory = dataDir }
     if let trainSubset { c.trainSubset = trainSubset }
     if let testSubset { c.testSubset = testSubset }
