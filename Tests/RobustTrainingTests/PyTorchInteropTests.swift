@@ -73,4 +73,33 @@ struct PyTorchInteropTests {
     print("PyTorch cross-check: max |logit difference| = \(difference)")
     #expect(difference < 1e-4, "max |logit difference| = \(difference)")
   }
+
+  /// Our SGD against torch.optim.SGD itself, step for step, for each option combination.
+  @Test(arguments: [(0.9, 0.0, 5e-4, false), (0.9, 0.3, 1e-2, false), (0.9, 0.0, 5e-4, true), (0.0, 0.0, 0.0, false)])
+  func sgdMatchesTorchOptimSGD(momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool) throws {
+    let folder = try TemporaryFolder()
+    let generator = try Generator(seed: 3)
+    let start = try Tensor.randn([5, 3], dtype: .float64, generator: generator)
+    let grads = try Tensor.randn([6, 5, 3], dtype: .float64, generator: generator)
+    let input = folder.url.appendingPathComponent("sgd-in.safetensors")
+    let output = folder.url.appendingPathComponent("sgd-out.safetensors")
+    try SafeTensors(tensors: [("param", start), ("grads", grads)]).write(to: input)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_sgd.py").path, input.path,
+                         output.path, "0.1", "\(momentum)", "\(dampening)", "\(weightDecay)", nesterov ? "1" : "0"]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let trajectory = try #require(try SafeTensors.read(from: output)["trajectory"])
+
+    let p = try start.clone().requiresGrad(true)
+    let sgd = try SGD(parameters: [p], learningRate: 0.1, momentum: momentum, dampening: dampening,
+                      weightDecay: weightDecay, nesterov: nesterov)
+    for step in 0..<6 {
+      try sgd.step(gradients: [try grads[step]])
+      let difference = try (p - (try trajectory[step])).abs().max().item()
+      #expect(difference < 1e-12, "step \(step): max |difference| = \(difference)")
+    }
+  }
 }
