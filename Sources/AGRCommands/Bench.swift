@@ -68,13 +68,8 @@ struct Bench: ParsableCommand {
     guard batchSize > 0, steps > 0, warmup >= 0, attackSteps >= 0, evalSteps >= 0, !evalOnly || evalSteps > 0 else {
       throw ValidationError("--batch-size and --steps must be positive; --warmup, --attack-steps, --eval-steps >= 0")
     }
-    let device: Device
-    do { device = try Device(parsing: self.device) } catch { throw ValidationError("--device: \(error)") }
     if let threads { try Torch.setThreadCount(threads) }
-    if device.isCUDA {
-      do { try CUDA.load() } catch { throw CommandError("--device \(self.device): CUDA cannot be used: \(error)") }
-      try CUDA.setCuDNNBenchmark(true)
-    }
+    let device = try prepareDevice(self.device)
     if !json {
       var where_ = "\(device)"
       if case .cuda(let index) = device { where_ += " (\((try? CUDA.deviceName(index)) ?? "?"))" }

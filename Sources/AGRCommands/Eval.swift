@@ -31,36 +31,20 @@ struct Eval: ParsableCommand {
   func run() throws { try reportingErrors(execute) }
 
   private func execute() throws {
-    let checkpointURL = URL(fileURLWithPath: checkpoint)
-    guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-      throw CommandError("\(checkpoint): checkpoint not found")
-    }
-    let runConfig = try? RunDirectory(checkpointURL.deletingLastPathComponent()).readConfiguration()
-    let epsilon = try eps.map { try parseFraction($0, flag: "--eps") } ?? runConfig?.perturbation.epsilon ?? 8.0 / 255
-    guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--eps: must lie in [0, 1], got \(epsilon)") }
-    let datasetName = dataset ?? runConfig?.dataset ?? "cifar10"
-    let architecture: ModelArchitecture
-    do {
-      architecture = try model.map(ModelArchitecture.parse) ?? runConfig?.model ?? .preactResNet18
-    } catch { throw ValidationError("--model: \(error)") }
+    let context = try CheckpointContext(path: checkpoint, eps: eps, dataset: dataset, model: model,
+                                        dataDirectory: dataDir)
+    let checkpointURL = context.url
+    let epsilon = context.epsilon
+    let datasetName = context.dataset
+    let architecture = context.architecture
     let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     let attackList: [any Attack]
     do {
       attackList = try attackNames.map { try AttackCatalog.make($0, epsilon: epsilon, seed: seed) }
     } catch { throw ValidationError("--attacks: \(error)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive") }
-    let device = try Device(parsing: self.device)
-    if device.isCUDA {
-      do { try CUDA.load() } catch { throw CommandError("--device \(self.device): CUDA cannot be used: \(error)") }
-      try CUDA.setCuDNNBenchmark(true)
-    }
-
-    let test = try DatasetLocation.load(datasetName, directory: dataDir ?? runConfig?.dataDirectory, split: .test)
-    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0],
-                                           normalization: runConfig?.normalization)
-    try ModuleCheckpoint.load(into: classifier, from: checkpointURL)
-    try classifier.move(to: device)
-    classifier.eval()
+    let device = try prepareDevice(self.device)
+    let (test, classifier) = try context.load(on: device)
     let total = min(nExamples ?? test.count, test.count)
     guard total > 0 else { throw ValidationError("--n-examples: must be positive") }
     let images = try test.images[0..<total]

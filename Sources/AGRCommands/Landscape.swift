@@ -40,8 +40,7 @@ struct Landscape: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let alphaValues = try WeightLandscape.parseRange(alphas)
-      let device = try Device(parsing: self.device)
-      if device.isCUDA { try CUDA.load() }
+      let device = try prepareDevice(self.device)
       var curves = [LandscapeReport.Curve]()
       var examples = 0
       for path in checkpoints {
@@ -63,23 +62,11 @@ struct Landscape: ParsableCommand {
   private func scan(_ path: String, alphas: [Double], device: Device, examples: inout Int) throws
     -> LandscapeReport.Curve
   {
-    let url = URL(fileURLWithPath: path)
-    guard FileManager.default.fileExists(atPath: url.path) else { throw CommandError("\(path): checkpoint not found") }
+    let context = try CheckpointContext(path: path, eps: eps, dataset: dataset, model: model, dataDirectory: dataDir)
+    let url = context.url
     let runFolder = url.deletingLastPathComponent()
-    let runConfig = try? RunDirectory(runFolder).readConfiguration()
-    let epsilon = try eps.map { try parseFraction($0, flag: "--eps") } ?? runConfig?.perturbation.epsilon ?? 8.0 / 255
-    guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--eps: must lie in [0, 1], got \(epsilon)") }
-    let datasetName = dataset ?? runConfig?.dataset ?? "cifar10"
-    let architecture: ModelArchitecture
-    do {
-      architecture = try model.map(ModelArchitecture.parse) ?? runConfig?.model ?? .preactResNet18
-    } catch { throw ValidationError("--model: \(error)") }
-
-    let test = try DatasetLocation.load(datasetName, directory: dataDir ?? runConfig?.dataDirectory, split: .test)
-    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0],
-                                           normalization: runConfig?.normalization)
-    try ModuleCheckpoint.load(into: classifier, from: url)
-    try classifier.move(to: device)
+    let (epsilon, datasetName, architecture) = (context.epsilon, context.dataset, context.architecture)
+    let (test, classifier) = try context.load(on: device)
     let n = min(nExamples, test.count)
     examples = n
     let images = try (try test.images[0..<n].to(.float32) / 255.0).to(device)

@@ -85,11 +85,7 @@ struct Train: ParsableCommand {
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
-    let device = try Device(parsing: c.device)
-    if device.isCUDA {
-      do { try CUDA.load() } catch { throw CommandError("--device \(c.device): CUDA cannot be used: \(error)") }
-      try CUDA.setCuDNNBenchmark(true)
-    }
+    _ = try prepareDevice(c.device)
     let train = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .train)
     let test = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .test)
     Torch.manualSeed(c.seed)
