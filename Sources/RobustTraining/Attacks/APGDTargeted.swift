@@ -35,13 +35,10 @@ public struct APGDTargeted: Attack {
     try AttackSupport.run(self, model, images: images, labels: labels) {
       let generator = try Generator(seed: seed)
       let adversarial = try images.clone()
-      let cleanLogits = try AttackSupport.logits(model, images)
-      let classes = cleanLogits.shape[1]
+      let (classes, robust, ranking) = try AttackSupport.targetRanking(model, images, labels: labels)
       guard classes >= 4 else {
         throw AttackError.invalidInput("APGD-T's targeted DLR loss needs at least 4 classes, the model has \(classes)")
       }
-      let robust = try cleanLogits.argmax(dim: 1) .== labels
-      let ranking = try cleanLogits.sorted(dim: 1, descending: true).indices
       let run = APGDRun(threatModel: threatModel, iterations: iterations, rho: rho)
       for rank in 1...min(targetClasses, classes - 1) {
         for _ in 0..<restarts {

@@ -77,6 +77,17 @@ enum AttackSupport {
     try (try Tensor.randint(0, 2, shape, generator: generator).to(x.device, x.dtype) * 2) - 1
   }
 
+  /// The clean prediction's class count, which samples it gets right (bool, N), and the classes
+  /// ranked by logit per sample (int64, N x classes): rank k > 0 is the k-th most likely other class,
+  /// the target order of AutoAttack's targeted attacks.
+  static func targetRanking(_ model: any Classifier, _ images: Tensor, labels: Tensor) throws
+    -> (classes: Int, robust: Tensor, ranking: Tensor)
+  {
+    let cleanLogits = try logits(model, images)
+    return (cleanLogits.shape[1], try cleanLogits.argmax(dim: 1) .== labels,
+            try cleanLogits.sorted(dim: 1, descending: true).indices)
+  }
+
   /// Runs `attackSubset` on the samples still marked robust and merges its successes: a sample
   /// becomes non-robust, and takes the returned example, only where that example is misclassified.
   /// `robust` (bool, N) and `adversarial` are updated in place.

@@ -47,10 +47,7 @@ public struct FABTargeted: Attack {
     try AttackSupport.run(self, model, images: images, labels: labels) {
       let generator = try Generator(seed: seed)
       let adversarial = try images.clone()
-      let cleanLogits = try AttackSupport.logits(model, images)
-      let classes = cleanLogits.shape[1]
-      let robust = try cleanLogits.argmax(dim: 1) .== labels
-      let ranking = try cleanLogits.sorted(dim: 1, descending: true).indices
+      let (classes, robust, ranking) = try AttackSupport.targetRanking(model, images, labels: labels)
       for rank in 1...min(targetClasses, max(classes - 1, 1)) {
         for restart in 0..<restarts {
           try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
