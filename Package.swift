@@ -8,6 +8,11 @@ import PackageDescription
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 let libtorch = "\(root)/.libtorch"
 let rpaths = ["\(libtorch)/lib", "\(libtorch)/../nvidia/cu13/lib"]
+// libjpeg(-turbo) is linked statically so that the binary carried to the GPU machine does not need it there
+// (Debian: libjpeg62-turbo-dev, which `scripts/setup.sh` installs).
+let jpegArchive = ["/usr/lib/x86_64-linux-gnu/libjpeg.a", "/usr/lib/aarch64-linux-gnu/libjpeg.a", "/usr/lib64/libjpeg.a",
+  "/usr/local/lib/libjpeg.a", "/usr/lib/libjpeg.a", "/opt/homebrew/lib/libjpeg.a"]
+  .first { FileManager.default.fileExists(atPath: $0) }
 
 let package = Package(
   name: "AGR",
@@ -39,7 +44,12 @@ let package = Package(
     ),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-    .target(name: "RobustTraining", dependencies: ["Torch", "CZlib"]),
+    .target(
+      name: "CJpeg",
+      cSettings: [.unsafeFlags(["-O2"])],
+      linkerSettings: [jpegArchive.map { .unsafeFlags(["-Xlinker", $0]) } ?? .linkedLibrary("jpeg")]
+    ),
+    .target(name: "RobustTraining", dependencies: ["Torch", "CZlib", "CJpeg"]),
     .target(
       name: "AGRCommands",
       dependencies: ["RobustTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -50,17 +50,21 @@ if [ ! -f "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
   fi
 fi
 
-# The dataset loaders read gzipped files with the system zlib.
-if [ "$(uname -s)" = Linux ] && [ ! -f /usr/include/zlib.h ]; then
+# Build-time libraries from Debian: zlib (gzipped dataset files) and libjpeg-turbo (Tiny ImageNet),
+# the latter linked statically into agr so that the binary carried to a GPU machine needs neither.
+need_debian_package() {  # PACKAGE FILE WHAT
+  [ "$(uname -s)" = Linux ] && [ ! -f "$2" ] || return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing the zlib headers (Debian package zlib1g-dev)"
-    { apt-get install -y -qq zlib1g-dev >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq zlib1g-dev >/dev/null 2>&1; }; } \
-      || die "apt-get could not install zlib1g-dev"
+    say "installing $3 (Debian package $1)"
+    { apt-get install -y -qq "$1" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$1" >/dev/null 2>&1; }; } \
+      || die "apt-get could not install $1"
   else
-    die "the zlib headers are missing; as root run: apt-get install zlib1g-dev"
+    die "$3 missing ($2); as root run: apt-get install $1"
   fi
-fi
+}
+need_debian_package zlib1g-dev /usr/include/zlib.h "the zlib headers"
+need_debian_package libjpeg62-turbo-dev /usr/include/jpeglib.h "the libjpeg-turbo headers and static library"
 
 if [ "$build" = 1 ]; then
   say "building agr (release)"

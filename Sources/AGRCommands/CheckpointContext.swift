@@ -28,7 +28,7 @@ struct CheckpointContext {
   /// The test split and the model with the checkpoint's weights, on `device`, in eval mode.
   func load(on device: Device) throws -> (test: LabeledImages, model: any Classifier) {
     let test = try DatasetLocation.load(dataset, directory: dataDirectory, split: .test)
-    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0],
+    let classifier = try architecture.make(classCount: test.classCount, inputChannels: test.imageShape[0], imageSize: test.imageShape[2],
                                            normalization: runConfiguration?.normalization)
     try ModuleCheckpoint.load(into: classifier, from: url)
     try classifier.move(to: device)

@@ -27,6 +27,7 @@ enum DatasetLocation {
     var list = [here.appendingPathComponent("data/\(format.rawValue)")]
     if let standard = format.defaultDirectory { list.append(standard) }
     if format == .mnist { list.append(here.appendingPathComponent("../shared/data/mnist")) }
+    if format == .tinyImageNet { list.append(here.appendingPathComponent("data/tiny-imagenet-200")) }
     return list
   }
 }

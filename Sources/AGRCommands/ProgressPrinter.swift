@@ -7,13 +7,14 @@ final class ProgressPrinter: TrainingObserver {
   private let interactive = isatty(fileno(stdout)) != 0
   private var lastPrint = Date.distantPast
 
-  func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, model: any Classifier,
-                run: RunDirectory)
+  func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
+                model: any Classifier, run: RunDirectory)
   {
     let agr = c.agr && c.method.isAdversarial ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip))" : ""
     print("run:      \(run.url.path)")
     print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
-      + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes")
+      + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes"
+      + String(format: " (read in %.1f s)", readSeconds))
     print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors")
     print("method:   \(c.method.rawValue)\(agr)")
     if c.method.isAdversarial {

@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
   @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
   var resume: String?
 
-  @Option(help: "Dataset: mnist, fashion-mnist, cifar10, cifar100.") var dataset: String?
+  @Option(help: ArgumentHelp("Dataset: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")).")) var dataset: String?
   @Option(help: "Folder holding the dataset files.") var dataDir: String?
   @Option(help: "Use only the first N training images.") var trainSubset: Int?
   @Option(help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
@@ -86,12 +86,14 @@ struct Train: ParsableCommand {
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
     _ = try prepareDevice(c.device)
+    let reading = Date()
     let train = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .train)
     let test = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .test)
+    let readSeconds = Date().timeIntervalSince(reading)
     Torch.manualSeed(c.seed)
-    let model = try c.model.make(classCount: train.classCount, inputChannels: train.imageShape[0],
+    let model = try c.model.make(classCount: train.classCount, inputChannels: train.imageShape[0], imageSize: train.imageShape[2],
                                  normalization: c.normalization)
-    printer.describe(c, train: train, test: test, model: model, run: run)
+    printer.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
     return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer)
   }
 

@@ -84,6 +84,16 @@ import Testing
     #expect(try model(try Tensor.rand([3, 1, 28, 28])).shape == [3, 10])
   }
 
+  @Test func smallCNNSizesItsFirstDenseLayerByInputSize() throws {
+    // 32x32 -> 30, 28, pool 14, 12, 10, pool 5: 64 * 5 * 5 features; 64x64 -> 64 * 13 * 13.
+    let cifar = try ModelArchitecture.smallCNN.make(classCount: 10, inputChannels: 3, imageSize: 32)
+    #expect(try cifar(try Tensor.rand([2, 3, 32, 32])).shape == [2, 10])
+    #expect(cifar.namedParameters().first { $0.name == "classifier.fc1.weight" }?.tensor.shape == [200, 1600])
+    let tiny = try ModelArchitecture.smallCNN.make(classCount: 200, inputChannels: 3, imageSize: 64)
+    #expect(try tiny(try Tensor.rand([1, 3, 64, 64])).shape == [1, 200])
+    #expect(throws: TorchError.self) { _ = try SmallCNN(inputSize: 12) }
+  }
+
   @Test func trainAndEvalModeReachEveryModule() throws {
     let model = try PreActResNet18()
     model.eval()

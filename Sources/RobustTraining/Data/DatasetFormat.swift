@@ -7,7 +7,6 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
   case cifar10
   case cifar100
   /// Tiny ImageNet (200 classes, 64x64 JPEGs in `train/<wnid>/images/`, `val/val_annotations.txt`).
-  /// Reserved: it needs a JPEG decoder, which the project does not have yet.
   case tinyImageNet = "tiny-imagenet"
 
   public var classCount: Int {
@@ -32,8 +31,7 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
     case .fashionMNIST: return try MNISTLoader.load(from: directory, split: split, name: rawValue)
     case .cifar10: return try CIFARLoader.load(.cifar10, from: directory, split: split)
     case .cifar100: return try CIFARLoader.load(.cifar100, from: directory, split: split)
-    case .tinyImageNet:
-      throw DatasetError.unsupported("\(directory.path): Tiny ImageNet loading is not implemented yet")
+    case .tinyImageNet: return try TinyImageNetLoader.load(from: directory, split: split)
     }
   }
 }

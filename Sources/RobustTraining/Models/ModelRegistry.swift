@@ -7,8 +7,10 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
   case resNet18 = "resnet18"
   case smallCNN = "smallcnn"
 
-  public func make(classCount: Int, inputChannels: Int, normalization: InputNormalization? = nil) throws
-    -> any Classifier
+  /// `imageSize` (the side of square inputs) matters only to SmallCNN, whose first fully connected
+  /// layer depends on it; the ResNets pool adaptively.
+  public func make(classCount: Int, inputChannels: Int, imageSize: Int = 28, normalization: InputNormalization? = nil)
+    throws -> any Classifier
   {
     switch self {
     case .preactResNet18:
@@ -19,7 +21,8 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
     case .resNet18:
       return try ResNet18(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
     case .smallCNN:
-      return try SmallCNN(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
+      return try SmallCNN(classCount: classCount, inputChannels: inputChannels, inputSize: imageSize,
+                          normalization: normalization)
     }
   }
 

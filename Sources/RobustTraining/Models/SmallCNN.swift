@@ -1,7 +1,8 @@
 import Torch
 
 /// The small CNN for 28x28 grey-scale inputs of the TRADES MNIST experiments: four 3x3 convs
-/// (32, 32, 64, 64) with two max-pools, then 200-200-classes fully connected layers.
+/// (32, 32, 64, 64) with two max-pools, then 200-200-classes fully connected layers. Other square
+/// input sizes (`inputSize`, at least 14) only change the width of the first fully connected layer.
 /// Names: `feature_extractor.conv1` ... `classifier.fc3`, as in that code, and so is the
 /// initialisation: He-normal conv weights, zero conv biases, a zero last layer (with PyTorch's
 /// defaults this deep ReLU stack starts with vanishing signals and learns very slowly).
@@ -12,9 +13,13 @@ public final class SmallCNN: Classifier {
   public var isTraining = true
   private let normalizer: InputNormalizer?
 
-  public init(classCount: Int = 10, inputChannels: Int = 1, dropout: Double = 0.5,
+  public init(classCount: Int = 10, inputChannels: Int = 1, inputSize: Int = 28, dropout: Double = 0.5,
               normalization: InputNormalization? = nil) throws
   {
+    let featureSide = ((inputSize - 4) / 2 - 4) / 2
+    guard inputSize >= 14, featureSide >= 1 else {
+      throw TorchError("SmallCNN needs square inputs of at least 14x14 pixels, got \(inputSize)x\(inputSize)")
+    }
     self.classCount = classCount
     features = Sequential([
       try Conv2d(inputChannels, 32, kernelSize: 3), ReLU(),
@@ -23,7 +28,7 @@ public final class SmallCNN: Classifier {
       try Conv2d(64, 64, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
     ])
     classifier = Sequential([
-      try Linear(64 * 4 * 4, 200), ReLU(), Dropout(probability: dropout),
+      try Linear(64 * featureSide * featureSide, 200), ReLU(), Dropout(probability: dropout),
       try Linear(200, 200), ReLU(),
       try Linear(200, classCount),
     ])
