@@ -57,6 +57,7 @@ let package = Package(
     .executableTarget(name: "agr", dependencies: ["AGRCommands"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
     .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining"]),
+    .testTarget(name: "AGRCommandsTests", dependencies: ["AGRCommands"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17

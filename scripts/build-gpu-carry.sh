@@ -15,9 +15,18 @@ if [ -z "$REF" ]; then
   done
 fi
 [ -n "$REF" ] && [ -f "$REF" ] || { echo "torch_reference.py not found (set TORCH_REFERENCE=path)" >&2; exit 1; }
-swift build -c release --static-swift-stdlib --product agr 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+# The static build shares .build/release with the plain one: only a successful build (checked, not
+# just the binary's presence) and a binary without libswiftCore.so are packed.
+log=$(swift build -c release --static-swift-stdlib --product agr 2>&1) \
+  || { echo "$log" | grep -vE '^\[[0-9]+/[0-9]+\]' >&2; echo "build-gpu-carry: the build failed" >&2; exit 1; }
+echo "$log" | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|^ *[0-9]* \||^ *\|' || true
 BIN=$(swift build -c release --static-swift-stdlib --product agr --show-bin-path)/agr
-[ -x "$BIN" ] || { echo "build failed: $BIN missing" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "build-gpu-carry: $BIN missing" >&2; exit 1; }
+if ldd "$BIN" | grep -qE 'libswift|libFoundation|libjpeg'; then
+  echo "build-gpu-carry: $BIN still needs Swift runtime or libjpeg shared libraries:" >&2
+  ldd "$BIN" | grep -E 'libswift|libFoundation|libjpeg' >&2
+  exit 1
+fi
 mkdir -p "$CARRY"
 rm -f "$CARRY/agr" "$CARRY/agr.gz"
 # Stripped and compressed: the static binary (ICU data inside) is ~60 MB stripped, and a device call

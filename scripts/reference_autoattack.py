@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Robust accuracy of an agr checkpoint under torchattacks' AutoAttack (a port of the reference
-implementation), on the first N test images of an idx dataset, for comparison with `agr eval`.
+"""Robust accuracy of an agr checkpoint under AutoAttack built from torchattacks' ports of the reference
+attacks, on the first N test images of an idx dataset, for comparison with `agr eval`.
 
 usage: reference_autoattack.py ARCH CHECKPOINT IDX_DIR N EPS [VERSION]
   e.g. reference_autoattack.py smallcnn runs/quickstart/best.safetensors /usr/share/datasets/fashion-mnist 200 0.1
+VERSION:
+  standard      (default) the cascade with the official AutoAttack settings, as `agr eval --attacks aa`:
+                APGD-CE and APGD-T (9 targets) 100 iterations, FAB-T (9 targets) 100 iterations,
+                Square 5,000 queries (p_init 0.8), each on the points still robust
+  apgd          APGD-CE + APGD-T only, as `agr eval --attacks aa-apgd`
+  torchattacks  torchattacks.AutoAttack as shipped: note that it runs APGD, APGD-T and FAB with
+                their default 10 iterations, not the 100 of the reference, so it is weaker
 Needs torch, safetensors, numpy and torchattacks (not this project's venv: see PyTorchInteropTests).
 """
 import gzip, os, sys, time
@@ -38,12 +45,24 @@ def main():
     with torch.no_grad():
         clean = (model(x).argmax(1) == y)
     print(f"clean {clean.float().mean().item() * 100:.2f}%", flush=True)
-    attack = torchattacks.AutoAttack(model, norm="Linf", eps=eps, version=version, n_classes=10, seed=0)
+    apgd = [torchattacks.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, loss="ce", seed=0),
+            torchattacks.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, n_classes=10, seed=0)]
+    if version == "standard":
+        attack = torchattacks.MultiAttack(apgd + [
+            torchattacks.FAB(model, norm="Linf", eps=eps, steps=100, n_restarts=1, multi_targeted=True,
+                             n_classes=10, seed=0),
+            torchattacks.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8, seed=0)])
+    elif version == "apgd":
+        attack = torchattacks.MultiAttack(apgd)
+    elif version == "torchattacks":
+        attack = torchattacks.AutoAttack(model, norm="Linf", eps=eps, version="standard", n_classes=10, seed=0)
+    else:
+        sys.exit(f"unknown VERSION {version!r} (standard, apgd, torchattacks)")
     start = time.time()
     adv = attack(x, y)
     with torch.no_grad():
         robust = (model(adv).argmax(1) == y) & clean
-    print(f"torchattacks AutoAttack ({version}) eps {eps}: {robust.float().mean().item() * 100:.2f}% "
+    print(f"reference AutoAttack ({version}) eps {eps}: {robust.float().mean().item() * 100:.2f}% "
           f"({int(robust.sum())}/{n}) in {time.time() - start:.0f} s", flush=True)
 
 

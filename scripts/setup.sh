@@ -68,7 +68,10 @@ need_debian_package libjpeg62-turbo-dev /usr/include/jpeglib.h "the libjpeg-turb
 
 if [ "$build" = 1 ]; then
   say "building agr (release)"
-  swift build -c release --product agr 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-  [ -x .build/release/agr ] || die "the release build of agr failed (see the messages above)"
+  if ! log=$(swift build -c release --product agr 2>&1); then
+    echo "$log" | grep -vE '^\[[0-9]+/[0-9]+\]' >&2
+    die "the release build of agr failed (see the messages above)"
+  fi
+  echo "$log" | grep -vE '^\[[0-9]+/[0-9]+\]' || true
   say "ready: .build/release/agr"
 fi

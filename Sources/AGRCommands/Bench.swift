@@ -37,7 +37,9 @@ struct Bench: ParsableCommand {
   @Option(help: "Seed of the model initialisation, the data and the attacks.") var seed: UInt64 = 0
   @Flag(help: "Print one JSON document (an array of results) instead of text lines.") var json = false
 
-  func run() throws {
+  func run() throws { try reportingErrors(Bench.self, execute) }
+
+  private func execute() throws {
     let architecture: ModelArchitecture
     do { architecture = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
     let methods: [TrainingMethod]

@@ -19,7 +19,7 @@ struct Compare: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(Compare.self) {
       let runs = try runDirectories.map { try RunRecords.load(URL(fileURLWithPath: $0)) }
       let comparison = RunComparison(runs)
       print(comparison.textTable)

@@ -10,7 +10,9 @@ struct Doctor: ParsableCommand {
   @Option(help: "Device to check: cpu, cuda or cuda:N.")
   var device: String = "cpu"
 
-  func run() throws {
+  func run() throws { try reportingErrors(Doctor.self, execute) }
+
+  private func execute() throws {
     let device: Device
     do { device = try Device(parsing: self.device) } catch { throw ValidationError("--device: \(error)") }
     print("swift:     \(swiftVersion)")

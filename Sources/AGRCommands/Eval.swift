@@ -28,7 +28,7 @@ struct Eval: ParsableCommand {
   @Flag(help: "Continue from the saved per-sample flags of an earlier run with the same settings.") var resume = false
   @Option(help: "Where to write the JSON report (default: eval-<checkpoint>.json next to it).") var output: String?
 
-  func run() throws { try reportingErrors(execute) }
+  func run() throws { try reportingErrors(Eval.self, execute) }
 
   private func execute() throws {
     let context = try CheckpointContext(path: checkpoint, eps: eps, dataset: dataset, model: model,

@@ -38,7 +38,7 @@ struct Landscape: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(Landscape.self) {
       let alphaValues = try WeightLandscape.parseRange(alphas)
       let device = try prepareDevice(self.device)
       var curves = [LandscapeReport.Curve]()

@@ -16,7 +16,7 @@ struct Report: ParsableCommand {
   @Flag(help: "Do not write PNG versions of the plots.") var noPng = false
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(Report.self) {
       let run = try RunRecords.load(URL(fileURLWithPath: runDirectory))
       let html = output.map { URL(fileURLWithPath: $0) } ?? run.directory.url.appendingPathComponent("report.html")
       let messages = try ReportFiles.write(RunReport.make(run), html: html,

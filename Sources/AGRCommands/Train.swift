@@ -7,9 +7,10 @@ struct Train: ParsableCommand {
     abstract: "Train a classifier: standard, AT, TRADES or MART, with AGR on top.",
     discussion: """
       With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(Preset.quickstart.summary).
-      --dataset cifar10 / cifar100 without a preset starts from the paper's recipe (--preset cifar10).
+      --dataset cifar10 / cifar100 / tiny-imagenet without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
-      (cifar10-short); any flag given overrides the preset. Fractions are accepted: --eps 8/255.
+      (cifar10-short); any flag given overrides the preset; --dry-run prints the settings that result \
+      (every default included) without training. Fractions are accepted: --eps 8/255.
       By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \
       AGR authors' code (BatchNorm then sees clean and adversarial batches, so AT and AT+AGR compare exactly); \
       --skip-clean-pass gives plain Madry AT (adversarial batch only; clean train accuracy is then not reported).
@@ -52,8 +53,9 @@ struct Train: ParsableCommand {
   @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
+  @Flag(help: "Print the resolved configuration (preset, defaults and flags) as JSON and exit.") var dryRun = false
 
-  func run() throws { try reportingErrors(execute) }
+  func run() throws { try reportingErrors(Train.self, execute) }
 
   private func execute() throws {
     let printer = ProgressPrinter()
@@ -71,6 +73,11 @@ struct Train: ParsableCommand {
       return
     }
     let configuration = try buildConfiguration()
+    if dryRun {
+      print("agr train --dry-run: the resolved configuration (no data read, nothing written):")
+      print(String(decoding: try RunDirectory.configurationJSON(configuration), as: UTF8.self))
+      return
+    }
     let run = RunDirectory(URL(fileURLWithPath: output ?? defaultRunName(configuration)))
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
@@ -104,7 +111,7 @@ struct Train: ParsableCommand {
     _ = last
   }
 
-  private func buildConfiguration() throws -> TrainingConfiguration {
+  func buildConfiguration() throws -> TrainingConfiguration {
     var c: TrainingConfiguration
     if let preset {
       guard let p = Preset(rawValue: preset) else {

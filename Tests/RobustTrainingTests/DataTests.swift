@@ -182,11 +182,12 @@ private func expectError(_ expected: (DatasetError) -> Bool, mentioning text: St
     #expect(perClass == [Int64](repeating: 1000, count: 10))
   }
 
-  @Test func tinyImageNetIsReservedButNotImplemented() throws {
-    expectError({ if case .unsupported = $0 { true } else { false } }, mentioning: "Tiny ImageNet") {
+  @Test func formatsByNameAndAMissingTinyImageNetFolder() throws {
+    expectError({ if case .missingFile = $0 { true } else { false } }, mentioning: "/nonexistent/wnids.txt") {
       _ = try DatasetFormat.tinyImageNet.load(from: URL(fileURLWithPath: "/nonexistent"), split: .train)
     }
     #expect(DatasetFormat(rawValue: "fashion-mnist") == .fashionMNIST)
+    #expect(DatasetFormat(rawValue: "tiny-imagenet")?.classCount == 200)
   }
 }
 

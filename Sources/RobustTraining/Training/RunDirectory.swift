@@ -44,10 +44,15 @@ public struct RunDirectory: Sendable {
   }()
 
   public func writeConfiguration(_ c: TrainingConfiguration) throws {
+    try Self.configurationJSON(c).write(to: config, options: .atomic)
+  }
+
+  /// The configuration as `config.json` holds it.
+  public static func configurationJSON(_ c: TrainingConfiguration) throws -> Data {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys]
     e.keyEncodingStrategy = .convertToSnakeCase
-    try e.encode(c).write(to: config, options: .atomic)
+    return try e.encode(c)
   }
 
   public func readConfiguration() throws -> TrainingConfiguration {
@@ -77,7 +82,7 @@ public struct RunDirectory: Sendable {
     guard !samples.isEmpty else { return }
     let text = try samples.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) + "\n" }.joined()
     if !FileManager.default.fileExists(atPath: diagnostics.path) {
-      FileManager.default.createFile(atPath: diagnostics.path, contents: nil)
+      _ = FileManager.default.createFile(atPath: diagnostics.path, contents: nil)
     }
     let handle = try FileHandle(forWritingTo: diagnostics)
     defer { try? handle.close() }

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import AGRCommands
+@testable import RobustTraining
+
+/// How `agr train` resolves presets, defaults and flags into one configuration.
+@Suite struct TrainFlagsTests {
+  private func configuration(_ arguments: [String]) throws -> TrainingConfiguration {
+    try Train.parse(arguments).buildConfiguration()
+  }
+
+  @Test func noFlagsIsTheQuickStartJob() throws {
+    let c = try configuration([])
+    #expect(c.dataset == "fashion-mnist" && c.model == .smallCNN && c.method == .at && c.agr)
+    #expect(c.perturbation.epsilon == 0.1 && c.epochs == 3 && c.trainSubset == 10_000)
+  }
+
+  @Test func thePaperPresetAndFlagsOverridingIt() throws {
+    let paper = try configuration(["--preset", "cifar10"])
+    #expect(paper.model == .preactResNet18 && paper.epochs == 200 && paper.agrStartEpoch == 155)
+    #expect(paper.schedule == .multiStep(base: 0.1, milestones: [100, 150], gamma: 0.1))
+    #expect(abs(paper.perturbation.epsilon - 8.0 / 255) < 1e-12 && paper.perturbation.steps == 10)
+    #expect(paper.agrClip == 0.1 && paper.batchSize == 128 && paper.augment)
+
+    let changed = try configuration(["--preset", "cifar10", "--lr", "0.05", "--eps", "4/255", "--method", "TRADES",
+                                     "--no-agr"])
+    #expect(changed.learningRate == 0.05 && changed.schedule == .multiStep(base: 0.05, milestones: [100, 150], gamma: 0.1))
+    #expect(abs(changed.perturbation.epsilon - 4.0 / 255) < 1e-12)
+    #expect(changed.method == .trades && changed.perturbation.loss == .kl && !changed.agr)
+    #expect(changed.model == .preactResNet18 && changed.epochs == 200)
+  }
+
+  @Test func aNon28PixelDatasetStartsFromThePaperRecipe() throws {
+    for dataset in ["cifar10", "cifar100", "tiny-imagenet"] {
+      let c = try configuration(["--dataset", dataset])
+      #expect(c.dataset == dataset && c.model == .preactResNet18 && c.epochs == 200, "\(dataset)")
+    }
+  }
+
+  @Test func badValuesAreUsageErrorsNamingTheFlag() throws {
+    let cases: [([String], String)] = [
+      (["--eps", "2"], "--eps"), (["--epochs", "0"], "--epochs"), (["--model", "vgg"], "--model"),
+      (["--method", "awp"], "--method"), (["--preset", "imagenet"], "--preset"), (["--precision", "fp64"], "--precision"),
+      (["--lr-schedule", "linear"], "--lr-schedule"), (["--agr-start-epoch", "0"], "--agr-start-epoch"),
+      (["--eps", "8/0"], "--eps"),
+    ]
+    for (arguments, flag) in cases {
+      do {
+        _ = try configuration(arguments)
+        Issue.record("\(arguments) was accepted")
+      } catch let error as ValidationError {
+        #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)")
+      }
+    }
+  }
+
+  @Test func dryRunPrintsTheConfigurationAndWritesNothing() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agr-dry-\(UUID().uuidString)")
+    let command = try Train.parse(["--dry-run", "--preset", "cifar10-short", "--output", folder.path])
+    try command.run()
+    #expect(!FileManager.default.fileExists(atPath: folder.path))
+    let json = try RunDirectory.configurationJSON(try configuration(["--preset", "cifar10-short"]))
+    let decoded = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+    #expect(decoded?["epochs"] as? Int == 15 && decoded?["agr_start_epoch"] as? Int == 11)
+  }
+}
