@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side speed check on the GPU machine (torch 2.11.0+cu130, no Swift, no network):
+# Side-by-side speed check on the GPU machine (torch 2.11.0+cu130, no Swift, no network), after `agr doctor`
+# and the PyTorch logits cross-check (agr interop) there:
 # runs `agr bench` and shared/bench/torch_reference.py alternately on the same configurations and
 # prints a table of ratios torch ms / our ms (above 1: we are faster).
 #   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
@@ -32,6 +33,14 @@ run() {  # run a command, echo its result lines into the log
 
 "$AGR" doctor --device cuda 2>&1 | tee -a "$LOG"
 "$PY" -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name(0))' 2>&1 | tee -a "$LOG"
+
+# Checkpoints written by agr load into PyTorch (strict) and give the same logits, both on this GPU (fp32, TF32 off).
+for model in preact18 wrn34-10; do
+  dir=$(mktemp -d)
+  "$AGR" interop --model "$model" --device cuda --output "$dir" 2>&1 | tee -a "$LOG"
+  TORCH_REFERENCE="$REF" "$PY" scripts/pytorch_logits.py "$model" "$dir/model.safetensors" "$dir/inputs.safetensors" \
+    "$dir/theirs.safetensors" --device cuda --compare "$dir/logits.safetensors" 2>&1 | tee -a "$LOG"
+done
 
 # name | agr bench flags | torch_reference.py flag sets (';'-separated)
 CONFIGS=(

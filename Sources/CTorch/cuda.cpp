@@ -129,6 +129,21 @@ int ctorch_cuda_runtime_version(int *out) {
   })
 }
 int ctorch_set_cudnn_benchmark(int on) { CT_TRY(at::globalContext().setBenchmarkCuDNN(on != 0)) }
+int ctorch_set_cuda_tf32(int convolutions, int matmuls) {
+  CT_TRY({
+    auto &context = at::globalContext();
+    auto precision = [](int on) { return on ? at::Float32Precision::TF32 : at::Float32Precision::IEEE; };
+    context.setFloat32Precision(at::Float32Backend::CUDA, at::Float32Op::CONV, precision(convolutions));
+    context.setFloat32Precision(at::Float32Backend::CUDA, at::Float32Op::MATMUL, precision(matmuls));
+  })
+}
+int ctorch_get_cuda_tf32(int *convolutions, int *matmuls) {
+  CT_TRY({
+    auto &context = at::globalContext();
+    *convolutions = context.float32Precision(at::Float32Backend::CUDA, at::Float32Op::CONV) == at::Float32Precision::TF32;
+    *matmuls = context.float32Precision(at::Float32Backend::CUDA, at::Float32Op::MATMUL) == at::Float32Precision::TF32;
+  })
+}
 
 int ctorch_autocast_enter(int device_type, int dtype) {
   CT_TRY({

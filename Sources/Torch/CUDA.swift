@@ -43,4 +43,18 @@ public enum CUDA {
 
   /// cuDNN autotuning of convolution algorithms (PyTorch's `torch.backends.cudnn.benchmark`).
   public static func setCuDNNBenchmark(_ on: Bool) throws { try check(ctorch_set_cudnn_benchmark(on ? 1 : 0)) }
+
+  /// TF32 tensor-core arithmetic for fp32 CUDA convolutions and matmuls. PyTorch's defaults, kept here:
+  /// convolutions on (`torch.backends.cudnn.allow_tf32`), matmuls off (`torch.backends.cuda.matmul.allow_tf32`).
+  /// Both off gives IEEE fp32, as needed to compare logits with another implementation to 1e-4.
+  public static func setTF32(convolutions: Bool, matmuls: Bool) throws {
+    try check(ctorch_set_cuda_tf32(convolutions ? 1 : 0, matmuls ? 1 : 0))
+  }
+
+  public static func tf32() throws -> (convolutions: Bool, matmuls: Bool) {
+    var convolutions: Int32 = 0
+    var matmuls: Int32 = 0
+    try check(ctorch_get_cuda_tf32(&convolutions, &matmuls))
+    return (convolutions != 0, matmuls != 0)
+  }
 }

@@ -26,6 +26,17 @@ import Torch
     expectTorchError(containing: "CUDA is not available") { try CUDA.resetPeakMemory() }
     expectTorchError(containing: "CUDA is not available") { _ = try CUDA.runtimeVersion() }
   }
+
+  /// The TF32 switches are global settings, usable (and PyTorch's defaults) without a GPU.
+  @Test func tf32SwitchesDefaultLikePyTorchAndToggle() throws {
+    let initial = try CUDA.tf32()
+    #expect(initial.convolutions && !initial.matmuls)
+    try CUDA.setTF32(convolutions: false, matmuls: false)
+    #expect(try CUDA.tf32() == (false, false))
+    try CUDA.setTF32(convolutions: true, matmuls: true)
+    #expect(try CUDA.tf32() == (true, true))
+    try CUDA.setTF32(convolutions: initial.convolutions, matmuls: initial.matmuls)
+  }
 }
 
 @Suite struct AutocastTests {

@@ -201,6 +201,9 @@ int ctorch_cuda_memory_stats(int device, int64_t *allocated, int64_t *peak, int6
 int ctorch_cuda_reset_peak(int device);
 int ctorch_cuda_runtime_version(int *out);
 int ctorch_set_cudnn_benchmark(int on);
+// TF32 for fp32 CUDA convolutions and matmuls (PyTorch's defaults: convolutions on, matmuls off)
+int ctorch_set_cuda_tf32(int convolutions, int matmuls);
+int ctorch_get_cuda_tf32(int *convolutions, int *matmuls);
 // autocast scope for a device type (0 CPU, 1 CUDA) and dtype; exit restores the enclosing scope's state
 int ctorch_autocast_enter(int device_type, int dtype);
 int ctorch_autocast_exit(int device_type);

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import RobustTraining
+
+/// Writes what a cross-check against PyTorch needs: a checkpoint of a model (BatchNorm statistics moved
+/// away from their initial values), random inputs, and this project's logits on them.
+struct Interop: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a checkpoint, inputs and our logits, to check that PyTorch loads the checkpoint and agrees.",
+    discussion: """
+      Writes OUTPUT/model.safetensors (PyTorch key names), OUTPUT/inputs.safetensors ("images") and \
+      OUTPUT/logits.safetensors ("logits", computed here in eval mode on --device, fp32 with TF32 off). Then, \
+      with a Python that has torch:
+        python3 scripts/pytorch_logits.py MODEL OUTPUT/model.safetensors OUTPUT/inputs.safetensors \\
+          OUTPUT/theirs.safetensors --device DEVICE --compare OUTPUT/logits.safetensors
+      loads the checkpoint with load_state_dict(strict=True) and prints the largest logit difference.
+      """)
+
+  @Option(help: "Model: preact18, wrn34-10, resnet18, smallcnn.") var model = "preact18"
+  @Option(help: "Classes of the head.") var classes = 10
+  @Option(help: "Input side in pixels (32 for CIFAR, 64 for Tiny ImageNet; 28 for smallcnn).") var imageSize: Int?
+  @Option(help: "Number of input images.") var count = 8
+  @Option(help: "Device for our forward pass: cpu, cuda or cuda:N.") var device = "cpu"
+  @Option(help: "Seed of the weights and inputs.") var seed: UInt64 = 0
+  @Option(help: "Folder to write into (created).") var output: String
+
+  func run() throws { try reportingErrors(Interop.self, execute) }
+
+  private func execute() throws {
+    let architecture: ModelArchitecture
+    do { architecture = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
+    guard classes > 0, count > 0 else { throw ValidationError("--classes and --count must be positive") }
+    let channels = architecture == .smallCNN ? 1 : 3
+    let side = imageSize ?? (architecture == .smallCNN ? 28 : 32)
+    let target = try prepareDevice(device)
+    if target.isCUDA { try CUDA.setTF32(convolutions: false, matmuls: false) }
+
+    Torch.manualSeed(seed)
+    let network = try architecture.make(classCount: classes, inputChannels: channels, imageSize: side)
+    try Autograd.withNoGrad {
+      network.train()
+      for _ in 0..<3 { _ = try network(try Tensor.rand([max(count, 2), channels, side, side])) }
+      if architecture == .smallCNN {  // its last layer starts at zero: every logit would be 0
+        for p in network.parameters { try p.copy_(try Tensor.randn(p.shape) * 0.1) }
+      }
+    }
+    network.eval()
+    let inputs = try Tensor.rand([count, channels, side, side])
+    try network.move(to: target, memoryFormat: nil)
+    let logits = try Autograd.withNoGrad { try network(try inputs.to(target)).to(.cpu) }
+
+    let folder = URL(fileURLWithPath: output)
+    do {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    } catch {
+      throw CommandError("--output \(output): cannot create the folder: \(error.localizedDescription)")
+    }
+    try ModuleCheckpoint.save(network, to: folder.appendingPathComponent("model.safetensors"))
+    try SafeTensors(tensors: [("images", inputs)]).write(to: folder.appendingPathComponent("inputs.safetensors"))
+    try SafeTensors(tensors: [("logits", logits)]).write(to: folder.appendingPathComponent("logits.safetensors"))
+    print("wrote \(folder.path)/{model,inputs,logits}.safetensors: \(architecture.rawValue), \(classes) classes, "
+      + "\(count) inputs of \(channels)x\(side)x\(side), logits computed on \(target)")
+  }
+}
