@@ -134,4 +134,36 @@ import Testing
     let json = try JSONEncoder().encode([r, e])
     #expect(json.count > 100)
   }
+
+  /// bf16 autocast: the forward passes run in bf16, the losses in fp32 (as under PyTorch's autocast), so the
+  /// step's loss equals fp32 cross-entropy on the bf16 logits, not a bf16-rounded one; and the step learns.
+  @Test func bf16StepsTakeTheLossInFullPrecision() throws {
+    Torch.manualSeed(99)
+    let model = try SmallCNN(classCount: 10, inputChannels: 1, dropout: 0)  // no dropout: repeatable forwards
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.05, momentum: 0.9)
+    let step = TrainingStep(model: model, optimizer: optimizer, method: .standard,
+                            perturbation: TrainingPerturbation(epsilon: 0.1, stepSize: 0.04, steps: 2),
+                            reconstruction: GradientReconstruction(clip: 0.1), precision: .bf16)
+    try Autograd.withNoGrad {  // SmallCNN's last layer starts at zero (every logit 0): give it weights
+      let last = try #require(model.classifier.layers.last as? Linear)
+      try last.weight.copy_(try Tensor.randn(last.weight.shape) * 0.3)
+    }
+    let images = try Tensor.rand([16, 1, 28, 28])
+    let labels = try Tensor.randint(0, 10, [16])
+    model.train()
+    let logits = try Autograd.withNoGrad {
+      try Torch.withAutocast(device: .cpu, dtype: .bfloat16) { try model(images) }
+    }
+    #expect(logits.dtype == .bfloat16)
+    let fullPrecision = try Functional.crossEntropy(try logits.to(.float32), labels).item()
+    let rounded = try Functional.crossEntropy(logits, labels).to(.float32).item()
+    let out = try step(images: images, labels: labels, agr: false)
+    let loss = try out.loss.item()
+    #expect(abs(loss - fullPrecision) <= 1e-6 * Swift.max(1, abs(fullPrecision)), "step \(loss), fp32 CE \(fullPrecision)")
+    #expect(fullPrecision != rounded, "the check needs a case where bf16 rounding shows")
+    #expect(model.parameters.allSatisfy { $0.dtype == .float32 })
+    var later = loss
+    for _ in 0..<5 { later = try step(images: images, labels: labels, agr: false).loss.item() }
+    #expect(later < loss)
+  }
 }

@@ -57,8 +57,11 @@ public final class TrainingStep {
     let needGradients = agr || measure
     let needClean = method != .at || needGradients || cleanPassInTrainMode
     model.train()
+    // Under bf16 autocast the logits come out bf16; the losses are taken in fp32, as PyTorch's autocast does
+    // for cross-entropy, softmax and KL divergence (the cast is differentiable: gradients flow through it).
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
-      (needClean ? try model(images) : nil, try adversarial.map { try model($0) })
+      (try (needClean ? try model(images) : nil).map(Self.fullPrecision),
+       try adversarial.map { try Self.fullPrecision(try model($0)) })
     }
     let loss = try MethodLoss.loss(method, cleanLogits: cleanLogits, adversarialLogits: adversarialLogits,
                                    labels: labels, beta: beta)
@@ -86,6 +89,10 @@ public final class TrainingStep {
       cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
       adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
       statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
+  }
+
+  static func fullPrecision(_ logits: Tensor) throws -> Tensor {
+    logits.dtype == .float32 ? logits : try logits.to(.float32)
   }
 
   static func correct(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
