@@ -134,7 +134,9 @@ import Testing
     let json = try JSONEncoder().encode([r, e])
     #expect(json.count > 100)
   }
+}
 
+@Suite struct MixedPrecisionStepTests {
   /// bf16 autocast: the forward passes run in bf16, the losses in fp32 (as under PyTorch's autocast), so the
   /// step's loss equals fp32 cross-entropy on the bf16 logits, not a bf16-rounded one; and the step learns.
   @Test func bf16StepsTakeTheLossInFullPrecision() throws {
