@@ -45,6 +45,55 @@ import Testing
     }
   }
 
+  /// Gradients of a channels-last model are channels-last: they are packed in memory order (no fallback
+  /// to the per-tensor form), give the per-tensor numbers, and unpack to views with the same strides.
+  @Test func channelsLastGradientsTakeTheFlatPath() throws {
+    let agr = GradientReconstruction(clip: 0.5)
+    let nat = try randomGradients(seed: 21).map { $0.rank == 4 ? try $0.contiguous(.channelsLast) : $0 }
+    let adv = try randomGradients(seed: 22).map { $0.rank == 4 ? try $0.contiguous(.channelsLast) : $0 }
+    #expect(!nat[0].isContiguous() && nat[0].isContiguous(.channelsLast))
+    let layout = try FlatLayout(like: nat)
+    #expect(layout.orders[0] == .channelsLast && layout.orders[1] == .plain && layout.orders[4] == .plain)
+    #expect(layout.matches(nat) && layout.matches(adv))
+    #expect(!layout.matches(try nat.map { try $0.contiguous() }))
+    let unpacked = try layout.unpack(try layout.pack(nat))
+    #expect(try maxRelativeDifference(unpacked, nat) == 0)
+    #expect(unpacked[0].isContiguous(.channelsLast) && !unpacked[0].isContiguous())
+    let (flat, _) = try agr.reconstructFlat(clean: nat, adversarial: adv, layout: layout)
+    let (reference, _) = try agr.reconstruct(clean: nat, adversarial: adv)
+    #expect(try maxRelativeDifference(flat, reference) <= 1e-6)
+    #expect(flat[0].isContiguous(.channelsLast))
+  }
+
+  /// A channels-last PreAct block trains along the same trajectory as the plain one (flat AGR path).
+  @Test func channelsLastTrainingMatchesPlainTraining() throws {
+    func run(channelsLast: Bool) throws -> [Double] {
+      Torch.manualSeed(4321)
+      let model = try PreActResNet18(classCount: 10)
+      if channelsLast { try model.move(to: .cpu, memoryFormat: .channelsLast) }
+      let optimizer = try SGD(parameters: model.parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+      let step = TrainingStep(model: model, optimizer: optimizer, method: .at,
+                              perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 1),
+                              reconstruction: GradientReconstruction(clip: 0.1))
+      let generator = try Generator(seed: 5)
+      var losses: [Double] = []
+      for _ in 0..<2 {
+        var images = try Tensor.rand([4, 3, 32, 32], generator: generator)
+        if channelsLast { images = try images.contiguous(.channelsLast) }
+        let labels = try Tensor.randint(0, 10, [4], generator: generator)
+        losses.append(try step(images: images, labels: labels, agr: true).loss.item())
+      }
+      if channelsLast {
+        #expect(step.flatLayout?.orders.contains(.channelsLast) == true)
+        #expect(step.flatLayout?.orders.contains(.other) == false)
+      }
+      return losses
+    }
+    let plain = try run(channelsLast: false)
+    let last = try run(channelsLast: true)
+    for (a, b) in zip(plain, last) { #expect(abs(a - b) <= 1e-4 * Swift.max(1, abs(b)), "\(plain) vs \(last)") }
+  }
+
   @Test func layoutPacksAndUnpacksInPlaceOrder() throws {
     let tensors = try randomGradients(seed: 9)
     let layout = try FlatLayout(like: tensors)

@@ -5,7 +5,25 @@ import Torch
 /// products, one gather-style expansion for the per-tensor weights) instead of one small kernel
 /// per tensor and operation. Built once per parameter list; its int64 `lengths` stay on the device.
 public final class FlatLayout {
+  /// How a tensor's entries lie in memory. Channels-last tensors (the gradients of a channels-last model)
+  /// are packed in their memory order (N, H, W, C), so packing stays one copy and unpacking gives views
+  /// with the parameters' strides. AGR's arithmetic is per tensor and elementwise: the order is immaterial.
+  public enum MemoryOrder: Equatable, Sendable {
+    case plain, channelsLast, other
+
+    public init(of tensor: Tensor) {
+      if tensor.isContiguous() {
+        self = .plain
+      } else if tensor.rank == 4 && tensor.isContiguous(.channelsLast) {
+        self = .channelsLast
+      } else {
+        self = .other
+      }
+    }
+  }
+
   public let shapes: [[Int]]
+  public let orders: [MemoryOrder]
   public let lengths: [Int]
   public let offsets: [Int]
   public let total: Int
@@ -16,6 +34,7 @@ public final class FlatLayout {
   public init(like tensors: [Tensor]) throws {
     guard let first = tensors.first else { throw TorchError("FlatLayout: no tensors") }
     shapes = tensors.map(\.shape)
+    orders = tensors.map(MemoryOrder.init(of:))
     lengths = shapes.map { $0.reduce(1, *) }
     var running = 0
     offsets = lengths.map { l in defer { running += l }; return running }
@@ -24,21 +43,31 @@ public final class FlatLayout {
     deviceLengths = try Tensor(lengths.map(Int64.init), device: device)
   }
 
-  /// True when `tensors` have this layout's shapes and device and are plainly contiguous (so that
-  /// packing and unpacking are copies of memory order, and the unpacked views have the same strides).
+  /// True when `tensors` have this layout's shapes, device and memory orders, none of them `.other` (so
+  /// that packing and unpacking are copies of memory order, and the unpacked views have the same strides).
   public func matches(_ tensors: [Tensor]) -> Bool {
     tensors.count == shapes.count
-      && zip(tensors, shapes).allSatisfy { t, s in t.shape == s && t.device == device && t.isContiguous() }
+      && tensors.indices.allSatisfy { i in
+        orders[i] != .other && tensors[i].shape == shapes[i] && tensors[i].device == device
+          && MemoryOrder(of: tensors[i]) == orders[i]
+      }
   }
 
-  /// The tensors packed end to end (one copy).
+  /// The tensors packed end to end in their memory order (one copy).
   public func pack(_ tensors: [Tensor]) throws -> Tensor {
-    try Tensor.cat(try tensors.map { try $0.reshaped([-1]) })
+    try Tensor.cat(try tensors.indices.map { i in
+      orders[i] == .channelsLast ? try tensors[i].permuted([0, 2, 3, 1]).reshaped([-1]) : try tensors[i].reshaped([-1])
+    })
   }
 
-  /// The segments of `flat` as views shaped like the original tensors (no copy).
+  /// The segments of `flat` as views shaped (and strided) like the original tensors (no copy).
   public func unpack(_ flat: Tensor) throws -> [Tensor] {
-    try shapes.indices.map { i in try flat.slice(dim: 0, offsets[i], offsets[i] + lengths[i]).reshaped(shapes[i]) }
+    try shapes.indices.map { i in
+      let segment = try flat.slice(dim: 0, offsets[i], offsets[i] + lengths[i])
+      guard orders[i] == .channelsLast else { return try segment.reshaped(shapes[i]) }
+      let s = shapes[i]
+      return try segment.reshaped([s[0], s[2], s[3], s[1]]).permuted([0, 3, 1, 2])
+    }
   }
 
   /// One value per tensor, repeated over that tensor's entries.
@@ -62,7 +91,7 @@ public enum ReconstructionPath: String, Codable, CaseIterable, Sendable {
 extension GradientReconstruction {
   /// `reconstruct(clean:adversarial:)` over gradients packed with `layout`. The returned gradients
   /// are views of one flat buffer. Falls back to the per-tensor form when the gradients do not fit
-  /// the layout (other shapes or device, or not plainly contiguous, e.g. channels-last).
+  /// the layout (other shapes, device or memory order, or strides that are neither plain nor channels-last).
   public func reconstructFlat(clean gNat: [Tensor], adversarial gAdv: [Tensor], layout: FlatLayout) throws
     -> (gradients: [Tensor], statistics: Statistics)
   {
@@ -91,7 +120,10 @@ extension TrainingStep {
     case .perTensor:
       return try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
     case .flat:
-      if flatLayout.map({ $0.shapes != gNat.map(\.shape) || $0.device != gNat.first?.device }) ?? true {
+      if flatLayout.map({
+        $0.shapes != gNat.map(\.shape) || $0.device != gNat.first?.device
+          || $0.orders != gNat.map(FlatLayout.MemoryOrder.init(of:))
+      }) ?? true {
         flatLayout = try FlatLayout(like: gNat)
       }
       return try reconstruction.reconstructFlat(clean: gNat, adversarial: gAdv, layout: flatLayout!)
