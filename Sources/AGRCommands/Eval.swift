@@ -40,7 +40,14 @@ struct Eval: ParsableCommand {
     let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     let attackList: [any Attack]
     do {
-      attackList = try attackNames.map { try AttackCatalog.make($0, epsilon: epsilon, seed: seed) }
+      attackList = try attackNames.map { name -> any Attack in
+        let attack = try AttackCatalog.make(name, epsilon: epsilon, seed: seed)
+        guard var cascade = attack as? AutoAttack else { return attack }
+        cascade.stageFinished = { stage in
+          print("    \(stage.name): broke \(stage.broken) of \(stage.attacked) in \(formatDuration(stage.seconds))")
+        }
+        return cascade
+      }
     } catch { throw ValidationError("--attacks: \(error)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive") }
     let device = try prepareDevice(self.device)

@@ -66,6 +66,20 @@ struct LabelFilteredAttack: Attack {
     #expect(try result.robust.toArray(Bool.self) == cleanRobust.indices.map { stillRobust.contains($0) })
   }
 
+  @Test func eachStageReportsWhenItFinishes() throws {
+    let model = try AttackFixture.model()
+    let (images, labels) = try AttackFixture.testSet()
+    let threat = try ThreatModel.lInf(AttackFixture.epsilon)
+    final class Log: @unchecked Sendable { var stages: [CascadeStage] = [] }
+    let log = Log()
+    var cascade = try AutoAttack(name: "pair", threatModel: threat,
+                                 stages: [FGSM(threatModel: threat), SpyAttack(nil, threatModel: threat)])
+    cascade.stageFinished = { log.stages.append($0) }
+    let result = try cascade.run(model, images: images, labels: labels)
+    #expect(log.stages == result.stages)
+    #expect(log.stages.map(\.name) == ["FGSM", "spy(identity)"])
+  }
+
   @Test func worstCaseMergeIsPerSample() throws {
     let model = try AttackFixture.model()
     let (images, labels) = try AttackFixture.testSet()

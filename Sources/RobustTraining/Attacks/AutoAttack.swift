@@ -32,6 +32,8 @@ public struct AutoAttack: CascadeAttack {
   public let name: String
   public let threatModel: ThreatModel
   public let stages: [any Attack]
+  /// Called after each stage on each batch (progress for long evaluations: a stage can take minutes).
+  public var stageFinished: (@Sendable (CascadeStage) -> Void)?
 
   /// Throws when `stages` is empty or a stage uses another threat model.
   public init(name: String, threatModel: ThreatModel, stages: [any Attack]) throws {
@@ -88,6 +90,7 @@ public struct AutoAttack: CascadeAttack {
         let broken = robustBefore - (try AttackSupport.count(robust))
         report.append(CascadeStage(name: stage.name, attacked: attacked, broken: broken,
                                    seconds: Date().timeIntervalSince(start)))
+        stageFinished?(report[report.count - 1])
       }
       robustFlags = robust
       return adversarial
