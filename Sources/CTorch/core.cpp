@@ -12,6 +12,7 @@ using namespace ctorch;
 namespace ctorch {
 static thread_local std::string last_error;
 std::atomic<int64_t> live{0};
+std::atomic<int64_t> host_waits{0};
 
 void set_error(const std::string &message) {
   // libtorch appends a C++ backtrace to some messages; keep the part a user can act on.
@@ -65,6 +66,7 @@ extern "C" {
 const char *ctorch_last_error(void) { return last_error.c_str(); }
 const char *ctorch_version(void) { return TORCH_VERSION; }
 int64_t ctorch_live_tensors(void) { return live.load(); }
+int64_t ctorch_host_waits(void) { return host_waits.load(); }
 
 void ctorch_manual_seed(uint64_t seed) {
   try {
@@ -106,6 +108,7 @@ int ctorch_tensor_defined(ctorch_tensor t, int *out) { CT_TRY(*out = T(t).define
 
 int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes) {
   CT_TRY({
+    count_host_wait();
     auto c = T(t).detach().to(at::kCPU, scalar_type(dtype)).contiguous();
     size_t need = c.numel() * c.element_size();
     if (need != bytes)
@@ -115,10 +118,11 @@ int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes) 
   })
 }
 
-int ctorch_tensor_item(ctorch_tensor t, double *out) { CT_TRY(*out = T(t).item<double>()) }
+int ctorch_tensor_item(ctorch_tensor t, double *out) { CT_TRY({ count_host_wait(); *out = T(t).item<double>(); }) }
 
 int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap) {
   CT_TRY({
+    count_host_wait();
     std::ostringstream s;
     s << T(t);
     auto str = s.str();
@@ -128,6 +132,7 @@ int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap) {
 
 int ctorch_make_from_data(const void *data, int src_dtype, const int64_t *shape, int64_t ndim, int dev,
                           ctorch_tensor *out) {
+  count_host_wait();  // a copy from host memory (blocking when it goes to a GPU); counted on every device
   CT_OUT(at::from_blob(const_cast<void *>(data), at::IntArrayRef(shape, ndim), options(src_dtype, -1))
              .to(device(dev), /*non_blocking=*/false, /*copy=*/true))
 }

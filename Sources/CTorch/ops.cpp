@@ -90,7 +90,11 @@ static at::Tensor unary(int op, at::Tensor &a) {
 extern "C" {
 
 int ctorch_op_to(ctorch_tensor t, int dtype, int dev, int copy, ctorch_tensor *out) {
-  CT_OUT(T(t).to(device(dev), scalar_type(dtype), /*non_blocking=*/false, copy != 0))
+  CT_TRY({
+    auto target = device(dev);
+    if (T(t).device() != target && (target.is_cuda() || T(t).is_cuda())) count_host_wait();
+    *out = wrap(T(t).to(target, scalar_type(dtype), /*non_blocking=*/false, copy != 0));
+  })
 }
 int ctorch_op_contiguous(ctorch_tensor t, int memory_format, ctorch_tensor *out) {
   CT_OUT(T(t).contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
@@ -118,20 +122,28 @@ int ctorch_op_squeeze(ctorch_tensor t, int64_t dim, ctorch_tensor *out) {
 }
 int ctorch_op_flatten(ctorch_tensor t, int64_t start, int64_t end, ctorch_tensor *out) { CT_OUT(T(t).flatten(start, end)) }
 int ctorch_op_index(ctorch_tensor t, ctorch_tensor index, ctorch_tensor *out) {
-  CT_OUT(T(t).index({T(index)}))
+  CT_TRY({
+    count_host_wait_if_mask(T(index));
+    *out = wrap(T(t).index({T(index)}));
+  })
 }
 int ctorch_op_index_select(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorch_tensor *out) {
   CT_OUT(T(t).index_select(dim, T(index)))
 }
 int ctorch_op_index_put_(ctorch_tensor t, ctorch_tensor index, ctorch_tensor values) {
-  CT_TRY(T(t).index_put_({T(index)}, T(values)))
+  CT_TRY({
+    count_host_wait_if_mask(T(index));
+    T(t).index_put_({T(index)}, T(values));
+  })
 }
 int ctorch_op_index_multi(ctorch_tensor t, const ctorch_tensor *indices, int64_t n, ctorch_tensor *out) {
   CT_TRY({
     std::vector<at::indexing::TensorIndex> idx;
     for (int64_t i = 0; i < n; i++) {
-      if (indices[i])
+      if (indices[i]) {
+        count_host_wait_if_mask(T(indices[i]));
         idx.emplace_back(T(indices[i]));
+      }
       else
         idx.emplace_back(at::indexing::Slice());
     }

@@ -10,6 +10,15 @@ namespace ctorch {
 
 void set_error(const std::string &message);
 extern std::atomic<int64_t> live;
+extern std::atomic<int64_t> host_waits;
+
+// Calls that make the host wait for a GPU: reading values back, copies between the host and a GPU,
+// and indexing with a boolean mask (the result's size depends on the data). Counted on every device,
+// so that CPU tests can show a code path has none.
+inline void count_host_wait() { host_waits.fetch_add(1, std::memory_order_relaxed); }
+inline void count_host_wait_if_mask(const at::Tensor &index) {
+  if (index.scalar_type() == at::kBool) count_host_wait();
+}
 
 inline at::Tensor &T(ctorch_tensor t) {
   if (!t) throw std::invalid_argument("null tensor handle");

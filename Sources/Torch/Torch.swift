@@ -8,6 +8,11 @@ public enum Torch {
   /// Tensor handles alive right now (for leak tests).
   public static var liveTensorCount: Int { Int(ctorch_live_tensors()) }
 
+  /// How many calls so far would make the host wait for a GPU: reading values back (`toArray`, `item`,
+  /// `description`), copies between the host and a GPU, and indexing with a boolean mask (its result's size
+  /// depends on the data). Counted on the CPU too, so a test can show that a code path has none.
+  public static var hostWaitCount: Int { Int(ctorch_host_waits()) }
+
   /// Seeds the default generators of the CPU and of every loaded CUDA device.
   public static func manualSeed(_ seed: UInt64) { ctorch_manual_seed(seed) }
 

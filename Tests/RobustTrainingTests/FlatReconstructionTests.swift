@@ -218,3 +218,43 @@ import Testing
     #expect(later < loss)
   }
 }
+
+/// The GPU requirement "no host synchronisation inside a step", checked on the CPU: a training step makes
+/// no call that would make the host wait for a GPU (value reads, host copies, boolean-mask indexing).
+@Suite(.serialized) struct HostWaitTests {
+  @Test(arguments: [TrainingMethod.at, .trades, .mart, .standard])
+  func trainingStepsNeverWaitForTheDevice(method: TrainingMethod) throws {
+    Torch.manualSeed(7)
+    let model = try PreActResNet18(classCount: 10)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+    let step = TrainingStep(model: model, optimizer: optimizer, method: method,
+                            perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 2,
+                                                               loss: method == .trades ? .kl : .crossEntropy),
+                            reconstruction: GradientReconstruction(clip: 0.1))
+    let images = try Tensor.rand([2, 3, 16, 16])  // small: the property does not depend on the size
+    let labels = try Tensor.randint(0, 10, [2])
+    _ = try step(images: images, labels: labels, agr: true)  // first use builds the flat layout (one upload)
+    for (agr, measure) in [(true, false), (false, false), (false, true)] {
+      let before = Torch.hostWaitCount
+      _ = try step(images: images, labels: labels, agr: agr, measure: measure)
+      #expect(Torch.hostWaitCount == before, "\(method) agr \(agr) measure \(measure): \(Torch.hostWaitCount - before) waits")
+    }
+  }
+
+  @Test func theCounterSeesReadsCopiesAndMaskIndexing() throws {
+    let t = try Tensor([1, 2, 3] as [Float])
+    var before = Torch.hostWaitCount
+    _ = try t.sum().item()
+    #expect(Torch.hostWaitCount == before + 1)
+    before = Torch.hostWaitCount
+    _ = try t.indexed(by: try t .> 1.5)
+    #expect(Torch.hostWaitCount == before + 1)
+    let positions = try Tensor([Int64(0), 2])  // a copy from host memory: counted
+    before = Torch.hostWaitCount
+    _ = try t.indexed(by: positions)
+    _ = try (t * 2).relu()
+    #expect(Torch.hostWaitCount == before)
+    _ = try Tensor([Float(1)])
+    #expect(Torch.hostWaitCount == before + 1)
+  }
+}

@@ -1,4 +1,5 @@
 import Testing
+import Torch
 @testable import RobustTraining
 
 @Suite struct PGDAttackTests {
@@ -18,6 +19,23 @@ import Testing
       if let previous { #expect(Self.neverWeaker(robust, than: previous), "PGD-\(steps) lost a sample") }
       previous = robust
     }
+  }
+
+  /// On a GPU every value read makes the host wait: PGD reads one back per batch and restart, plus one
+  /// early-exit check per 10 steps, never one per step.
+  @Test func hostWaitsDoNotGrowWithEverySteps() throws {
+    let model = try AttackFixture.model()
+    let (images, labels) = try AttackFixture.testSet()
+    let threat = try ThreatModel.lInf(AttackFixture.epsilon / 4)  // small: most samples survive every step
+    func waits(_ steps: Int) throws -> Int {
+      let pgd = try PGD(threatModel: threat, steps: steps, stepSize: AttackFixture.epsilon / 40, seed: 5)
+      let before = Torch.hostWaitCount
+      _ = try pgd.perturb(model, images: images, labels: labels)
+      return Torch.hostWaitCount - before
+    }
+    let twenty = try waits(20)
+    let forty = try waits(40)
+    #expect(forty - twenty <= 2, "PGD-20: \(twenty) host waits, PGD-40: \(forty)")
   }
 
   @Test func moreRestartsAreNeverWeaker() throws {

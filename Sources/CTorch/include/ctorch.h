@@ -28,6 +28,7 @@ enum { CT_CPU = -1 };
 const char *ctorch_last_error(void);
 const char *ctorch_version(void);           // libtorch version, e.g. "2.11.0"
 int64_t ctorch_live_tensors(void);          // handles created and not yet freed
+int64_t ctorch_host_waits(void);            // calls that make the host wait for a GPU (see shim.h), on any device
 void ctorch_manual_seed(uint64_t seed);     // CPU and every loaded CUDA device
 int ctorch_set_num_threads(int n);
 int ctorch_get_num_threads(void);
