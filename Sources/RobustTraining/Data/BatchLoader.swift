@@ -5,7 +5,7 @@ import Torch
 public struct Batch {
   public let images: Tensor
   public let labels: Tensor
-  /// The samples' positions in the dataset (int64, on the CPU).
+  /// The samples' positions in the dataset (int64, on the device the dataset is held on).
   public let indices: Tensor
 }
 
@@ -50,20 +50,21 @@ public struct BatchLoader {
     return try Tensor.randperm(dataset.count, generator: generator)
   }
 
-  /// The batches of `epoch`, optionally starting at batch `start` (for resuming mid-epoch).
+  /// The batches of `epoch`, optionally starting at batch `start` (for resuming mid-epoch). The epoch's
+  /// order is moved to where the dataset is held once, so that cutting a batch from a GPU-resident dataset
+  /// copies nothing from the host (such a copy would make the host wait for the GPU at every step).
   public func batches(epoch: Int, startingAt start: Int = 0) throws -> EpochBatches {
-    EpochBatches(loader: self, order: try order(epoch: epoch), next: start)
+    EpochBatches(loader: self, order: try order(epoch: epoch).to(source.images.device), next: start)
   }
 
   /// Batch `index` of an epoch whose order is `order`.
   func batch(_ index: Int, order: Tensor) throws -> Batch {
     let begin = index * batchSize
     let end = Swift.min(begin + batchSize, dataset.count)
-    let indices = try order[begin..<end]
-    let onSource = try indices.to(source.images.device)
-    let pixels = try source.images.indexed(by: onSource).to(device)
+    let indices = try order[begin..<end].to(source.images.device)
+    let pixels = try source.images.indexed(by: indices).to(device)
     let images = try pixels.to(.float32) / 255.0
-    return Batch(images: images, labels: try source.labels.indexed(by: onSource).to(device), indices: indices)
+    return Batch(images: images, labels: try source.labels.indexed(by: indices).to(device), indices: indices)
   }
 
   /// SplitMix64 finaliser over the pair, so neighbouring epochs get unrelated streams.
@@ -78,7 +79,7 @@ public struct BatchLoader {
 /// The batches of one epoch, in order: `while let batch = try batches.next() { ... }`.
 public struct EpochBatches {
   let loader: BatchLoader
-  /// The epoch's sample order (int64, CPU).
+  /// The epoch's sample order (int64, on the device the dataset is held on).
   public let order: Tensor
   /// The index of the batch `next()` returns.
   public private(set) var nextIndex: Int
