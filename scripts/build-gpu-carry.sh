@@ -4,6 +4,7 @@
 #   carry/agr.gz               the release binary, stripped and gzipped (libtorch is found at run time via
 #                              LD_LIBRARY_PATH)
 #   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
+#   carry/cifar10-jpeg.tar.gz  the shared CIFAR-10 archive, for scripts/gpu-cifar10-short.sh (NO_DATA=1: left out)
 # carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,11 @@ rm -f "$CARRY/agr" "$CARRY/agr.gz"
 strip -o "$CARRY/agr" "$BIN"
 gzip -9 "$CARRY/agr"
 cp "$REF" "$CARRY/torch_reference.py"
+# The CIFAR-10 JPEG archive for scripts/gpu-cifar10-short.sh (19 MB; the binary files would not fit a call).
+if [ "${NO_DATA:-0}" != 1 ]; then
+  for c in shared/data/cifar10/cifar10-jpeg.tar.gz ../shared/data/cifar10/cifar10-jpeg.tar.gz; do
+    [ -f "$c" ] && { cp "$c" "$CARRY/"; break; }
+  done
+fi
 echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
 echo "on the GPU machine, from the repository root: scripts/gpu-bench.sh $CARRY"

@@ -8,12 +8,16 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
   case cifar100
   /// Tiny ImageNet (200 classes, 64x64 JPEGs in `train/<wnid>/images/`, `val/val_annotations.txt`).
   case tinyImageNet = "tiny-imagenet"
+  /// JPEG images in `train/<class>/` and `test/<class>/` (or `val/<class>/`), any fixed size.
+  case imageFolder = "image-folder"
 
-  public var classCount: Int {
+  /// The number of classes, where the format fixes it (an image folder has as many as subfolders).
+  public var classCount: Int? {
     switch self {
     case .mnist, .fashionMNIST, .cifar10: return 10
     case .cifar100: return 100
     case .tinyImageNet: return 200
+    case .imageFolder: return nil
     }
   }
 
@@ -32,6 +36,7 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
     case .cifar10: return try CIFARLoader.load(.cifar10, from: directory, split: split)
     case .cifar100: return try CIFARLoader.load(.cifar100, from: directory, split: split)
     case .tinyImageNet: return try TinyImageNetLoader.load(from: directory, split: split)
+    case .imageFolder: return try ImageFolderLoader.load(from: directory, split: split)
     }
   }
 }
