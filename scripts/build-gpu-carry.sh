@@ -34,11 +34,11 @@ rm -f "$CARRY/agr" "$CARRY/agr.gz"
 # carries at most 64 MiB; gpu-bench.sh unpacks it there.
 strip -o "$CARRY/agr" "$BIN"
 gzip -9 "$CARRY/agr"
-cp "$REF" "$CARRY/torch_reference.py"
+install -m 0644 "$REF" "$CARRY/torch_reference.py"
 # The CIFAR-10 JPEG archive for scripts/gpu-cifar10-short.sh (19 MB; the binary files would not fit a call).
 if [ "${NO_DATA:-0}" != 1 ]; then
   for c in shared/data/cifar10/cifar10-jpeg.tar.gz ../shared/data/cifar10/cifar10-jpeg.tar.gz; do
-    [ -f "$c" ] && { cp "$c" "$CARRY/"; break; }
+    [ -f "$c" ] && { install -m 0644 "$c" "$CARRY/"; break; }
   done
 fi
 echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
