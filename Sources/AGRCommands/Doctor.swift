@@ -29,6 +29,9 @@ struct Doctor: ParsableCommand {
       }
       print("cuda:      runtime \(formatVersion((try? CUDA.runtimeVersion()) ?? 0)), \(CUDA.deviceCount) device(s)")
       print("device:    \(device) \(try CUDA.deviceName(index))")
+      let tf32 = try CUDA.tf32()
+      print("tf32:      convolutions \(tf32.convolutions ? "on" : "off"), matmuls \(tf32.matmuls ? "on" : "off") "
+        + "(PyTorch's defaults: on, off)")
     } else {
       print("cuda:      not requested (use --device cuda to check the GPU)")
       print("device:    cpu")
