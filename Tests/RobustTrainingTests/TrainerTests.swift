@@ -164,3 +164,35 @@ func temporaryRun(_ name: String) -> RunDirectory {
     #expect(throws: TrainingError.self) { try t.restore(from: run) }
   }
 }
+
+/// Inside an epoch the trainer reads values back only every `logEvery` steps and for diagnostics: with
+/// both out of the way, an epoch of 12 steps makes exactly as many host waits as one of 3 steps
+/// (the fixed per-epoch work: evaluation, checkpoints, records).
+@Suite(.serialized) struct TrainerHostWaitTests {
+  func waits(trainCount: Int) throws -> Int {
+    var c = TrainingConfiguration()
+    c.method = .at
+    c.agr = true
+    c.epochs = 1
+    c.batchSize = 8
+    c.perturbation = TrainingPerturbation(epsilon: 0.1, stepSize: 0.05, steps: 2)
+    c.evalSteps = 2
+    c.diagnosticsEvery = 0
+    c.logEvery = 1000
+    c.augment = true
+    Torch.manualSeed(3)
+    let run = temporaryRun("waits")
+    defer { try? FileManager.default.removeItem(at: run.url) }
+    let trainer = try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: trainCount, seed: 1),
+                              test: try halvesDataset(count: 16, seed: 2), run: run)
+    let before = Torch.hostWaitCount
+    _ = try trainer.train(from: 0)
+    return Torch.hostWaitCount - before
+  }
+
+  @Test func stepsAddNoHostWaits() throws {
+    let short = try waits(trainCount: 24)
+    let long = try waits(trainCount: 96)
+    #expect(long == short, "3 steps: \(short) host waits, 12 steps: \(long)")
+  }
+}
