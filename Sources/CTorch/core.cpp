@@ -118,6 +118,15 @@ int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes) 
   })
 }
 
+int ctorch_tensor_host_data(ctorch_tensor t, void **out, size_t *bytes) {
+  CT_TRY({
+    auto &x = T(t);
+    if (!x.device().is_cpu() || !x.is_contiguous())
+      throw std::invalid_argument("host_data: the tensor must be a contiguous CPU tensor");
+    *out = x.data_ptr();
+    *bytes = static_cast<size_t>(x.numel()) * x.element_size();
+  })
+}
 int ctorch_tensor_item(ctorch_tensor t, double *out) { CT_TRY({ count_host_wait(); *out = T(t).item<double>(); }) }
 
 int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap) {

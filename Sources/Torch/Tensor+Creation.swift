@@ -85,6 +85,20 @@ extension Tensor {
     }
   }
 
+  /// A new contiguous CPU tensor whose bytes `body` writes in place, for loaders that would otherwise hold
+  /// their data twice (in an array, then in the tensor's copy). Package-internal: the pointer must not
+  /// outlive `body`.
+  package static func filled(_ shape: [Int], dtype: DType, _ body: (UnsafeMutableRawBufferPointer) throws -> Void)
+    throws -> Tensor
+  {
+    let tensor = try zeros(shape, dtype: dtype)
+    var data: UnsafeMutableRawPointer?
+    var bytes = 0
+    try check(ctorch_tensor_host_data(tensor.handle, &data, &bytes))
+    try body(UnsafeMutableRawBufferPointer(start: data, count: bytes))
+    return tensor
+  }
+
   static func empty(_ shape: [Int], dtype: DType, device: Device) throws -> Tensor {
     try full(shape, 0, dtype: dtype, device: device)
   }

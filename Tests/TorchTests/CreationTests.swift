@@ -173,4 +173,18 @@ import Torch
     _ = try Tensor.uniform([16], low: 0, high: 1, generator: g1)
     #expect(try Tensor.randn([16]).toArray(Float.self) == expected)
   }
+
+  @Test func filledWritesTheTensorsBytesInPlace() throws {
+    let t = try Tensor.filled([2, 3], dtype: .uint8) { bytes in
+      #expect(bytes.count == 6)
+      for i in 0..<6 { bytes[i] = UInt8(10 + i) }
+    }
+    #expect(t.shape == [2, 3] && t.dtype == .uint8 && t.device == .cpu)
+    #expect(try t.toArray(UInt8.self) == [10, 11, 12, 13, 14, 15])
+    let f = try Tensor.filled([2], dtype: .float32) { bytes in
+      bytes.bindMemory(to: Float.self)[0] = 1.5
+      bytes.bindMemory(to: Float.self)[1] = -2
+    }
+    #expect(try f.toArray(Float.self) == [1.5, -2])
+  }
 }

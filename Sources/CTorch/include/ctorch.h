@@ -45,6 +45,8 @@ int ctorch_tensor_is_contiguous(ctorch_tensor t, int memory_format, int *out); /
 int ctorch_tensor_defined(ctorch_tensor t, int *out);
 // Copies all elements, converted to dtype, row-major, into dst (bytes must equal numel*size).
 int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes);
+// the data of a contiguous CPU tensor, for filling it in place (no copy); valid while the tensor lives
+int ctorch_tensor_host_data(ctorch_tensor t, void **out, size_t *bytes);
 int ctorch_tensor_item(ctorch_tensor t, double *out);
 int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap);   // at::Tensor printed
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Torch
 
 /// A folder of JPEG images, one subfolder per class, as torchvision's `ImageFolder` reads it:
 /// `train/<class>/*.jpg` and `test/<class>/*.jpg` (or `val/<class>/`). Classes are numbered by sorted
@@ -53,15 +54,16 @@ public enum ImageFolderLoader {
     return (0..<(perClass.map(\.count).max() ?? 0)).flatMap { rank in perClass.compactMap { rank < $0.count ? $0[rank] : nil } }
   }
 
-  /// Reads and decodes the images in parallel into one (N, 3, 64, 64) uint8 dataset.
+  /// Reads and decodes the images in parallel, straight into one (N, 3, H, W) uint8 tensor (the pixels are
+  /// held once: 1.2 GB for Tiny ImageNet's training split).
   static func decode(_ files: [(url: URL, label: Int)], name: String, classCount: Int, width: Int, height: Int) throws
     -> LabeledImages
   {
     let pixelsPerImage = 3 * width * height
     var firstError: (index: Int, error: Error)?
     let lock = NSLock()
-    let pixels = [UInt8](unsafeUninitializedCapacity: files.count * pixelsPerImage) { out, initialized in
-      let base = out.baseAddress!
+    let images = try Tensor.filled([files.count, 3, height, width], dtype: .uint8) { out in
+      let base = out.bindMemory(to: UInt8.self).baseAddress!
       let chunk = 256
       DispatchQueue.concurrentPerform(iterations: (files.count + chunk - 1) / chunk) { part in
         let rgb = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: pixelsPerImage)
@@ -78,12 +80,10 @@ public enum ImageFolderLoader {
           }
         }
       }
-      initialized = files.count * pixelsPerImage
     }
     if let firstError { throw firstError.error }
-    return try LabeledImages(
-      name: name, pixels: pixels, labels: files.map { Int64($0.label) }, channels: 3, height: height, width: width,
-      classCount: classCount)
+    return try LabeledImages(name: name, images: images, labels: try Tensor(files.map { Int64($0.label) }),
+                             classCount: classCount)
   }
 
   private static func decodeImage(_ url: URL, width: Int, height: Int, into rgb: UnsafeMutableBufferPointer<UInt8>)
