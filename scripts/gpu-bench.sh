@@ -12,17 +12,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
-T=${TORCH_DIR:-/opt/torch/.venv/lib/python3.12/site-packages/torch}
+source scripts/gpu-env.sh
 PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
 [ -x "$PY" ] || PY=python3
 STEPS=${STEPS:-20}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS:-1}
-AGR="$CARRY/agr"; REF="$CARRY/torch_reference.py"
-if [ ! -x "$AGR" ] && [ -f "$CARRY/agr.gz" ]; then  # carried compressed (see build-gpu-carry.sh)
-  AGR=$(mktemp -d)/agr && gunzip -c "$CARRY/agr.gz" > "$AGR" && chmod +x "$AGR"
-fi
-[ -x "$AGR" ] || { echo "$AGR missing: run scripts/build-gpu-carry.sh here first and carry $CARRY" >&2; exit 1; }
+REF="$CARRY/torch_reference.py"
 [ -f "$REF" ] || { echo "$REF missing" >&2; exit 1; }
-export LD_LIBRARY_PATH="$T/lib:$T/../nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 LOG=${OUT:+$OUT/}gpu-bench.log
 : > "$LOG"
 

@@ -11,16 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
-T=${TORCH_DIR:-/opt/torch/.venv/lib/python3.12/site-packages/torch}
-export LD_LIBRARY_PATH="$T/lib:$T/../nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+source scripts/gpu-env.sh
 EPOCHS=${EPOCHS:-15}; TEST_SUBSET=${TEST_SUBSET:-10000}; AA_EXAMPLES=${AA_EXAMPLES:-1000}
 METHODS=${METHODS:-"at+agr at"}; OUT=${OUT:-gpu-runs}; DEVICE=${DEVICE:-cuda}; PGD_EXAMPLES=${PGD_EXAMPLES:-10000}
 subset=(); [ -n "${TRAIN_SUBSET:-}" ] && subset=(--train-subset "$TRAIN_SUBSET")
-AGR="$CARRY/agr"
-if [ ! -x "$AGR" ] && [ -f "$CARRY/agr.gz" ]; then
-  AGR=$(mktemp -d)/agr && gunzip -c "$CARRY/agr.gz" > "$AGR" && chmod +x "$AGR"
-fi
-[ -x "$AGR" ] || { echo "$AGR missing: run scripts/build-gpu-carry.sh here first and carry $CARRY" >&2; exit 1; }
 [ -f "$CARRY/cifar10-jpeg.tar.gz" ] || { echo "$CARRY/cifar10-jpeg.tar.gz missing (build-gpu-carry.sh copies it)" >&2; exit 1; }
 DATA=$(mktemp -d)
 tar -xzf "$CARRY/cifar10-jpeg.tar.gz" -C "$DATA"

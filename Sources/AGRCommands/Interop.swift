@@ -36,15 +36,8 @@ struct Interop: ParsableCommand {
     if target.isCUDA { try CUDA.setTF32(convolutions: false, matmuls: false) }
 
     Torch.manualSeed(seed)
-    let network = try architecture.make(classCount: classes, inputChannels: channels, imageSize: side)
-    try Autograd.withNoGrad {
-      network.train()
-      for _ in 0..<3 { _ = try network(try Tensor.rand([max(count, 2), channels, side, side])) }
-      if architecture == .smallCNN {  // its last layer starts at zero: every logit would be 0
-        for p in network.parameters { try p.copy_(try Tensor.randn(p.shape) * 0.1) }
-      }
-    }
-    network.eval()
+    let network = try architecture.makeForCrossCheck(classCount: classes, inputChannels: channels, imageSize: side,
+                                                     warmUpBatch: max(count, 2))
     let inputs = try Tensor.rand([count, channels, side, side])
     try network.move(to: target, memoryFormat: nil)
     let logits = try Autograd.withNoGrad { try network(try inputs.to(target)).to(.cpu) }

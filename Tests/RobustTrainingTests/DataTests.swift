@@ -33,16 +33,23 @@ private func cifarRecords(_ labels: [[UInt8]]) -> [UInt8] {
   labels.enumerated().flatMap { i, label in label + (0..<3072).map { UInt8((i + $0) % 251) } }
 }
 
-private func expectError(_ expected: (DatasetError) -> Bool, mentioning text: String, _ body: () throws -> Void) {
+/// `body` throws a DatasetError of the expected kind whose message mentions every one of `texts`.
+func expectError(_ expected: (DatasetError) -> Bool = { _ in true }, mentioning texts: [String],
+                 _ body: () throws -> Void)
+{
   do {
     try body()
-    Issue.record("expected a DatasetError mentioning \(text)")
+    Issue.record("expected a DatasetError mentioning \(texts)")
   } catch let error as DatasetError {
     #expect(expected(error), "unexpected error: \(error)")
-    #expect(error.description.contains(text), "'\(error)' does not mention \(text)")
+    for text in texts { #expect(error.description.contains(text), "'\(error)' does not mention \(text)") }
   } catch {
     Issue.record("expected a DatasetError, got \(error)")
   }
+}
+
+func expectError(_ expected: (DatasetError) -> Bool, mentioning text: String, _ body: () throws -> Void) {
+  expectError(expected, mentioning: [text], body)
 }
 
 @Suite struct IDXLoadingTests {

@@ -49,13 +49,7 @@ import Testing
   @Test(.enabled(if: TestData.hasCIFAR10 && TestData.sharedData != nil))
   func theUnpackedCIFARArchiveEqualsTheBinaryTestSet() throws {
     let folder = try TemporaryFolder()
-    let tar = Process()
-    tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    tar.arguments = ["tar", "-xzf", TestData.sharedData!.appendingPathComponent("cifar10/cifar10-jpeg.tar.gz").path,
-                     "-C", folder.url.path, "test"]
-    try tar.run()
-    tar.waitUntilExit()
-    try #require(tar.terminationStatus == 0)
+    try #require(try TestData.unpackCIFARJPEGs(["test"], into: folder.url))
     try FileManager.default.createDirectory(at: folder.file("train"), withIntermediateDirectories: true)
     for name in try FileManager.default.contentsOfDirectory(atPath: folder.file("test").path) {
       try FileManager.default.createDirectory(at: folder.file("train/\(name)"), withIntermediateDirectories: true)

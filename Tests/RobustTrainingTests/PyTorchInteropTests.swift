@@ -33,17 +33,9 @@ struct PyTorchInteropTests {
     return (ours, theirs)
   }
 
-  /// Moves BatchNorm running statistics away from their initial values, so eval mode matters.
-  func warmUpStatistics(_ model: any Classifier, shape: [Int]) throws {
-    model.train()
-    for _ in 0..<3 { _ = try Autograd.withNoGrad { try model(try Tensor.rand(shape)) } }
-    model.eval()
-  }
-
   @Test func preActResNet18LogitsMatchPyTorch() throws {
     Torch.manualSeed(21)
-    let model = try PreActResNet18(classCount: 10)
-    try warmUpStatistics(model, shape: [8, 3, 32, 32])
+    let model = try ModelArchitecture.preactResNet18.makeForCrossCheck(classCount: 10, inputChannels: 3, imageSize: 32)
     let (ours, theirs) = try pytorchLogits("preact18", model: model, input: try Tensor.rand([4, 3, 32, 32]))
     let difference = try (ours - theirs).abs().max().item()
     print("PyTorch cross-check: max |logit difference| = \(difference)")
@@ -52,12 +44,7 @@ struct PyTorchInteropTests {
 
   @Test func smallCNNLogitsMatchPyTorch() throws {
     Torch.manualSeed(22)
-    let model = try SmallCNN(classCount: 10)
-    // the zero-initialised last layer would make every logit 0: give it weights
-    try Autograd.withNoGrad {
-      for p in model.parameters { try p.copy_(try Tensor.randn(p.shape) * 0.1) }
-    }
-    model.eval()
+    let model = try ModelArchitecture.smallCNN.makeForCrossCheck(classCount: 10, inputChannels: 1, imageSize: 28)
     let (ours, theirs) = try pytorchLogits("smallcnn", model: model, input: try Tensor.rand([4, 1, 28, 28]))
     let difference = try (ours - theirs).abs().max().item()
     print("PyTorch cross-check: max |logit difference| = \(difference)")
@@ -66,8 +53,8 @@ struct PyTorchInteropTests {
 
   @Test func wideResNetLogitsMatchPyTorch() throws {
     Torch.manualSeed(23)
-    let model = try WideResNet(depth: 34, widenFactor: 10, classCount: 10)
-    try warmUpStatistics(model, shape: [2, 3, 32, 32])
+    let model = try ModelArchitecture.wideResNet34x10.makeForCrossCheck(classCount: 10, inputChannels: 3, imageSize: 32,
+                                                                        warmUpBatch: 2)
     let (ours, theirs) = try pytorchLogits("wrn34-10", model: model, input: try Tensor.rand([2, 3, 32, 32]))
     let difference = try (ours - theirs).abs().max().item()
     print("PyTorch cross-check: max |logit difference| = \(difference)")

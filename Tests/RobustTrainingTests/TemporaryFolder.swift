@@ -47,6 +47,18 @@ enum TestData {
   static var hasCIFAR10: Bool {
     FileManager.default.fileExists(atPath: cifar10.appendingPathComponent("test_batch.bin").path)
   }
+
+  /// Unpacks `members` (files or folders, e.g. "test" or "test/cat/0007.jpg") of the shared CIFAR-10 JPEG
+  /// archive into `folder`; true when tar succeeded.
+  static func unpackCIFARJPEGs(_ members: [String], into folder: URL) throws -> Bool {
+    guard let archive = sharedData?.appendingPathComponent("cifar10/cifar10-jpeg.tar.gz") else { return false }
+    let tar = Process()
+    tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    tar.arguments = ["tar", "-xzf", archive.path, "-C", folder.path] + members
+    try tar.run()
+    tar.waitUntilExit()
+    return tar.terminationStatus == 0
+  }
 }
 
 /// A small deterministic random source for building test inputs.

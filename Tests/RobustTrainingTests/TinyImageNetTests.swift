@@ -41,17 +41,6 @@ private func channelMeans(_ data: LabeledImages, _ i: Int) throws -> [Double] {
   return (0..<3).map { c in pixels[(c * area)..<((c + 1) * area)].reduce(0, +) / Double(area) }
 }
 
-private func expectDatasetError(mentioning texts: [String], _ body: () throws -> Void) {
-  do {
-    try body()
-    Issue.record("expected a DatasetError mentioning \(texts)")
-  } catch let error as DatasetError {
-    for text in texts { #expect(error.description.contains(text), "'\(error)' does not mention \(text)") }
-  } catch {
-    Issue.record("expected a DatasetError, got \(error)")
-  }
-}
-
 @Suite struct JPEGCodecTests {
   @Test func encodeThenDecodeKeepsSizeAndColours() throws {
     // A smooth picture (JPEG's default 4:2:0 chroma subsampling blurs per-pixel colour noise on purpose).
@@ -111,15 +100,9 @@ private func expectDatasetError(mentioning texts: [String], _ body: () throws ->
   /// give the same pixels for the same files.
   @Test(.enabled(if: TestData.hasCIFAR10 && TestData.sharedData != nil))
   func decodesTheSharedCIFARJPEGsLikePillow() throws {
-    let archive = TestData.sharedData!.appendingPathComponent("cifar10/cifar10-jpeg.tar.gz")
     let members = ["test/airplane/0000.jpg", "test/cat/0007.jpg", "test/truck/0999.jpg"]
     let folder = try TemporaryFolder()
-    let tar = Process()
-    tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    tar.arguments = ["tar", "-xzf", archive.path, "-C", folder.url.path] + members
-    try tar.run()
-    tar.waitUntilExit()
-    try #require(tar.terminationStatus == 0)
+    try #require(try TestData.unpackCIFARJPEGs(members, into: folder.url))
 
     let records = try Data(contentsOf: TestData.cifar10.appendingPathComponent("test_batch.bin"))
     let classes = ["airplane", "cat", "truck"].map { ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
@@ -175,7 +158,7 @@ private func expectDatasetError(mentioning texts: [String], _ body: () throws ->
 
   @Test func badInputNamesTheFileAndTheProblem() throws {
     let empty = try TemporaryFolder()
-    expectDatasetError(mentioning: ["wnids.txt", "train"]) {
+    expectError(mentioning: ["wnids.txt", "train"]) {
       _ = try TinyImageNetLoader.load(from: empty.url, split: .train)
     }
 
@@ -184,32 +167,32 @@ private func expectDatasetError(mentioning texts: [String], _ body: () throws ->
     let corrupt = folder.file("train/n01629819/images/n01629819_1.JPEG")
     let bytes = try Data(contentsOf: corrupt)
     try bytes.prefix(bytes.count / 3).write(to: corrupt)
-    expectDatasetError(mentioning: [corrupt.path]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
+    expectError(mentioning: [corrupt.path]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
 
     try flatImage([1, 2, 3], side: 32).write(to: corrupt)
-    expectDatasetError(mentioning: [corrupt.path, "32x32", "64x64"]) {
+    expectError(mentioning: [corrupt.path, "32x32", "64x64"]) {
       _ = try TinyImageNetLoader.load(from: folder.url, split: .train)
     }
 
     try "not a jpeg".write(to: corrupt, atomically: true, encoding: .utf8)
-    expectDatasetError(mentioning: [corrupt.path]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
+    expectError(mentioning: [corrupt.path]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
 
     try FileManager.default.removeItem(at: folder.file("train/n01443537"))
-    expectDatasetError(mentioning: ["train/n01443537"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
+    expectError(mentioning: ["train/n01443537"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
 
     let annotations = folder.file("val/val_annotations.txt")
     try "val_0.JPEG\tn99999999\t0\t0\t1\t1\n".write(to: annotations, atomically: true, encoding: .utf8)
-    expectDatasetError(mentioning: [annotations.path, "line 1", "n99999999"]) {
+    expectError(mentioning: [annotations.path, "line 1", "n99999999"]) {
       _ = try TinyImageNetLoader.load(from: folder.url, split: .test)
     }
     try "val_7.JPEG\tn01443537\t0\t0\t1\t1\n".write(to: annotations, atomically: true, encoding: .utf8)
-    expectDatasetError(mentioning: ["val/images/val_7.JPEG"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
+    expectError(mentioning: ["val/images/val_7.JPEG"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
     try "val_0.JPEG n01443537\n".write(to: annotations, atomically: true, encoding: .utf8)
-    expectDatasetError(mentioning: [annotations.path, "line 1"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
+    expectError(mentioning: [annotations.path, "line 1"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
     try FileManager.default.removeItem(at: annotations)
-    expectDatasetError(mentioning: ["val_annotations.txt"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
+    expectError(mentioning: ["val_annotations.txt"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .test) }
 
     try "n01443537\nn01443537\n".write(to: folder.file("wnids.txt"), atomically: true, encoding: .utf8)
-    expectDatasetError(mentioning: ["wnids.txt", "twice"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
+    expectError(mentioning: ["wnids.txt", "twice"]) { _ = try TinyImageNetLoader.load(from: folder.url, split: .train) }
   }
 }

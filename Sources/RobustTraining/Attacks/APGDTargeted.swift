@@ -40,15 +40,11 @@ public struct APGDTargeted: Attack {
         throw AttackError.invalidInput("APGD-T's targeted DLR loss needs at least 4 classes, the model has \(classes)")
       }
       let run = APGDRun(threatModel: threatModel, iterations: iterations, rho: rho)
-      for rank in 1...min(targetClasses, classes - 1) {
-        for _ in 0..<restarts {
-          try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
-                                            adversarial: adversarial) { x, y, indices in
-            let targets = try ranking.select(dim: 1, rank).indexed(by: indices)
-            return try run.attack(model, images: x, labels: y, generator: generator) {
-              try AttackLoss.targetedDLR($0, y, targets: targets)
-            }
-          }
+      try AttackSupport.attackTargets(model, images: images, labels: labels, robust: robust, adversarial: adversarial,
+                                      ranking: ranking, ranks: 1...min(targetClasses, classes - 1), restarts: restarts) {
+        x, y, targets, _ in
+        try run.attack(model, images: x, labels: y, generator: generator) {
+          try AttackLoss.targetedDLR($0, y, targets: targets)
         }
       }
       return adversarial

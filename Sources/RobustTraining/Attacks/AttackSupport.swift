@@ -105,4 +105,20 @@ enum AttackSupport {
     try adversarial.indexPut_(fooledIndices, try candidates.indexed(by: fooled))
     try robust.indexPut_(fooledIndices, try Tensor.zeros([fooledIndices.shape[0]], dtype: .bool, device: robust.device))
   }
+
+  /// The targeted attacks' loop: for each target rank in `ranks` (1: the most likely wrong class of the clean
+  /// prediction) and each restart, `attackRemaining` with `attack(x, y, targets, restart)`.
+  static func attackTargets(_ model: any Classifier, images: Tensor, labels: Tensor, robust: Tensor, adversarial: Tensor,
+                            ranking: Tensor, ranks: ClosedRange<Int>, restarts: Int,
+                            _ attack: (Tensor, Tensor, Tensor, Int) throws -> Tensor) throws
+  {
+    for rank in ranks {
+      for restart in 0..<restarts {
+        try attackRemaining(model, images: images, labels: labels, robust: robust, adversarial: adversarial) {
+          x, y, indices in
+          try attack(x, y, try ranking.select(dim: 1, rank).indexed(by: indices), restart)
+        }
+      }
+    }
+  }
 }

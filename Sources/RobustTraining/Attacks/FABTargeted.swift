@@ -48,18 +48,13 @@ public struct FABTargeted: Attack {
       let generator = try Generator(seed: seed)
       let adversarial = try images.clone()
       let (classes, robust, ranking) = try AttackSupport.targetRanking(model, images, labels: labels)
-      for rank in 1...min(targetClasses, max(classes - 1, 1)) {
-        for restart in 0..<restarts {
-          try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
-                                            adversarial: adversarial) { x, y, indices in
-            let targets = try ranking.select(dim: 1, rank).indexed(by: indices)
-            let found = try singleRun(model, images: x, labels: y, targets: targets,
-                                      generator: restart > 0 ? generator : nil)
-            // Keep only examples inside the ball; the others go back to the clean image.
-            let inside = try threatModel.distance(found, x) .<= threatModel.epsilon
-            return try AttackSupport.choose(inside, found, x)
-          }
-        }
+      try AttackSupport.attackTargets(model, images: images, labels: labels, robust: robust, adversarial: adversarial,
+                                      ranking: ranking, ranks: 1...min(targetClasses, max(classes - 1, 1)),
+                                      restarts: restarts) { x, y, targets, restart in
+        let found = try singleRun(model, images: x, labels: y, targets: targets, generator: restart > 0 ? generator : nil)
+        // Keep only examples inside the ball; the others go back to the clean image.
+        let inside = try threatModel.distance(found, x) .<= threatModel.epsilon
+        return try AttackSupport.choose(inside, found, x)
       }
       return adversarial
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// The CIFAR "binary version" files: fixed-size records of label byte(s) then 3072 pixel bytes
 /// (R, G and B planes of 32x32, row-major).
@@ -41,22 +42,20 @@ public enum CIFARLoader {
       labels += try checkedLabels(bytes, variant: variant, file: url.path)
       contents.append((url.path, bytes))
     }
-    let pixels = [UInt8](unsafeUninitializedCapacity: labels.count * pixelsPerImage) { out, initialized in
+    // The pixels go straight into the dataset tensor (held once, not also in an array).
+    let images = try Tensor.filled([labels.count, 3, 32, 32], dtype: .uint8) { out in
       var image = 0
       for (_, bytes) in contents {
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
           for record in stride(from: 0, to: raw.count, by: variant.recordSize) {
             let source = UnsafeRawBufferPointer(rebasing: raw[(record + variant.labelBytes)..<(record + variant.recordSize)])
-            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[(image * pixelsPerImage)...])
-              .copyMemory(from: source)
+            UnsafeMutableRawBufferPointer(rebasing: out[(image * pixelsPerImage)...]).copyMemory(from: source)
             image += 1
           }
         }
       }
-      initialized = image * pixelsPerImage
     }
-    return try LabeledImages(
-      name: name, pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classCount: variant.classCount)
+    return try LabeledImages(name: name, images: images, labels: try Tensor(labels), classCount: variant.classCount)
   }
 
   /// The (fine) labels of a file's records, after checking its size and every label.

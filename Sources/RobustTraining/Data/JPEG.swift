@@ -22,7 +22,7 @@ public enum JPEG {
       var width: Int32 = 0
       var height: Int32 = 0
       var rgb = [UInt8](repeating: 0, count: capacity)
-      let status = try decode(data, into: &rgb, width: &width, height: &height)
+      let status = try rgb.withUnsafeMutableBufferPointer { try decodeStatus(data, into: $0, width: &width, height: &height) }
       if status == Int32(CJPEG_OK) {
         return Image(width: Int(width), height: Int(height), rgb: Array(rgb.prefix(Int(width) * Int(height) * 3)))
       }
@@ -58,12 +58,6 @@ public enum JPEG {
     guard status == Int32(CJPEG_OK), let buffer else { throw Failure(reason: String(cString: message)) }
     defer { cjpeg_free(buffer) }
     return Data(bytes: buffer, count: size)
-  }
-
-  private static func decode(_ data: Data, into rgb: inout [UInt8], width: inout Int32, height: inout Int32) throws
-    -> Int32
-  {
-    try rgb.withUnsafeMutableBufferPointer { try decodeStatus(data, into: $0, width: &width, height: &height) }
   }
 
   /// CJPEG_OK, or CJPEG_TOO_SMALL with the size set; throws on invalid data.

@@ -43,15 +43,18 @@ public final class FlatLayout {
     deviceLengths = try Tensor(lengths.map(Int64.init), device: device)
   }
 
-  /// True when `tensors` have this layout's shapes, device and memory orders, none of them `.other` (so
-  /// that packing and unpacking are copies of memory order, and the unpacked views have the same strides).
-  public func matches(_ tensors: [Tensor]) -> Bool {
+  /// True when `tensors` have this layout's shapes, device and memory orders (the layout was, or could
+  /// have been, made from them).
+  public func describes(_ tensors: [Tensor]) -> Bool {
     tensors.count == shapes.count
       && tensors.indices.allSatisfy { i in
-        orders[i] != .other && tensors[i].shape == shapes[i] && tensors[i].device == device
-          && MemoryOrder(of: tensors[i]) == orders[i]
+        tensors[i].shape == shapes[i] && tensors[i].device == device && MemoryOrder(of: tensors[i]) == orders[i]
       }
   }
+
+  /// True when the layout describes `tensors` and none of them is `.other`: packing and unpacking are then
+  /// copies of memory order, and the unpacked views have the same strides.
+  public func matches(_ tensors: [Tensor]) -> Bool { !orders.contains(.other) && describes(tensors) }
 
   /// The tensors packed end to end in their memory order (one copy).
   public func pack(_ tensors: [Tensor]) throws -> Tensor {
@@ -120,12 +123,8 @@ extension TrainingStep {
     case .perTensor:
       return try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
     case .flat:
-      if flatLayout.map({
-        $0.shapes != gNat.map(\.shape) || $0.device != gNat.first?.device
-          || $0.orders != gNat.map(FlatLayout.MemoryOrder.init(of:))
-      }) ?? true {
-        flatLayout = try FlatLayout(like: gNat)
-      }
+      // Rebuilt only when the gradients change shape, device or memory order (building uploads the lengths).
+      if flatLayout?.describes(gNat) != true { flatLayout = try FlatLayout(like: gNat) }
       return try reconstruction.reconstructFlat(clean: gNat, adversarial: gAdv, layout: flatLayout!)
     }
   }
