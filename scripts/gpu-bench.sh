@@ -8,7 +8,8 @@
 # Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
-#              QUICK=1 (only AT and AT+AGR), OUT (if set, the log and a JSON summary are written there).
+#              QUICK=1 (only AT and AT+AGR), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
+#              the fast-vs-plain loss comparison; 0: none), OUT (if set, the log and a JSON summary are written there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
@@ -38,15 +39,18 @@ for model in preact18 wrn34-10; do
 done
 
 # name | agr bench flags | torch_reference.py flag sets (';'-separated)
+# Ours runs each configuration eagerly and replayed from a CUDA graph (--cuda-graphs both); before timing a
+# fast path it compares 5 fp32 steps with the plain path (--check-steps, the correctness guard).
+G="--cuda-graphs ${GRAPHS:-both}"
 CONFIGS=(
-  "at|--method at --agr off|--method at"
-  "at+agr|--method at --agr on --agr-path both|--method at --agr --agr-style loop;--method at --agr --agr-style foreach"
-  "trades|--method trades --agr off|--method trades"
-  "mart|--method mart --agr off|--method mart"
-  "at bs512 bf16 cl|--method at --agr off --batch-size 512 --precision bf16 --channels-last|--method at --batch-size 512 --bf16 --channels-last"
+  "at|--method at --agr off $G|--method at"
+  "at+agr|--method at --agr on --agr-path both $G|--method at --agr --agr-style loop;--method at --agr --agr-style foreach"
+  "trades|--method trades --agr off $G|--method trades"
+  "mart|--method mart --agr off $G|--method mart"
+  "at bs512 bf16 cl|--method at --agr off --batch-size 512 --precision bf16 --channels-last $G|--method at --batch-size 512 --bf16 --channels-last"
 )
 [ "${QUICK:-0}" = 1 ] && CONFIGS=("${CONFIGS[@]:0:2}")
-COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device cuda --eval-steps 0"
+COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device cuda --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
 for round in $(seq 1 "$ROUNDS"); do
   for cfg in "${CONFIGS[@]}"; do
     IFS='|' read -r name ours theirs <<< "$cfg"
@@ -73,7 +77,7 @@ for line in open(log):
     if not m: continue
     who, tag, ms = m.group(1), m.group(2), float(m.group(3))
     (ours if who == 'agr-swift' else torch)[tag].append(ms)
-def base(tag): return re.sub(r'\+agr/\S+', '+agr', tag)
+def base(tag): return re.sub(r'\+agr/\S+', '+agr', tag).replace(' cuda-graphs', '')
 med = lambda v: sorted(v)[len(v) // 2]
 rows = []
 for ttag, tv in torch.items():
@@ -87,6 +91,23 @@ for t, o, tm, om, r in rows:
 for otag, ov in ours.items():
     if 'eval' in otag: print(f"ours only: {otag}: {med(ov):.1f} ms/batch")
 print("ratio = torch ms / our ms (above 1: ours is faster); medians over rounds")
+# AGR overhead of ours over our plain AT, same batch/precision/graph setting.
+print()
+for otag, ov in ours.items():
+    if '+agr/' not in otag: continue
+    plain = re.sub(r'\+agr/\S+', '', otag)
+    if plain in ours:
+        print(f"AGR overhead (ours): {otag} vs {plain}: {100 * (med(ov) / med(ours[plain]) - 1):+.1f}%")
+# The paper's CIFAR-10 recipe projected from these figures: 200 epochs of 391 steps at batch 128, AT for
+# epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch.
+evals = [med(v) for t, v in ours.items() if 'pgd20-eval' in t and 'fp32' in t and 'bs=256' in t]
+for graphs in ('', ' cuda-graphs'):
+    at, agr = f"preact18 at bs=128 fp32{graphs}", f"preact18 at+agr/flat bs=128 fp32{graphs}"
+    if at in ours and agr in ours and evals:
+        steps = 391 * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
+        ev = 200 * evals[0] * 10000 / 256 / 1000
+        print(f"projection, 200 epochs (AT+AGR from 155){graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
+              f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
 if out:
     json.dump([dict(torch=t, ours=o, torch_ms=tm, our_ms=om, ratio=r) for t, o, tm, om, r in rows],
               open(out + '/gpu-bench.json', 'w'), indent=1)

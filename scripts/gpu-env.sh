@@ -1,6 +1,7 @@
 # Sourced by the GPU scripts (gpu-bench.sh, gpu-cifar10-short.sh) with CARRY set: finds the machine's torch
-# (TORCH_DIR, else the GPU machine's preinstalled one) for LD_LIBRARY_PATH, and sets AGR to the carried
-# binary, unpacking agr.gz (see build-gpu-carry.sh) when that is how it came.
+# (TORCH_DIR, else the GPU machine's preinstalled one) for LD_LIBRARY_PATH, sets AGR to the carried
+# binary, unpacking agr.gz (see build-gpu-carry.sh) when that is how it came, and points agr at the
+# carried CUDA graphs library.
 T=${TORCH_DIR:-/opt/torch/.venv/lib/python3.12/site-packages/torch}
 export LD_LIBRARY_PATH="$T/lib:$T/../nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 AGR="$CARRY/agr"
@@ -8,3 +9,7 @@ if [ ! -x "$AGR" ] && [ -f "$CARRY/agr.gz" ]; then
   AGR=$(mktemp -d)/agr && gunzip -c "$CARRY/agr.gz" > "$AGR" && chmod +x "$AGR"
 fi
 [ -x "$AGR" ] || { echo "$AGR missing: run scripts/build-gpu-carry.sh here first and carry $CARRY" >&2; exit 1; }
+if [ -f "$CARRY/libctorch_cuda_graphs.so" ]; then
+  AGR_CUDA_GRAPHS_LIBRARY="$(cd "$CARRY" && pwd)/libctorch_cuda_graphs.so"
+  export AGR_CUDA_GRAPHS_LIBRARY
+fi

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
-CUDA_RUNTIME="cuda-toolkit[cudart,cupti]==13.0.2"
+CUDA_RUNTIME="cuda-toolkit[cudart,cupti,crt]==13.0.2"
 FASHION_DIR=/usr/share/datasets/fashion-mnist
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
@@ -30,9 +30,11 @@ if ! grep -qs "__version__ = '$TORCH_VERSION" "$site/torch/version.py" || [ ! -f
   .venv/bin/pip install -q --disable-pip-version-check --no-deps "torch==$TORCH_VERSION" \
     || die "pip could not install torch==$TORCH_VERSION: PyPI must be reachable"
 fi
-# libtorch_cpu.so links against two small CUDA runtime libraries, even on CPU-only machines.
-if [ ! -f "$site/nvidia/cu13/lib/libcudart.so.13" ] || [ ! -f "$site/nvidia/cu13/lib/libcupti.so.13" ]; then
-  say "installing the CUDA runtime libraries libtorch_cpu.so links against"
+# libtorch_cpu.so links against two small CUDA runtime libraries, even on CPU-only machines; the CUDA
+# headers (cudart, crt) compile the CUDA graphs library (scripts/build-cuda-graphs.sh).
+if [ ! -f "$site/nvidia/cu13/lib/libcudart.so.13" ] || [ ! -f "$site/nvidia/cu13/lib/libcupti.so.13" ] \
+  || [ ! -f "$site/nvidia/cu13/include/crt/host_config.h" ]; then
+  say "installing the CUDA runtime libraries and headers ($CUDA_RUNTIME)"
   .venv/bin/pip install -q --disable-pip-version-check "$CUDA_RUNTIME" \
     || die "pip could not install $CUDA_RUNTIME: PyPI must be reachable"
 fi

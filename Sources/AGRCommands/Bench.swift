@@ -23,6 +23,11 @@ struct Bench: ParsableCommand {
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
   @Option(help: "AGR arithmetic: flat (packed gradients, the default of training), per-tensor (the reference) or both.")
   var agrPath: String = "flat"
+  @Option(help: "CUDA graphs for the training step: off, on or both (see GraphedTrainingStep; needs libctorch_cuda_graphs.so).")
+  var cudaGraphs: String = "off"
+  @Option(help: "Before timing a configuration with a fast path (flat AGR, channels-last, CUDA graphs), compare the losses of this many fp32 steps with the plain path (0: no check).")
+  var checkSteps: Int = 0
+  @Option(help: "Largest relative loss difference the check accepts.") var checkTolerance: Double = 1e-3
   @Option(help: "Batch size.") var batchSize: Int = 128
   @Option(help: "fp32 or bf16 (autocast for the forward passes).") var precision: String = "fp32"
   @Flag(help: "channels-last memory format for the model and the batch.") var channelsLast = false
@@ -64,6 +69,14 @@ struct Bench: ParsableCommand {
       }
       paths = [p]
     }
+    let graphModes: [Bool]
+    switch cudaGraphs.lowercased() {
+    case "both": graphModes = [false, true]
+    case "on": graphModes = [true]
+    case "off": graphModes = [false]
+    default: throw ValidationError("--cuda-graphs: '\(cudaGraphs)' (choose off, on or both)")
+    }
+    guard checkSteps >= 0, checkTolerance >= 0 else { throw ValidationError("--check-steps and --check-tolerance must be >= 0") }
     guard let precision = Precision(rawValue: precision.lowercased()) else {
       throw ValidationError("--precision: '\(self.precision)' (choose fp32 or bf16)")
     }
@@ -72,6 +85,10 @@ struct Bench: ParsableCommand {
     }
     if let threads { try Torch.setThreadCount(threads) }
     let device = try prepareDevice(self.device)
+    if graphModes.contains(true) {
+      guard device.isCUDA else { throw ValidationError("--cuda-graphs \(cudaGraphs) needs --device cuda") }
+      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
+    }
     if !json {
       var where_ = "\(device)"
       if case .cuda(let index) = device { where_ += " (\((try? CUDA.deviceName(index)) ?? "?"))" }
@@ -83,34 +100,61 @@ struct Bench: ParsableCommand {
     for m in evalOnly ? [] : methods {
       for on in agrModes {
         for p in on ? paths : [.flat] {
-          cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
-                                     batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                     attackSteps: attackSteps))
+          for graphs in graphModes {
+            cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
+                                       batchSize: batchSize, precision: precision, channelsLast: channelsLast,
+                                       attackSteps: attackSteps, cudaGraphs: graphs))
+          }
         }
       }
     }
     var results: [BenchmarkResult] = []
-    do {
-      for c in cases {
-        let r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)
+    var failedChecks: [String] = []
+    var failedCases: [String] = []
+    for c in cases {
+      // One configuration failing (e.g. a graph that cannot be recorded) does not stop the others.
+      do {
+        var check: TrajectoryCheck?
+        if checkSteps > 0 && c.usesFastPath {
+          if c.precision == .fp32 {
+            check = try StepBenchmark.trajectoryCheck(c, steps: checkSteps, device: device, seed: seed,
+                                                      tolerance: checkTolerance)
+            if !json { print(check!.line) }
+            if !check!.passed { failedChecks.append(c.tag) }
+          } else if !json {
+            print("# check \(c.tag): skipped (the plain and fast paths are compared in fp32)")
+          }
+        }
+        var r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)
+        r.trajectoryCheck = check
         if !json { print(r.line) }
         results.append(r)
+      } catch {
+        FileHandle.standardError.write(Data("error: \(c.tag): \(error)\n".utf8))
+        failedCases.append(c.tag)
       }
-      if evalSteps > 0 {
+    }
+    if evalSteps > 0 {
+      do {
         let r = try StepBenchmark.evaluation(
           model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
           attackSteps: evalSteps, steps: steps, warmup: warmup, device: device, seed: seed)
         if !json { print(r.line) }
         results.append(r)
+      } catch {
+        FileHandle.standardError.write(Data("error: PGD-\(evalSteps) evaluation: \(error)\n".utf8))
+        failedCases.append("PGD-\(evalSteps) evaluation")
       }
-    } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode.failure
     }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
       print(String(decoding: try encoder.encode(results), as: UTF8.self))
     }
+    if !failedChecks.isEmpty {
+      FileHandle.standardError.write(Data(
+        "error: the fast path disagrees with the plain path for: \(failedChecks.joined(separator: ", "))\n".utf8))
+    }
+    if !failedChecks.isEmpty || !failedCases.isEmpty { throw ExitCode.failure }
   }
 }

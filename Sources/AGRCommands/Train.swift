@@ -50,6 +50,8 @@ struct Train: ParsableCommand {
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "fp32 or bf16 (autocast).") var precision: String?
   @Flag(help: "channels-last memory format (GPU).") var channelsLast = false
+  @Flag(help: "Replay each training step from a CUDA graph (GPU; needs libctorch_cuda_graphs.so beside agr, a multistep or constant schedule).")
+  var cudaGraphs = false
   @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
@@ -176,6 +178,7 @@ struct Train: ParsableCommand {
       c.precision = p
     }
     if channelsLast { c.channelsLast = true }
+    if cudaGraphs { c.cudaGraphs = true }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
     do { try c.validate() } catch { throw ValidationError("\(error)") }

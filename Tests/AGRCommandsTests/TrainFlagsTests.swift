@@ -44,7 +44,8 @@ import Testing
       (["--eps", "2"], "--eps"), (["--epochs", "0"], "--epochs"), (["--model", "vgg"], "--model"),
       (["--method", "awp"], "--method"), (["--preset", "imagenet"], "--preset"), (["--precision", "fp64"], "--precision"),
       (["--lr-schedule", "linear"], "--lr-schedule"), (["--agr-start-epoch", "0"], "--agr-start-epoch"),
-      (["--eps", "8/0"], "--eps"),
+      (["--eps", "8/0"], "--eps"), (["--cuda-graphs"], "--cuda-graphs"),
+      (["--cuda-graphs", "--device", "cuda", "--lr-schedule", "cosine"], "--cuda-graphs"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -52,6 +53,23 @@ import Testing
         Issue.record("\(arguments) was accepted")
       } catch let error as ValidationError {
         #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)")
+      }
+    }
+  }
+
+  @Test func cudaGraphsFlag() throws {
+    #expect(try configuration(["--preset", "cifar10", "--device", "cuda", "--cuda-graphs"]).cudaGraphs == true)
+    #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)
+  }
+
+  @Test func benchRefusesGraphsItCannotRun() throws {
+    for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
+                      ["--check-steps=-1", "--model", "smallcnn"]] {
+      do {
+        try Bench.parse(arguments).run()
+        Issue.record("\(arguments) was accepted")
+      } catch let error as ExitCode {
+        #expect(error == .validationFailure, "\(arguments)")
       }
     }
   }

@@ -207,6 +207,20 @@ int ctorch_set_cudnn_benchmark(int on);
 // TF32 for fp32 CUDA convolutions and matmuls (PyTorch's defaults: convolutions on, matmuls off)
 int ctorch_set_cuda_tf32(int convolutions, int matmuls);
 int ctorch_get_cuda_tf32(int *convolutions, int *matmuls);
+// ---- CUDA graphs (libctorch_cuda_graphs.so, opened on first use; see Sources/CTorchCUDAGraphs) ----
+typedef struct ctorch_graph_opaque *ctorch_graph;
+// Opens the graphs library: `path`, else $AGR_CUDA_GRAPHS_LIBRARY, else libctorch_cuda_graphs.so beside
+// the executable. Needs ctorch_cuda_load() first.
+int ctorch_graph_library_load(const char *path);
+int ctorch_graph_new(int device, ctorch_graph *out);
+void ctorch_graph_free(ctorch_graph g);
+// run work on the graph's own stream (warm-up before a capture); both synchronise the device
+int ctorch_graph_side_stream_enter(ctorch_graph g);
+int ctorch_graph_side_stream_exit(ctorch_graph g);
+// capture everything queued on the device between begin and end (on the side stream) into the graph
+int ctorch_graph_capture_begin(ctorch_graph g);
+int ctorch_graph_capture_end(ctorch_graph g);
+int ctorch_graph_replay(ctorch_graph g);
 // autocast scope for a device type (0 CPU, 1 CUDA) and dtype; exit restores the enclosing scope's state
 int ctorch_autocast_enter(int device_type, int dtype);
 int ctorch_autocast_exit(int device_type);

@@ -50,6 +50,15 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable, CustomStringConv
     }
   }
 
+  /// Whether the rate changes only between epochs, at a few milestones (what a CUDA graph, which
+  /// freezes the rate, can follow by recording a new graph at each change).
+  public var isStepwiseConstant: Bool {
+    switch self {
+    case .constant, .multiStep: return true
+    case .cosine, .piecewiseLinear: return false
+    }
+  }
+
   /// The same shape of schedule with a new base (peak) rate.
   public func rebased(to base: Double) -> LearningRateSchedule {
     switch self {

@@ -11,9 +11,12 @@ public struct BenchmarkCase: Sendable, Equatable {
   public var precision: Precision
   public var channelsLast: Bool
   public var attackSteps: Int
+  /// Replay the step from a CUDA graph (`GraphedTrainingStep`).
+  public var cudaGraphs: Bool
 
   public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
-              batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10)
+              batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
+              cudaGraphs: Bool = false)
   {
     self.model = model
     self.method = method
@@ -23,13 +26,26 @@ public struct BenchmarkCase: Sendable, Equatable {
     self.precision = precision
     self.channelsLast = channelsLast
     self.attackSteps = attackSteps
+    self.cudaGraphs = cudaGraphs
   }
 
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
     "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
-      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")"
+      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")\(cudaGraphs ? " cuda-graphs" : "")"
   }
+
+  /// The same step without any of the fast paths: per-tensor AGR, contiguous memory, no graphs.
+  public var plain: BenchmarkCase {
+    var c = self
+    c.reconstructionPath = .perTensor
+    c.channelsLast = false
+    c.cudaGraphs = false
+    return c
+  }
+
+  /// Whether any fast path is on (what `StepBenchmark.trajectoryCheck` compares against `plain`).
+  public var usesFastPath: Bool { (agr && reconstructionPath == .flat) || channelsLast || cudaGraphs }
 }
 
 /// One timing.
@@ -45,6 +61,7 @@ public struct BenchmarkResult: Codable, Sendable {
   public var precision: String
   public var channelsLast: Bool
   public var attackSteps: Int
+  public var cudaGraphs: Bool?
   public var device: String
   public var warmup: Int
   public var steps: Int
@@ -57,6 +74,8 @@ public struct BenchmarkResult: Codable, Sendable {
   public var peakMemoryMiB: Double?
   /// The last step's loss (train) or robust accuracy (eval), to show the computation was real.
   public var check: Double
+  /// The comparison with the plain path, when one was asked for (`--check-steps`).
+  public var trajectoryCheck: TrajectoryCheck?
 
   /// The line the bench prints, shaped like the PyTorch peer's ("torch-eager <tag>: ...").
   public var line: String {
@@ -110,14 +129,8 @@ public enum StepBenchmark {
     return (seconds, peak)
   }
 
-  /// Times `steps` training steps after `warmup` untimed ones, from a fresh model seeded with `seed`.
-  public static func training(_ c: BenchmarkCase, steps: Int, warmup: Int, device: Device, seed: UInt64 = 0) throws
-    -> BenchmarkResult
-  {
-    guard steps > 0, warmup >= 0, c.batchSize > 0, c.attackSteps >= 0 else {
-      throw TorchError("bench: steps, batch size must be positive; warm-up, attack steps non-negative")
-    }
-    Torch.manualSeed(seed)
+  /// A fresh model (seeded by the caller), SGD and training step of the configuration.
+  static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
     let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast)
     let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
     let step = TrainingStep(
@@ -125,15 +138,36 @@ public enum StepBenchmark {
       perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: c.attackSteps),
       reconstruction: GradientReconstruction(clip: 0.1), precision: c.precision)
     step.reconstructionPath = c.reconstructionPath
+    return step
+  }
+
+  /// Times `steps` training steps after `warmup` untimed ones, from a fresh model seeded with `seed`.
+  public static func training(_ c: BenchmarkCase, steps: Int, warmup: Int, device: Device, seed: UInt64 = 0) throws
+    -> BenchmarkResult
+  {
+    guard steps > 0, warmup >= 0, c.batchSize > 0, c.attackSteps >= 0 else {
+      throw TorchError("bench: steps, batch size must be positive; warm-up, attack steps non-negative")
+    }
+    guard !c.cudaGraphs || warmup >= 2 else {
+      throw TorchError("bench: CUDA graphs need --warmup >= 2 (the first update runs plain, the next records the graph)")
+    }
+    Torch.manualSeed(seed)
+    let step = try makeStep(c, device: device)
+    let graphed = c.cudaGraphs ? GraphedTrainingStep(step: step) : nil
     let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast)
     var last: TrainingStep.Output?
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
-      last = try step(images: images, labels: labels, agr: c.agr)
+      if let graphed {
+        last = try graphed(images: images, labels: labels, agr: c.agr)
+      } else {
+        last = try step(images: images, labels: labels, agr: c.agr)
+      }
     }
     return BenchmarkResult(
       kind: "train", tag: c.tag, model: c.model.rawValue, method: c.method.rawValue, agr: c.agr,
       agrPath: c.agr ? c.reconstructionPath.rawValue : nil, batchSize: c.batchSize, precision: c.precision.rawValue,
-      channelsLast: c.channelsLast, attackSteps: c.attackSteps, device: "\(device)", warmup: warmup, steps: steps,
+      channelsLast: c.channelsLast, attackSteps: c.attackSteps, cudaGraphs: c.cudaGraphs, device: "\(device)",
+      warmup: warmup, steps: steps,
       msPerStep: seconds * 1e3, imagesPerSecond: Double(c.batchSize) / seconds,
       secondsPerEpoch: 50_000 / Double(c.batchSize) * seconds, peakMemoryMiB: peak, check: try last!.loss.item())
   }
@@ -163,7 +197,8 @@ public enum StepBenchmark {
       + (channelsLast ? " channels_last" : "")
     return BenchmarkResult(
       kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
-      precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, device: "\(device)",
+      precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, cudaGraphs: nil,
+      device: "\(device)",
       warmup: warmup, steps: steps, msPerStep: seconds * 1e3, imagesPerSecond: Double(batchSize) / seconds,
       secondsPerEpoch: 10_000 / Double(batchSize) * seconds, peakMemoryMiB: peak,
       check: try correct!.item() / Double(batchSize))

@@ -13,6 +13,8 @@ public final class Trainer {
   let trainLoader: BatchLoader
   let testLoader: BatchLoader
   let step: TrainingStep
+  /// The step replayed from CUDA graphs (`--cuda-graphs`), nil otherwise.
+  public let graphedStep: GraphedTrainingStep?
   let run: RunDirectory?
   weak var observer: TrainingObserver?
   let names: [String]
@@ -44,6 +46,7 @@ public final class Trainer {
     step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
                         reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
                         cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
+    graphedStep = c.cudaGraphs == true ? GraphedTrainingStep(step: step) : nil
     self.run = run
     self.observer = observer
   }
@@ -94,7 +97,9 @@ public final class Trainer {
       if c.channelsLast { images = try images.contiguous(.channelsLast) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
-      let output = try step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
+      // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
+      let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
+        ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1

@@ -42,6 +42,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var device: String = "cpu"
   public var precision: Precision = .fp32
   public var channelsLast: Bool = false
+  /// Replay training steps from CUDA graphs (`GraphedTrainingStep`); optional so that older run
+  /// configurations still load (absent: off).
+  public var cudaGraphs: Bool? = nil
   /// Record per-tensor gradient cosines and norms every N iterations (0: never).
   public var diagnosticsEvery: Int = 20
   /// Read step metrics back from the device every N steps (host synchronisation points).
@@ -66,7 +69,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard diagnosticsEvery >= 0 else { throw bad("--diagnostics-every", "must be >= 0") }
     if let n = trainSubset, n <= 0 { throw bad("--train-subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("--test-subset", "must be positive") }
-    _ = try Device(parsing: device)
+    let parsedDevice = try Device(parsing: device)
+    if cudaGraphs == true {
+      guard parsedDevice.isCUDA else { throw bad("--cuda-graphs", "needs --device cuda, got \(device)") }
+      guard schedule.isStepwiseConstant else {
+        throw bad("--cuda-graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
+      }
+    }
   }
 
   /// Whether AGR reconstructs the gradient in `epoch` (0-based index; AGR starts at 1-based `agrStartEpoch`).
