@@ -4,7 +4,8 @@
 # runs `agr bench` and shared/bench/torch_reference.py alternately on the same configurations and
 # prints a table of ratios torch ms / our ms (above 1: we are faster).
 #   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
-#   and foreach), TRADES, MART; then AT at batch 512, bf16, channels-last; then our PGD-20 evaluation.
+#   and foreach), TRADES, MART; then AT at batch 512, bf16, channels-last; then our per-epoch PGD-20 test
+#   evaluation (batch 256, as agr train runs it).
 # Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
@@ -65,7 +66,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
-run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size 256 --device cuda
+run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size 256 --device cuda $G
 
 "$PY" - "$LOG" "${OUT:-}" <<'PYEOF'
 import json, re, sys, collections
@@ -100,12 +101,12 @@ for otag, ov in ours.items():
         print(f"AGR overhead (ours): {otag} vs {plain}: {100 * (med(ov) / med(ours[plain]) - 1):+.1f}%")
 # The paper's CIFAR-10 recipe projected from these figures: 200 epochs of 391 steps at batch 128, AT for
 # epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch.
-evals = [med(v) for t, v in ours.items() if 'pgd20-eval' in t and 'fp32' in t and 'bs=256' in t]
 for graphs in ('', ' cuda-graphs'):
     at, agr = f"preact18 at bs=128 fp32{graphs}", f"preact18 at+agr/flat bs=128 fp32{graphs}"
-    if at in ours and agr in ours and evals:
+    evaluation = f"preact18 pgd20-eval bs=256 fp32{graphs}"
+    if at in ours and agr in ours and evaluation in ours:
         steps = 391 * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
-        ev = 200 * evals[0] * 10000 / 256 / 1000
+        ev = 200 * med(ours[evaluation]) * 10000 / 256 / 1000
         print(f"projection, 200 epochs (AT+AGR from 155){graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
               f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
 if out:

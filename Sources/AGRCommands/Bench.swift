@@ -14,7 +14,8 @@ struct Bench: ParsableCommand {
       shared/bench/torch_reference.py (SGD lr 0.1, momentum 0.9, weight decay 5e-4; eps 8/255, step 2/255; \
       TRADES/MART beta 6; AGR C = 0.1), and each line reads like that script's:
         agr-swift preact18 at+agr/flat bs=128 fp32: 75.0 ms/step 1707 img/s 29.3 s/epoch peak 2100 MiB
-      s/epoch is projected for 50,000 training images (10,000 test images for the evaluation line).
+      s/epoch is projected for 50,000 training images (10,000 test images for the evaluation line, which times \
+      agr train's per-epoch test evaluation of a batch: clean forward pass, PGD-k, forward pass on its output).
       """)
 
   @Option(help: "Model: preact18, wrn34-10, resnet18 or smallcnn (28x28 grey inputs; quick on a CPU).")
@@ -134,16 +135,17 @@ struct Bench: ParsableCommand {
         failedCases.append(c.tag)
       }
     }
-    if evalSteps > 0 {
+    for graphs in evalSteps > 0 ? graphModes : [] {
       do {
         let r = try StepBenchmark.evaluation(
           model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
-          attackSteps: evalSteps, steps: steps, warmup: warmup, device: device, seed: seed)
+          attackSteps: evalSteps, cudaGraphs: graphs, steps: steps, warmup: warmup, device: device, seed: seed)
         if !json { print(r.line) }
         results.append(r)
       } catch {
-        FileHandle.standardError.write(Data("error: PGD-\(evalSteps) evaluation: \(error)\n".utf8))
-        failedCases.append("PGD-\(evalSteps) evaluation")
+        let name = "PGD-\(evalSteps) evaluation\(graphs ? " (CUDA graphs)" : "")"
+        FileHandle.standardError.write(Data("error: \(name): \(error)\n".utf8))
+        failedCases.append(name)
       }
     }
     if json {

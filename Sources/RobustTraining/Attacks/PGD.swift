@@ -58,6 +58,22 @@ public struct PGD: Attack {
     }
   }
 
+  /// The start noise `perturb` draws for a batch of `images`' shape (with one restart: the same for
+  /// every batch of that shape).
+  func startNoise(like images: Tensor) throws -> Tensor? {
+    randomStart ? try startNoise(like: images, generator: try Generator(seed: seed)) : nil
+  }
+
+  /// `perturb` with one restart and the given start noise, without host waits (no input checks, no
+  /// early exit, no indexing), so that it can be recorded in a CUDA graph; same result. Call it with
+  /// the model in eval mode.
+  func bestIterate(_ model: any Classifier, images: Tensor, labels: Tensor, noise: Tensor?) throws -> Tensor {
+    guard restarts == 1 else { throw AttackError.invalidParameter("\(name): the graph-ready form has one restart") }
+    let (best, score) = try singleRun(model, images: images, labels: labels, noise: noise, earlyExit: false)
+    // perturb keeps the clean image where no iterate scored above -inf (a non-finite loss)
+    return try AttackSupport.choose(try score .> -Double.infinity, best, images)
+  }
+
   private func startNoise(like images: Tensor, generator: Generator) throws -> Tensor {
     switch threatModel.norm {
     case .lInf:
@@ -71,8 +87,8 @@ public struct PGD: Attack {
   }
 
   /// One PGD run; returns the best iterate per sample and its score (+inf once misclassified).
-  private func singleRun(_ model: any Classifier, images: Tensor, labels: Tensor, noise: Tensor?) throws
-    -> (Tensor, Tensor)
+  private func singleRun(_ model: any Classifier, images: Tensor, labels: Tensor, noise: Tensor?,
+                         earlyExit: Bool = true) throws -> (Tensor, Tensor)
   {
     var x = try noise.map { try threatModel.project(try images + $0, around: images) } ?? images
     var best = x
@@ -87,7 +103,8 @@ public struct PGD: Attack {
       if step == steps { break }
       // Stop early once every sample is misclassified; checked every 10 steps only, because the check
       // reads a value back, which on a GPU makes the host wait for the queued work.
-      if step % 10 == 9, try (bestScore .== Double.infinity).all().item() != 0 { break }
+      // (Without it the result is the same: a misclassified sample's best iterate cannot change.)
+      if earlyExit, step % 10 == 9, try (bestScore .== Double.infinity).all().item() != 0 { break }
       x = try threatModel.project(try x + (try threatModel.steepestAscentStep(gradient) * stepSize), around: images)
     }
     return (best, bestScore)

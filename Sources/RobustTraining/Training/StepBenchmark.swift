@@ -172,35 +172,40 @@ public enum StepBenchmark {
       secondsPerEpoch: 50_000 / Double(c.batchSize) * seconds, peakMemoryMiB: peak, check: try last!.loss.item())
   }
 
-  /// Times PGD-`attackSteps` evaluation (the `agr eval` attack, then the forward pass on its
-  /// output) of one batch, in eval mode, under autocast for bf16.
+  /// Times the trainer's per-epoch test evaluation of one batch (`Trainer.evaluate`: clean forward pass,
+  /// PGD-`attackSteps` with one random start and best-iterate tracking, forward pass on its output), in
+  /// eval mode, under autocast for bf16; with `cudaGraphs` replayed from a CUDA graph as `--cuda-graphs` does.
   public static func evaluation(model architecture: ModelArchitecture, batchSize: Int, precision: Precision = .fp32,
-                                channelsLast: Bool = false, attackSteps: Int = 20, steps: Int, warmup: Int,
-                                device: Device, seed: UInt64 = 0) throws -> BenchmarkResult
+                                channelsLast: Bool = false, attackSteps: Int = 20, cudaGraphs: Bool = false,
+                                steps: Int, warmup: Int, device: Device, seed: UInt64 = 0) throws -> BenchmarkResult
   {
     guard steps > 0, warmup >= 0, batchSize > 0, attackSteps > 0 else {
       throw TorchError("bench: steps, batch size and attack steps must be positive")
     }
+    guard !cudaGraphs || warmup >= 1 else { throw TorchError("bench: CUDA graphs need --warmup >= 1 (the recording)") }
     Torch.manualSeed(seed)
     let model = try makeModel(architecture, device: device, channelsLast: channelsLast)
     model.eval()
     let attack = try PGD(threatModel: try .lInf(8.0 / 255), steps: attackSteps, stepSize: 2.0 / 255, seed: seed)
     let (images, labels) = try batch(architecture, size: batchSize, device: device, channelsLast: channelsLast)
-    var correct: Tensor?
+    let inputs = [images, labels, try attack.startNoise(like: images)!]
+    let evaluate = Trainer.batchEvaluation(model: model, attack: attack, precision: precision, device: device)
+    var graphed: GraphedFunction?
+    if cudaGraphs {
+      guard case .cuda(let index) = device else { throw TorchError("bench: CUDA graphs need a CUDA device") }
+      graphed = GraphedFunction(device: index, evaluate)
+    }
+    var sums: Tensor?
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
-      try Torch.withAutocast(device: device, enabled: precision == .bf16) {
-        let adversarial = try attack.perturb(model, images: images, labels: labels)
-        correct = try Autograd.withNoGrad { try TrainingStep.correct(try model(adversarial), labels) }
-      }
+      sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
     let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
-      + (channelsLast ? " channels_last" : "")
+      + (channelsLast ? " channels_last" : "") + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(
       kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
-      precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, cudaGraphs: nil,
-      device: "\(device)",
-      warmup: warmup, steps: steps, msPerStep: seconds * 1e3, imagesPerSecond: Double(batchSize) / seconds,
-      secondsPerEpoch: 10_000 / Double(batchSize) * seconds, peakMemoryMiB: peak,
-      check: try correct!.item() / Double(batchSize))
+      precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, cudaGraphs: cudaGraphs,
+      device: "\(device)", warmup: warmup, steps: steps, msPerStep: seconds * 1e3,
+      imagesPerSecond: Double(batchSize) / seconds, secondsPerEpoch: 10_000 / Double(batchSize) * seconds,
+      peakMemoryMiB: peak, check: try sums!.toArray(Double.self)[3] / Double(batchSize))
   }
 }

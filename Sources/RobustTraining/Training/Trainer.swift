@@ -15,6 +15,8 @@ public final class Trainer {
   let step: TrainingStep
   /// The step replayed from CUDA graphs (`--cuda-graphs`), nil otherwise.
   public let graphedStep: GraphedTrainingStep?
+  /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`--cuda-graphs`), made on first use.
+  var evaluationGraph: GraphedFunction?
   let run: RunDirectory?
   weak var observer: TrainingObserver?
   let names: [String]
@@ -178,52 +180,6 @@ public final class Trainer {
     }
     let overall = conflicts.reduce(0, +) / Double(conflicts.count * steps)
     return (overall, byKind.mapValues { $0.0 / Double($0.1 * steps) })
-  }
-
-  // MARK: evaluation
-
-  public struct Evaluation: Sendable {
-    public var cleanLoss: Double
-    public var cleanAccuracy: Double
-    public var robustLoss: Double?
-    public var robustAccuracy: Double?
-  }
-
-  /// Clean and PGD-`evalSteps` loss and accuracy on the test set, in eval mode.
-  public func evaluate(epoch: Int) throws -> Evaluation {
-    let c = configuration
-    let robust = c.method.isAdversarial && c.evalSteps > 0
-    let attack = robust
-      ? try PGD(threatModel: try .lInf(c.perturbation.epsilon), steps: c.evalSteps, stepSize: c.perturbation.stepSize,
-                seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)), name: "PGD-\(c.evalSteps)") : nil
-    var clean = (loss: [Tensor](), correct: [Tensor]())
-    var adv = (loss: [Tensor](), correct: [Tensor]())
-    var batches = try testLoader.batches(epoch: 0)
-    try model.withMode(training: false) {
-      while let batch = try batches.next() {
-        let images = c.channelsLast ? try batch.images.contiguous(.channelsLast) : batch.images
-        try Torch.withAutocast(device: device, enabled: c.precision == .bf16) {
-          try Autograd.withNoGrad {
-            let logits = try model(images)
-            clean.loss.append(try Functional.crossEntropy(logits, batch.labels, reduction: .sum).to(.float32))
-            clean.correct.append(try TrainingStep.correct(logits, batch.labels))
-          }
-          if let attack {
-            let x = try attack.perturb(model, images: images, labels: batch.labels)
-            try Autograd.withNoGrad {
-              let logits = try model(x)
-              adv.loss.append(try Functional.crossEntropy(logits, batch.labels, reduction: .sum).to(.float32))
-              adv.correct.append(try TrainingStep.correct(logits, batch.labels))
-            }
-          }
-        }
-      }
-    }
-    let n = Double(testLoader.dataset.count)
-    func mean(_ parts: [Tensor]) throws -> Double { try Tensor.stack(parts).to(.float64).sum().item() / n }
-    return Evaluation(
-      cleanLoss: try mean(clean.loss), cleanAccuracy: try mean(clean.correct),
-      robustLoss: robust ? try mean(adv.loss) : nil, robustAccuracy: robust ? try mean(adv.correct) : nil)
   }
 
   // MARK: checkpoints and resume
