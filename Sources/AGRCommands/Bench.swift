@@ -29,6 +29,11 @@ struct Bench: ParsableCommand {
   @Option(help: "Before timing a configuration with a fast path (flat AGR, channels-last, CUDA graphs), compare the losses of this many fp32 steps with the plain path (0: no check).")
   var checkSteps: Int = 0
   @Option(help: "Largest relative loss difference the check accepts.") var checkTolerance: Double = 1e-3
+  @Flag(help: "Before timing each eager configuration, count the ATen operations of one step that launch work (kernels on a GPU); scripts/count_torch_ops.py counts PyTorch eager's the same way.")
+  var countOps = false
+  @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
+  @Option(help: "Side of the synthetic images of the training steps (default: 32, SmallCNN 28); small ones measure the framework's per-operation cost.")
+  var imageSize: Int?
   @Option(help: "Batch size.") var batchSize: Int = 128
   @Option(help: "fp32 or bf16 (autocast for the forward passes).") var precision: String = "fp32"
   @Flag(help: "channels-last memory format for the model and the batch.") var channelsLast = false
@@ -77,6 +82,7 @@ struct Bench: ParsableCommand {
     case "off": graphModes = [false]
     default: throw ValidationError("--cuda-graphs: '\(cudaGraphs)' (choose off, on or both)")
     }
+    if let imageSize, imageSize < 8 { throw ValidationError("--image-size: at least 8, got \(imageSize)") }
     guard checkSteps >= 0, checkTolerance >= 0 else { throw ValidationError("--check-steps and --check-tolerance must be >= 0") }
     guard let precision = Precision(rawValue: precision.lowercased()) else {
       throw ValidationError("--precision: '\(self.precision)' (choose fp32 or bf16)")
@@ -104,7 +110,7 @@ struct Bench: ParsableCommand {
           for graphs in graphModes {
             cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
                                        batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                       attackSteps: attackSteps, cudaGraphs: graphs))
+                                       attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize))
           }
         }
       }
@@ -124,6 +130,13 @@ struct Bench: ParsableCommand {
             if !check!.passed { failedChecks.append(c.tag) }
           } else if !json {
             print("# check \(c.tag): skipped (the plain and fast paths are compared in fp32)")
+          }
+        }
+        if (countOps || listOps) && !c.cudaGraphs && !json {
+          let census = try StepBenchmark.operationCensus(c, device: device, seed: seed)
+          print(census.line(tag: c.tag))
+          if listOps {
+            for (name, n) in census.operations.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(name) \(n)") }
           }
         }
         var r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)

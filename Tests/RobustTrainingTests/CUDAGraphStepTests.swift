@@ -137,3 +137,19 @@ import Testing
     #expect(decoded.cudaGraphs == nil && decoded == c)
   }
 }
+
+/// The operation census of a training step (`agr bench --count-ops`).
+@Suite(.serialized) struct StepOperationCensusTests {
+  @Test func aTrainingStepReadsNothingBackAndAGRAddsFewOperations() throws {
+    let at = BenchmarkCase(model: .smallCNN, method: .at, agr: false, batchSize: 4, attackSteps: 3)
+    var agr = at
+    agr.agr = true
+    let plain = try StepBenchmark.operationCensus(at, device: .cpu)
+    let reconstructed = try StepBenchmark.operationCensus(agr, device: .cpu)
+    #expect(plain.hostReads == 0 && reconstructed.hostReads == 0)
+    #expect(plain.kernels > 50 && reconstructed.kernels > plain.kernels)
+    // one more backward pass (the clean gradient) plus the batched reconstruction, not a loop over tensors
+    #expect(reconstructed.operations["aten::_log_softmax_backward_data"] == plain.operations["aten::_log_softmax_backward_data"]! + 1)
+    #expect(plain.line(tag: at.tag).hasPrefix("# ops smallcnn at bs=4 fp32: "))
+  }
+}

@@ -207,6 +207,14 @@ int ctorch_set_cudnn_benchmark(int on);
 // TF32 for fp32 CUDA convolutions and matmuls (PyTorch's defaults: convolutions on, matmuls off)
 int ctorch_set_cuda_tf32(int convolutions, int matmuls);
 int ctorch_get_cuda_tf32(int *convolutions, int *matmuls);
+// ---- operation census (a RecordFunction hook, as PyTorch's profiler uses) -------------------
+// Between start and stop, counts the ATen operations dispatched; the report lists those that did work
+// themselves (see op_census.cpp) as "name\tcount\n" lines and gives all dispatches in *calls.
+// *needed: the buffer size the report takes (call with buf NULL to ask).
+int ctorch_op_census_start(void);
+int ctorch_op_census_stop(void);
+int ctorch_op_census_report(char *buf, size_t cap, size_t *needed, int64_t *calls);
+
 // ---- CUDA graphs (libctorch_cuda_graphs.so, opened on first use; see Sources/CTorchCUDAGraphs) ----
 typedef struct ctorch_graph_opaque *ctorch_graph;
 // Opens the graphs library: `path`, else $AGR_CUDA_GRAPHS_LIBRARY, else libctorch_cuda_graphs.so beside

@@ -13,10 +13,13 @@ public struct BenchmarkCase: Sendable, Equatable {
   public var attackSteps: Int
   /// Replay the step from a CUDA graph (`GraphedTrainingStep`).
   public var cudaGraphs: Bool
+  /// Side of the synthetic images (nil: the model's usual 32, or 28 for SmallCNN). Small images leave
+  /// mostly the framework's own per-operation cost, e.g. to compare host overheads on a CPU.
+  public var imageSize: Int?
 
   public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
               batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
-              cudaGraphs: Bool = false)
+              cudaGraphs: Bool = false, imageSize: Int? = nil)
   {
     self.model = model
     self.method = method
@@ -27,12 +30,14 @@ public struct BenchmarkCase: Sendable, Equatable {
     self.channelsLast = channelsLast
     self.attackSteps = attackSteps
     self.cudaGraphs = cudaGraphs
+    self.imageSize = imageSize
   }
 
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
     "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
       + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")\(cudaGraphs ? " cuda-graphs" : "")"
+      + (imageSize.map { " img=\($0)" } ?? "")
   }
 
   /// The same step without any of the fast paths: per-tensor AGR, contiguous memory, no graphs.
@@ -92,22 +97,28 @@ public struct BenchmarkResult: Codable, Sendable {
 /// momentum 0.9, weight decay 5e-4) and attack (eps 8/255, step 2/255, random start) are those of
 /// shared/bench/torch_reference.py. On CUDA the timed region is bracketed by device synchronisations.
 public enum StepBenchmark {
-  static func inputShape(_ model: ModelArchitecture) -> [Int] { model == .smallCNN ? [1, 28, 28] : [3, 32, 32] }
+  static func inputShape(_ model: ModelArchitecture, imageSize: Int? = nil) -> [Int] {
+    let side = imageSize ?? (model == .smallCNN ? 28 : 32)
+    return [model == .smallCNN ? 1 : 3, side, side]
+  }
 
   static func synchronize(_ device: Device) throws {
     if case .cuda(let index) = device { try CUDA.synchronize(index) }
   }
 
-  static func makeModel(_ architecture: ModelArchitecture, device: Device, channelsLast: Bool) throws -> any Classifier {
-    let model = try architecture.make(classCount: 10, inputChannels: inputShape(architecture)[0])
+  static func makeModel(_ architecture: ModelArchitecture, device: Device, channelsLast: Bool, imageSize: Int? = nil)
+    throws -> any Classifier
+  {
+    let shape = inputShape(architecture, imageSize: imageSize)
+    let model = try architecture.make(classCount: 10, inputChannels: shape[0], imageSize: shape[1])
     try model.move(to: device, memoryFormat: channelsLast ? .channelsLast : nil)
     return model
   }
 
-  static func batch(_ architecture: ModelArchitecture, size: Int, device: Device, channelsLast: Bool) throws
-    -> (Tensor, Tensor)
+  static func batch(_ architecture: ModelArchitecture, size: Int, device: Device, channelsLast: Bool,
+                    imageSize: Int? = nil) throws -> (Tensor, Tensor)
   {
-    var images = try Tensor.rand([size] + inputShape(architecture), device: device)
+    var images = try Tensor.rand([size] + inputShape(architecture, imageSize: imageSize), device: device)
     if channelsLast { images = try images.contiguous(.channelsLast) }
     return (images, try Tensor.randint(0, 10, [size], device: device))
   }
@@ -131,7 +142,7 @@ public enum StepBenchmark {
 
   /// A fresh model (seeded by the caller), SGD and training step of the configuration.
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
-    let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast)
+    let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
     let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
     let step = TrainingStep(
       model: model, optimizer: optimizer, method: c.method,
@@ -154,7 +165,8 @@ public enum StepBenchmark {
     Torch.manualSeed(seed)
     let step = try makeStep(c, device: device)
     let graphed = c.cudaGraphs ? GraphedTrainingStep(step: step) : nil
-    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast)
+    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
+                                     imageSize: c.imageSize)
     var last: TrainingStep.Output?
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
       if let graphed {
@@ -207,5 +219,28 @@ public enum StepBenchmark {
       device: "\(device)", warmup: warmup, steps: steps, msPerStep: seconds * 1e3,
       imagesPerSecond: Double(batchSize) / seconds, secondsPerEpoch: 10_000 / Double(batchSize) * seconds,
       peakMemoryMiB: peak, check: try sums!.toArray(Double.self)[3] / Double(batchSize))
+  }
+}
+
+extension StepBenchmark {
+  /// The ATen operations of one training step of `c` after `warmup` steps (the first update differs:
+  /// it creates the momentum buffers). Not for CUDA-graph cases: a replay dispatches no operations.
+  public static func operationCensus(_ c: BenchmarkCase, warmup: Int = 2, device: Device, seed: UInt64 = 0) throws
+    -> OperationCensus
+  {
+    guard !c.cudaGraphs else { throw TorchError("bench: a CUDA graph replay dispatches no ATen operations to count") }
+    Torch.manualSeed(seed)
+    let step = try makeStep(c, device: device)
+    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
+                                     imageSize: c.imageSize)
+    for _ in 0..<warmup { _ = try step(images: images, labels: labels, agr: c.agr) }
+    return try OperationCensus.count { try step(images: images, labels: labels, agr: c.agr) }.census
+  }
+}
+
+extension OperationCensus {
+  /// "# ops <tag>: 1234 kernel ops, 0 host reads per step (4000 ATen calls)", as count_torch_ops.py prints.
+  public func line(tag: String) -> String {
+    "# ops \(tag): \(kernels) kernel ops, \(hostReads) host reads per step (\(dispatched) ATen calls)"
   }
 }

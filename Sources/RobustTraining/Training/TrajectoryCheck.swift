@@ -48,7 +48,8 @@ extension StepBenchmark {
   static func losses(_ c: BenchmarkCase, steps: Int, device: Device, seed: UInt64) throws -> [Double] {
     Torch.manualSeed(seed)
     let step = try makeStep(c, device: device)
-    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast)
+    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
+                                     imageSize: c.imageSize)
     let graphed = c.cudaGraphs ? GraphedTrainingStep(step: step) : nil
     var losses: [Tensor] = []
     for _ in 0..<steps {

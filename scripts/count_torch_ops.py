@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Counts the ATen operations one training step of shared/bench/torch_reference.py (the PyTorch eager
+peer) dispatches, the way `agr bench --count-ops` counts ours (Sources/CTorch/op_census.cpp): an
+operation counts when nothing it dispatched did work and it is not a view, metadata read or bare
+allocation (the NO_KERNEL list, read from op_census.cpp); a multi-tensor aten::_foreach_* counts once.
+A proxy for kernel launches per step, measurable without a GPU: it runs the peer's own `run()` on the
+CPU (its CUDA calls redirected, and SGD on its multi-tensor path as on a GPU) and profiles one step
+after two warm-up steps.
+
+  python3 scripts/count_torch_ops.py --method at --agr --agr-style foreach [--names]
+Prints: # torch ops <tag>: N kernel ops, H host reads per step (C ATen calls)
+
+With --time it instead times the peer's steps on the CPU (`agr bench --device cpu` is the other side):
+with small images (--image-size 8) little is left but the framework's per-operation cost, the host
+work that bounds a step on a fast GPU.
+  python3 scripts/count_torch_ops.py --time --image-size 8 --threads 1 --steps 20
+Needs torch (e.g. 2.11.0); finds torch_reference.py like pytorch_logits.py ($TORCH_REFERENCE, ../shared/bench).
+"""
+import argparse, collections, contextlib, io, os, re, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def find_reference():
+    candidates = [os.environ.get("TORCH_REFERENCE", ""), os.path.join(HERE, "../../shared/bench/torch_reference.py"),
+                  "/work/shared/bench/torch_reference.py", os.path.join(HERE, "../carry/torch_reference.py")]
+    for c in candidates:
+        if c and os.path.isfile(c):
+            return c
+    sys.exit("torch_reference.py not found (set TORCH_REFERENCE=path)")
+
+
+def no_kernel_list():
+    source = open(os.path.join(HERE, "../Sources/CTorch/op_census.cpp")).read()
+    block = re.search(r"NO_KERNEL = \{(.*?)\};", source, re.S).group(1)
+    return set(re.findall(r'"([^"]+)"', block))
+
+
+def census(events, no_kernel):
+    counts = collections.Counter()
+
+    def walk(e, in_foreach):
+        foreach = e.name.startswith("aten::_foreach_")
+        below = False
+        for c in e.cpu_children:
+            below |= walk(c, in_foreach or foreach)
+        if foreach:
+            counts_here = not in_foreach
+        else:
+            counts_here = not in_foreach and not below and e.name.startswith("aten::") and e.name not in no_kernel
+        if counts_here:
+            counts[e.name] += 1
+        return counts_here or below
+
+    for e in events:
+        if e.cpu_parent is None:
+            walk(e, False)
+    calls = sum(1 for e in events if e.name.startswith("aten::"))
+    return counts, calls
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="preact18", choices=["preact18", "wrn34-10"])
+    p.add_argument("--method", default="at", choices=["at", "trades", "mart"])
+    p.add_argument("--agr", action="store_true")
+    p.add_argument("--agr-style", default="loop", choices=["loop", "foreach"])
+    p.add_argument("--batch-size", type=int, default=2, help="op counts do not depend on it (default 2)")
+    p.add_argument("--names", action="store_true", help="also list the counted operations by name")
+    p.add_argument("--time", action="store_true", help="time steps on the CPU instead of counting operations")
+    p.add_argument("--image-size", type=int, default=32, help="side of the synthetic images (the peer's is 32)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)")
+    p.add_argument("--steps", type=int, default=20, help="timed steps (--time)")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up steps (--time)")
+    a = p.parse_args()
+
+    import importlib.util
+    import torch
+    spec = importlib.util.spec_from_file_location("torch_reference", find_reference())
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+
+    # The peer's run() on the CPU: .cuda() and device="cuda" become no-ops; its synchronisations bracket
+    # the timed steps, which is where the profiler is switched on and off.
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+    rand, randint = torch.rand, torch.randint
+    # the peer draws its batch as torch.rand(bs, 3, 32, 32, device="cuda")
+    torch.rand = lambda *shape, device=None, **kwargs: rand(*shape[:-2], a.image_size, a.image_size, **kwargs)
+    torch.randint = lambda *args, device=None, **kwargs: randint(*args, **kwargs)
+    # On a GPU torch.optim.SGD takes its multi-tensor (foreach) path by default; on a CPU a per-parameter
+    # loop. The count stands for the GPU, so the GPU's choice is made here.
+    sgd = torch.optim.SGD
+    torch.optim.SGD = lambda *args, **kwargs: sgd(*args, foreach=True, **kwargs)
+    tag = f"{a.model} {a.method}{'+agr/' + a.agr_style if a.agr else ''} bs={a.batch_size} fp32"
+    if a.image_size != 32:
+        tag += f" img={a.image_size}"
+    import warnings
+    warnings.simplefilter("ignore")  # autocast("cuda", enabled=False) without CUDA
+    if a.time:
+        torch.cuda.synchronize = lambda *args: None
+        args = argparse.Namespace(model=a.model, method=a.method, agr=a.agr, agr_style=a.agr_style, steps=a.steps,
+                                  warmup=a.warmup)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            ref.run(args, a.batch_size, False, False)
+        ms = re.search(r": ([0-9.]+) ms/step", out.getvalue()).group(1)
+        print(f"torch-eager-cpu {tag}: {ms} ms/step ({torch.get_num_threads()} threads, {a.warmup} warm-up + {a.steps} timed)")
+        return
+    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+    marks = []
+
+    def synchronize(*args):
+        (profiler.start if not marks else profiler.stop)()
+        marks.append(1)
+
+    torch.cuda.synchronize = synchronize
+    args = argparse.Namespace(model=a.model, method=a.method, agr=a.agr, agr_style=a.agr_style, steps=1, warmup=2)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ref.run(args, a.batch_size, False, False)
+    counts, calls = census(profiler.events(), no_kernel_list())
+    print(f"# torch ops {tag}: {sum(counts.values())} kernel ops, {counts['aten::_local_scalar_dense']} host reads "
+          f"per step ({calls} ATen calls)")
+    if a.names:
+        for name, n in counts.most_common():
+            print(f"  {name} {n}")
+
+
+if __name__ == "__main__":
+    main()
