@@ -95,6 +95,9 @@ struct Train: ParsableCommand {
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
     _ = try prepareDevice(c.device)
+    if c.cudaGraphs == true {
+      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
+    }
     let reading = Date()
     let train = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .train)
     let test = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .test)
@@ -111,6 +114,10 @@ struct Train: ParsableCommand {
     guard let last = records.last else { return }
     printer.summary(records, configuration: trainer.configuration, run: run)
     _ = last
+    if let graphed = trainer.graphedStep {
+      print("CUDA graphs: \(graphed.captureCount) recorded (one per learning rate and AGR switch), "
+        + "\(graphed.plainSteps) steps ran plain (first update, diagnostics, partial batches)")
+    }
   }
 
   func buildConfiguration() throws -> TrainingConfiguration {
