@@ -25,7 +25,7 @@ LOG=${OUT:+$OUT/}gpu-bench.log
 
 run() {  # run a command, echo its result lines into the log
   echo "+ $*" >&2
-  "$@" 2>&1 | tee -a "$LOG" | grep -E '^(agr-swift|torch-eager|#|error|Traceback)' || true
+  "$@" 2>&1 | tee -a "$LOG" | grep -E '^(agr-swift|torch-eager|#|error|warning|Traceback)' || true
 }
 
 "$AGR" doctor --device cuda 2>&1 | tee -a "$LOG"
