@@ -116,7 +116,8 @@ struct Train: ParsableCommand {
     _ = last
     if let graphed = trainer.graphedStep {
       print("CUDA graphs: \(graphed.captureCount) recorded (one per learning rate and AGR switch), "
-        + "\(graphed.plainSteps) steps ran plain (first update, diagnostics, partial batches)")
+        + "\(graphed.plainSteps) steps ran plain (first update, diagnostics, partial batches"
+        + (graphed.disabledReason.map { "; recording failed: \($0)" } ?? "") + ")")
     }
   }
 

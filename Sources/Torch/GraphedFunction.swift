@@ -9,8 +9,10 @@ public final class GraphedFunction {
   public let device: Int
   let body: ([Tensor]) throws -> [Tensor]
   private var recorded: (graph: CUDAGraph, inputs: [Tensor], outputs: [Tensor])?
-  /// Calls that ran `body` directly (inputs unlike the recorded ones).
+  /// Calls that ran `body` directly (inputs unlike the recorded ones, or recording failed).
   public private(set) var directCalls = 0
+  /// Why recording failed, after which every call runs `body` directly (nil: the graph is in use).
+  public private(set) var disabledReason: String?
 
   public init(device: Int, _ body: @escaping ([Tensor]) throws -> [Tensor]) {
     self.device = device
@@ -18,12 +20,23 @@ public final class GraphedFunction {
   }
 
   public func callAsFunction(_ inputs: [Tensor]) throws -> [Tensor] {
+    if disabledReason != nil {
+      directCalls += 1
+      return try body(inputs)
+    }
     if recorded == nil {
-      let graph = try CUDAGraph(device: device)
-      let staticInputs = try inputs.map { try $0.clone() }
-      _ = try graph.onSideStream { try body(staticInputs) }
-      let outputs = try graph.capture { try body(staticInputs) }
-      recorded = (graph, staticInputs, outputs)
+      do {
+        let graph = try CUDAGraph(device: device)
+        let staticInputs = try inputs.map { try $0.clone() }
+        _ = try graph.onSideStream { try body(staticInputs) }
+        let outputs = try graph.capture { try body(staticInputs) }
+        recorded = (graph, staticInputs, outputs)
+      } catch {
+        // Recording failed: every call runs `body` directly from now on (same results, no speed-up).
+        disabledReason = "\(error)"
+        directCalls += 1
+        return try body(inputs)
+      }
     }
     let (graph, staticInputs, outputs) = recorded!
     guard inputs.count == staticInputs.count,

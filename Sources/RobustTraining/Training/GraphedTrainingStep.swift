@@ -23,6 +23,8 @@ public final class GraphedTrainingStep {
   public private(set) var captureCount = 0
   /// Steps that ran without the graph (first update, diagnostics, batches of another shape).
   public private(set) var plainSteps = 0
+  /// Why recording failed, after which every step runs plain (nil: graphs in use).
+  public private(set) var disabledReason: String?
 
   private struct Key: Equatable {
     let agr: Bool
@@ -67,15 +69,27 @@ public final class GraphedTrainingStep {
         try CUDA.synchronize(device)  // the old graph's last replay must finish before it is freed
         captured = nil  // frees the old graph and its memory pool before recording the next
       }
-      let graph = try CUDAGraph(device: device)
-      let snapshot = try TrainingSnapshot(step, device: images.device)
-      try graph.onSideStream {
-        for _ in 0..<warmupSteps { _ = try step(images: staticImages, labels: staticLabels, agr: agr) }
+      if disabledReason != nil {
+        plainSteps += 1
+        return try step(images: images, labels: labels, agr: agr)
       }
-      try snapshot.restore()
-      let output = try graph.capture { try step(images: staticImages, labels: staticLabels, agr: agr) }
-      captured = (key, graph, output)
-      captureCount += 1
+      let snapshot = try TrainingSnapshot(step, device: images.device)
+      do {
+        let graph = try CUDAGraph(device: device)
+        try graph.onSideStream {
+          for _ in 0..<warmupSteps { _ = try step(images: staticImages, labels: staticLabels, agr: agr) }
+        }
+        try snapshot.restore()
+        let output = try graph.capture { try step(images: staticImages, labels: staticLabels, agr: agr) }
+        captured = (key, graph, output)
+        captureCount += 1
+      } catch {
+        // Recording failed: the rest of the run takes plain steps (same numbers, no graph speed-up).
+        try snapshot.restore()
+        disabledReason = "\(error)"
+        plainSteps += 1
+        return try step(images: images, labels: labels, agr: agr)
+      }
     }
     try captured!.graph.replay()
     return captured!.output

@@ -175,6 +175,7 @@ public enum StepBenchmark {
         last = try step(images: images, labels: labels, agr: c.agr)
       }
     }
+    if let reason = graphed?.disabledReason { throw TorchError("the step could not be recorded as a CUDA graph: \(reason)") }
     return BenchmarkResult(
       kind: "train", tag: c.tag, model: c.model.rawValue, method: c.method.rawValue, agr: c.agr,
       agrPath: c.agr ? c.reconstructionPath.rawValue : nil, batchSize: c.batchSize, precision: c.precision.rawValue,
@@ -211,6 +212,7 @@ public enum StepBenchmark {
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
       sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
+    if let reason = graphed?.disabledReason { throw TorchError("the evaluation could not be recorded as a CUDA graph: \(reason)") }
     let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
       + (channelsLast ? " channels_last" : "") + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(

@@ -1,3 +1,4 @@
+import Foundation
 import Torch
 
 extension Trainer {
@@ -38,6 +39,10 @@ extension Trainer {
           sums.append(try evaluateBatch(inputs)[0])
         }
       }
+    }
+    if !warnedAboutEvaluationGraph, let reason = evaluationGraph?.disabledReason {
+      warnedAboutEvaluationGraph = true
+      FileHandle.standardError.write(Data("warning: --cuda-graphs: the test evaluation could not be recorded, it runs plain: \(reason)\n".utf8))
     }
     let n = Double(testLoader.dataset.count)
     let totals = try Tensor.stack(sums).to(.float64).sum(dims: [0]).toArray(Double.self)

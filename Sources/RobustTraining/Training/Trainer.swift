@@ -17,6 +17,8 @@ public final class Trainer {
   public let graphedStep: GraphedTrainingStep?
   /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`--cuda-graphs`), made on first use.
   var evaluationGraph: GraphedFunction?
+  private var warnedAboutGraphs = false
+  var warnedAboutEvaluationGraph = false
   let run: RunDirectory?
   weak var observer: TrainingObserver?
   let names: [String]
@@ -102,6 +104,10 @@ public final class Trainer {
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
       let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
         ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
+      if !warnedAboutGraphs, let reason = graphedStep?.disabledReason {
+        warnedAboutGraphs = true
+        FileHandle.standardError.write(Data("warning: --cuda-graphs: recording failed, training on with plain steps: \(reason)\n".utf8))
+      }
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1

@@ -57,6 +57,7 @@ extension StepBenchmark {
         ?? step(images: images, labels: labels, agr: c.agr)
       losses.append(try output.loss.clone())
     }
+    if let reason = graphed?.disabledReason { throw TorchError("check: the step could not be recorded as a CUDA graph: \(reason)") }
     return try Tensor.stack(losses).toArray(Double.self)
   }
 }
