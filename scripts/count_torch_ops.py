@@ -72,7 +72,11 @@ def main():
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)")
     p.add_argument("--steps", type=int, default=20, help="timed steps (--time)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up steps (--time)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: count on the GPU, the peer run as it is (the GPU machine's dispatch)")
     a = p.parse_args()
+    if a.device == "cuda" and (a.time or a.image_size != 32):
+        p.error("--device cuda counts operations only, at the peer's image size")
 
     import importlib.util
     import torch
@@ -84,17 +88,21 @@ def main():
     # the timed steps, which is where the profiler is switched on and off.
     if a.threads > 0:
         torch.set_num_threads(a.threads)
-    torch.Tensor.cuda = lambda self, *args, **kwargs: self
-    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
-    rand, randint = torch.rand, torch.randint
-    # the peer draws its batch as torch.rand(bs, 3, 32, 32, device="cuda")
-    torch.rand = lambda *shape, device=None, **kwargs: rand(*shape[:-2], a.image_size, a.image_size, **kwargs)
-    torch.randint = lambda *args, device=None, **kwargs: randint(*args, **kwargs)
-    # On a GPU torch.optim.SGD takes its multi-tensor (foreach) path by default; on a CPU a per-parameter
-    # loop. The count stands for the GPU, so the GPU's choice is made here.
-    sgd = torch.optim.SGD
-    torch.optim.SGD = lambda *args, **kwargs: sgd(*args, foreach=True, **kwargs)
+    if a.device == "cpu":
+        torch.Tensor.cuda = lambda self, *args, **kwargs: self
+        torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+        rand, randint = torch.rand, torch.randint
+        # the peer draws its batch as torch.rand(bs, 3, 32, 32, device="cuda")
+        torch.rand = lambda *shape, device=None, **kwargs: rand(*shape[:-2], a.image_size, a.image_size, **kwargs)
+        torch.randint = lambda *args, device=None, **kwargs: randint(*args, **kwargs)
+        # On a GPU torch.optim.SGD takes its multi-tensor (foreach) path by default; on a CPU a per-parameter
+        # loop. The count stands for the GPU, so the GPU's choice is made here.
+        sgd = torch.optim.SGD
+        torch.optim.SGD = lambda *args, **kwargs: sgd(*args, foreach=True, **kwargs)
+    real_synchronize = torch.cuda.synchronize
     tag = f"{a.model} {a.method}{'+agr/' + a.agr_style if a.agr else ''} bs={a.batch_size} fp32"
+    if a.device == "cuda":
+        tag += " cuda"
     if a.image_size != 32:
         tag += f" img={a.image_size}"
     import warnings
@@ -113,6 +121,8 @@ def main():
     marks = []
 
     def synchronize(*args):
+        if a.device == "cuda":
+            real_synchronize()
         (profiler.start if not marks else profiler.stop)()
         marks.append(1)
 

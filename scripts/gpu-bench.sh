@@ -10,7 +10,8 @@
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
 #              QUICK=1 (only AT and AT+AGR), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
-#              the fast-vs-plain loss comparison; 0: none), OUT (if set, the log and a JSON summary are written there).
+#              the fast-vs-plain loss comparison; 0: none), COUNT_OPS (1: kernel-op census of AT and AT+AGR, ours
+#              and the peer's, on the GPU; 0: skip), OUT (if set, the log and a JSON summary are written there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
@@ -67,6 +68,20 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
 run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size 256 --device cuda $G
+
+# Kernel-launching operations per step on this GPU, ours and the peer's, counted the same way
+# (agr bench --count-ops, scripts/count_torch_ops.py); COUNT_OPS=0 skips it.
+if [ "${COUNT_OPS:-1}" = 1 ]; then
+  echo "== operation census (CUDA)" | tee -a "$LOG"
+  # only the census lines go to the log: the one-step timings of this run must not enter the ratio table
+  "$AGR" bench --model preact18 --method at --agr both --batch-size 128 --steps 1 --warmup 0 --eval-steps 0 \
+    --device cuda --count-ops 2>&1 | grep -E '^(#|error)' | tee -a "$LOG"
+  for s in "" "--agr --agr-style loop" "--agr --agr-style foreach"; do
+    # shellcheck disable=SC2086
+    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device cuda --batch-size 128 --method at $s 2>&1 \
+      | grep -E '^(#|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
+  done
+fi
 
 "$PY" - "$LOG" "${OUT:-}" <<'PYEOF'
 import json, re, sys, collections
