@@ -19,15 +19,8 @@ Needs torch (e.g. 2.11.0); finds torch_reference.py like pytorch_logits.py ($TOR
 import argparse, collections, contextlib, io, os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def find_reference():
-    candidates = [os.environ.get("TORCH_REFERENCE", ""), os.path.join(HERE, "../../shared/bench/torch_reference.py"),
-                  "/work/shared/bench/torch_reference.py", os.path.join(HERE, "../carry/torch_reference.py")]
-    for c in candidates:
-        if c and os.path.isfile(c):
-            return c
-    sys.exit("torch_reference.py not found (set TORCH_REFERENCE=path)")
+sys.path.insert(0, HERE)
+from reference_path import torch_reference_path
 
 
 def no_kernel_list():
@@ -80,7 +73,7 @@ def main():
 
     import importlib.util
     import torch
-    spec = importlib.util.spec_from_file_location("torch_reference", find_reference())
+    spec = importlib.util.spec_from_file_location("torch_reference", torch_reference_path())
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
 

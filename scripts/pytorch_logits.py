@@ -51,13 +51,9 @@ except ImportError:  # e.g. a machine with torch only
         with open(path, "wb") as f:
             f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
-here = os.path.dirname(os.path.abspath(__file__))
-# torch_reference.py: beside the repository (../shared/bench), or in carry/ on a GPU machine (build-gpu-carry.sh)
-for candidate in (os.path.dirname(os.environ.get("TORCH_REFERENCE", "")), os.path.join(here, "..", "..", "shared", "bench"),
-                  "/work/shared/bench", os.path.join(here, "..", "carry")):
-    if os.path.exists(os.path.join(candidate, "torch_reference.py")):
-        sys.path.insert(0, candidate)
-        break
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_path import torch_reference_path
+sys.path.insert(0, os.path.dirname(torch_reference_path()))
 from torch_reference import PreActResNet18, WRN34_10
 
 

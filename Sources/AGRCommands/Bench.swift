@@ -50,6 +50,16 @@ struct Bench: ParsableCommand {
 
   func run() throws { try reportingErrors(Bench.self, execute) }
 
+  /// An on/off/both option as the settings to run: [true], [false] or [false, true].
+  static func settings(_ value: String, flag: String) throws -> [Bool] {
+    switch value.lowercased() {
+    case "both": return [false, true]
+    case "on": return [true]
+    case "off": return [false]
+    default: throw ValidationError("\(flag): '\(value)' (choose both, on or off)")
+    }
+  }
+
   private func execute() throws {
     let architecture: ModelArchitecture
     do { architecture = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
@@ -59,13 +69,7 @@ struct Bench: ParsableCommand {
     case "at", "trades", "mart": methods = [TrainingMethod(rawValue: method.lowercased())!]
     default: throw ValidationError("--method: '\(method)' (choose all, at, trades or mart)")
     }
-    let agrModes: [Bool]
-    switch agr.lowercased() {
-    case "both": agrModes = [false, true]
-    case "on": agrModes = [true]
-    case "off": agrModes = [false]
-    default: throw ValidationError("--agr: '\(agr)' (choose both, on or off)")
-    }
+    let agrModes = try Self.settings(agr, flag: "--agr")
     let paths: [ReconstructionPath]
     switch agrPath.lowercased() {
     case "both": paths = [.flat, .perTensor]
@@ -75,13 +79,7 @@ struct Bench: ParsableCommand {
       }
       paths = [p]
     }
-    var graphModes: [Bool]
-    switch cudaGraphs.lowercased() {
-    case "both": graphModes = [false, true]
-    case "on": graphModes = [true]
-    case "off": graphModes = [false]
-    default: throw ValidationError("--cuda-graphs: '\(cudaGraphs)' (choose off, on or both)")
-    }
+    var graphModes = try Self.settings(cudaGraphs, flag: "--cuda-graphs")
     if let imageSize, imageSize < 8 { throw ValidationError("--image-size: at least 8, got \(imageSize)") }
     guard checkSteps >= 0, checkTolerance >= 0 else { throw ValidationError("--check-steps and --check-tolerance must be >= 0") }
     guard let precision = Precision(rawValue: precision.lowercased()) else {
@@ -128,28 +126,7 @@ struct Bench: ParsableCommand {
     for c in cases {
       // One configuration failing (e.g. a graph that cannot be recorded) does not stop the others.
       do {
-        var check: TrajectoryCheck?
-        if checkSteps > 0 && c.usesFastPath {
-          if c.precision == .fp32 {
-            check = try StepBenchmark.trajectoryCheck(c, steps: checkSteps, device: device, seed: seed,
-                                                      tolerance: checkTolerance)
-            if !json { print(check!.line) }
-            if !check!.passed { failedChecks.append(c.tag) }
-          } else if !json {
-            print("# check \(c.tag): skipped (the plain and fast paths are compared in fp32)")
-          }
-        }
-        if (countOps || listOps) && !c.cudaGraphs && !json {
-          let census = try StepBenchmark.operationCensus(c, device: device, seed: seed)
-          print(census.line(tag: c.tag))
-          if listOps {
-            for (name, n) in census.operations.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(name) \(n)") }
-          }
-        }
-        var r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)
-        r.trajectoryCheck = check
-        if !json { print(r.line) }
-        results.append(r)
+        results.append(try measure(c, device: device, failedChecks: &failedChecks))
       } catch {
         FileHandle.standardError.write(Data("error: \(c.tag): \(error)\n".utf8))
         failedCases.append(c.tag)
@@ -178,5 +155,32 @@ struct Bench: ParsableCommand {
         "error: the fast path disagrees with the plain path for: \(failedChecks.joined(separator: ", "))\n".utf8))
     }
     if !failedChecks.isEmpty || !failedCases.isEmpty { throw ExitCode.failure }
+  }
+
+  /// One training configuration: the fast-vs-plain check and the operation census when asked for, then the timing.
+  private func measure(_ c: BenchmarkCase, device: Device, failedChecks: inout [String]) throws -> BenchmarkResult {
+    var check: TrajectoryCheck?
+    if checkSteps > 0 && c.usesFastPath {
+      if c.precision == .fp32 {
+        let result = try StepBenchmark.trajectoryCheck(c, steps: checkSteps, device: device, seed: seed,
+                                                       tolerance: checkTolerance)
+        if !json { print(result.line) }
+        if !result.passed { failedChecks.append(c.tag) }
+        check = result
+      } else if !json {
+        print("# check \(c.tag): skipped (the plain and fast paths are compared in fp32)")
+      }
+    }
+    if (countOps || listOps) && !c.cudaGraphs && !json {
+      let census = try StepBenchmark.operationCensus(c, device: device, seed: seed)
+      print(census.line(tag: c.tag))
+      if listOps {
+        for (name, n) in census.operations.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(name) \(n)") }
+      }
+    }
+    var r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)
+    r.trajectoryCheck = check
+    if !json { print(r.line) }
+    return r
   }
 }

@@ -1,5 +1,14 @@
 import CTorch
 
+/// What a graphed computation (`GraphedFunction`, RobustTraining's `GraphedTrainingStep`) does when its
+/// graph cannot be recorded.
+public enum GraphRecordingFailure {
+  /// Throw (e.g. a benchmark, whose timing would otherwise be of something else).
+  case fail
+  /// Run without a graph from then on (same results, no speed-up); `report` hears the reason once.
+  case runPlain(report: ((String) -> Void)? = nil)
+}
+
 /// A CUDA graph: the GPU work of a piece of code, recorded once and replayed with one launch, which
 /// removes the host's per-kernel launch cost (what bounds small-batch training on a fast GPU).
 ///

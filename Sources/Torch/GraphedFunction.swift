@@ -8,14 +8,18 @@
 public final class GraphedFunction {
   public let device: Int
   let body: ([Tensor]) throws -> [Tensor]
+  let ifRecordingFails: GraphRecordingFailure
   private var recorded: (graph: CUDAGraph, inputs: [Tensor], outputs: [Tensor])?
   /// Calls that ran `body` directly (inputs unlike the recorded ones, or recording failed).
   public private(set) var directCalls = 0
   /// Why recording failed, after which every call runs `body` directly (nil: the graph is in use).
   public private(set) var disabledReason: String?
 
-  public init(device: Int, _ body: @escaping ([Tensor]) throws -> [Tensor]) {
+  public init(device: Int, ifRecordingFails: GraphRecordingFailure = .runPlain(),
+              _ body: @escaping ([Tensor]) throws -> [Tensor])
+  {
     self.device = device
+    self.ifRecordingFails = ifRecordingFails
     self.body = body
   }
 
@@ -32,8 +36,11 @@ public final class GraphedFunction {
         let outputs = try graph.capture { try body(staticInputs) }
         recorded = (graph, staticInputs, outputs)
       } catch {
-        // Recording failed: every call runs `body` directly from now on (same results, no speed-up).
+        guard case .runPlain(let report) = ifRecordingFails else {
+          throw TorchError("the computation could not be recorded as a CUDA graph: \(error)")
+        }
         disabledReason = "\(error)"
+        report?("\(error)")
         directCalls += 1
         return try body(inputs)
       }

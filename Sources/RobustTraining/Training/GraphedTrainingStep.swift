@@ -4,6 +4,7 @@ import Torch
 /// passes, AGR, SGD update) is recorded once and then launched as one unit, which removes the host's
 /// launch cost of its thousands of small kernels. Same mathematics as the step it wraps.
 ///
+/// - If a graph cannot be recorded, `ifRecordingFails` decides: throw, or take plain steps from then on.
 /// - Batches are copied into the graph's input tensors; a batch of another shape (the last, partial
 ///   batch of an epoch) runs the plain step.
 /// - The learning rate and the AGR switch are frozen into a graph: a step with another rate or switch
@@ -19,6 +20,7 @@ import Torch
 public final class GraphedTrainingStep {
   public let step: TrainingStep
   public let warmupSteps: Int
+  public let ifRecordingFails: GraphRecordingFailure
   /// Graphs recorded so far (a new one per learning rate or AGR switch), for progress output and tests.
   public private(set) var captureCount = 0
   /// Steps that ran without the graph (first update, diagnostics, batches of another shape).
@@ -36,8 +38,11 @@ public final class GraphedTrainingStep {
   /// One warm-up step before each recording (PyTorch's examples use a few; one creates what is lazily made).
   public static let defaultWarmupSteps = 1
 
-  public init(step: TrainingStep, warmupSteps: Int = defaultWarmupSteps) {
+  public init(step: TrainingStep, warmupSteps: Int = defaultWarmupSteps,
+              ifRecordingFails: GraphRecordingFailure = .runPlain())
+  {
     self.step = step
+    self.ifRecordingFails = ifRecordingFails
     self.warmupSteps = warmupSteps
   }
 
@@ -84,9 +89,12 @@ public final class GraphedTrainingStep {
         captured = (key, graph, output)
         captureCount += 1
       } catch {
-        // Recording failed: the rest of the run takes plain steps (same numbers, no graph speed-up).
         try snapshot.restore()
+        guard case .runPlain(let report) = ifRecordingFails else {
+          throw TorchError("the step could not be recorded as a CUDA graph: \(error)")
+        }
         disabledReason = "\(error)"
+        report?("\(error)")
         plainSteps += 1
         return try step(images: images, labels: labels, agr: agr)
       }

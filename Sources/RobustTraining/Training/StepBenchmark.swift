@@ -140,6 +140,29 @@ public enum StepBenchmark {
     return (seconds, peak)
   }
 
+  /// A configuration made ready to step: a fresh model seeded with `seed`, its SGD and training step
+  /// (replayed from a CUDA graph for `cudaGraphs` cases, failing rather than stepping plain), one batch.
+  struct Fixture {
+    let step: TrainingStep
+    let graphed: GraphedTrainingStep?
+    let images: Tensor
+    let labels: Tensor
+    let agr: Bool
+
+    init(_ c: BenchmarkCase, device: Device, seed: UInt64) throws {
+      Torch.manualSeed(seed)
+      step = try makeStep(c, device: device)
+      graphed = c.cudaGraphs ? GraphedTrainingStep(step: step, ifRecordingFails: .fail) : nil
+      (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
+                                   imageSize: c.imageSize)
+      agr = c.agr
+    }
+
+    func callAsFunction() throws -> TrainingStep.Output {
+      try graphed.map { try $0(images: images, labels: labels, agr: agr) } ?? step(images: images, labels: labels, agr: agr)
+    }
+  }
+
   /// A fresh model (seeded by the caller), SGD and training step of the configuration.
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
     let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
@@ -162,20 +185,9 @@ public enum StepBenchmark {
     guard !c.cudaGraphs || warmup >= 2 else {
       throw TorchError("bench: CUDA graphs need --warmup >= 2 (the first update runs plain, the next records the graph)")
     }
-    Torch.manualSeed(seed)
-    let step = try makeStep(c, device: device)
-    let graphed = c.cudaGraphs ? GraphedTrainingStep(step: step) : nil
-    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
-                                     imageSize: c.imageSize)
+    let fixture = try Fixture(c, device: device, seed: seed)
     var last: TrainingStep.Output?
-    let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
-      if let graphed {
-        last = try graphed(images: images, labels: labels, agr: c.agr)
-      } else {
-        last = try step(images: images, labels: labels, agr: c.agr)
-      }
-    }
-    if let reason = graphed?.disabledReason { throw TorchError("the step could not be recorded as a CUDA graph: \(reason)") }
+    let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) { last = try fixture() }
     return BenchmarkResult(
       kind: "train", tag: c.tag, model: c.model.rawValue, method: c.method.rawValue, agr: c.agr,
       agrPath: c.agr ? c.reconstructionPath.rawValue : nil, batchSize: c.batchSize, precision: c.precision.rawValue,
@@ -206,13 +218,12 @@ public enum StepBenchmark {
     var graphed: GraphedFunction?
     if cudaGraphs {
       guard case .cuda(let index) = device else { throw TorchError("bench: CUDA graphs need a CUDA device") }
-      graphed = GraphedFunction(device: index, evaluate)
+      graphed = GraphedFunction(device: index, ifRecordingFails: .fail, evaluate)
     }
     var sums: Tensor?
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
       sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
-    if let reason = graphed?.disabledReason { throw TorchError("the evaluation could not be recorded as a CUDA graph: \(reason)") }
     let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
       + (channelsLast ? " channels_last" : "") + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(
@@ -231,12 +242,9 @@ extension StepBenchmark {
     -> OperationCensus
   {
     guard !c.cudaGraphs else { throw TorchError("bench: a CUDA graph replay dispatches no ATen operations to count") }
-    Torch.manualSeed(seed)
-    let step = try makeStep(c, device: device)
-    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
-                                     imageSize: c.imageSize)
-    for _ in 0..<warmup { _ = try step(images: images, labels: labels, agr: c.agr) }
-    return try OperationCensus.count { try step(images: images, labels: labels, agr: c.agr) }.census
+    let step = try Fixture(c, device: device, seed: seed)
+    for _ in 0..<warmup { _ = try step() }
+    return try OperationCensus.count { try step() }.census
   }
 }
 

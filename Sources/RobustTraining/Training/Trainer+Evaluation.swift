@@ -1,4 +1,3 @@
-import Foundation
 import Torch
 
 extension Trainer {
@@ -20,7 +19,9 @@ extension Trainer {
                 seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)), name: "PGD-\(c.evalSteps)") : nil
     let evaluateBatch = Self.batchEvaluation(model: model, attack: attack, precision: c.precision, device: device)
     if c.cudaGraphs == true, evaluationGraph == nil, case .cuda(let index) = device {
-      evaluationGraph = GraphedFunction(device: index, evaluateBatch)
+      evaluationGraph = GraphedFunction(
+        device: index, ifRecordingFails: .runPlain(report: Self.warn("the test evaluation could not be recorded, it runs plain")),
+        evaluateBatch)
     }
     var noises: [[Int]: Tensor] = [:]  // the start noise of a batch shape (the same for every batch of it)
     var sums: [Tensor] = []
@@ -39,10 +40,6 @@ extension Trainer {
           sums.append(try evaluateBatch(inputs)[0])
         }
       }
-    }
-    if !warnedAboutEvaluationGraph, let reason = evaluationGraph?.disabledReason {
-      warnedAboutEvaluationGraph = true
-      FileHandle.standardError.write(Data("warning: --cuda-graphs: the test evaluation could not be recorded, it runs plain: \(reason)\n".utf8))
     }
     let n = Double(testLoader.dataset.count)
     let totals = try Tensor.stack(sums).to(.float64).sum(dims: [0]).toArray(Double.self)

@@ -17,8 +17,6 @@ public final class Trainer {
   public let graphedStep: GraphedTrainingStep?
   /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`--cuda-graphs`), made on first use.
   var evaluationGraph: GraphedFunction?
-  private var warnedAboutGraphs = false
-  var warnedAboutEvaluationGraph = false
   let run: RunDirectory?
   weak var observer: TrainingObserver?
   let names: [String]
@@ -50,7 +48,9 @@ public final class Trainer {
     step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
                         reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
                         cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
-    graphedStep = c.cudaGraphs == true ? GraphedTrainingStep(step: step) : nil
+    graphedStep = c.cudaGraphs == true
+      ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
+      : nil
     self.run = run
     self.observer = observer
   }
@@ -104,10 +104,6 @@ public final class Trainer {
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
       let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
         ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
-      if !warnedAboutGraphs, let reason = graphedStep?.disabledReason {
-        warnedAboutGraphs = true
-        FileHandle.standardError.write(Data("warning: --cuda-graphs: recording failed, training on with plain steps: \(reason)\n".utf8))
-      }
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1
@@ -186,6 +182,11 @@ public final class Trainer {
     }
     let overall = conflicts.reduce(0, +) / Double(conflicts.count * steps)
     return (overall, byKind.mapValues { $0.0 / Double($0.1 * steps) })
+  }
+
+  /// Reports a graph that could not be recorded (once per graph) on standard error.
+  static func warn(_ what: String) -> (String) -> Void {
+    { reason in FileHandle.standardError.write(Data("warning: --cuda-graphs: \(what): \(reason)\n".utf8)) }
   }
 
   // MARK: checkpoints and resume

@@ -46,18 +46,8 @@ extension StepBenchmark {
 
   /// The per-step losses of `steps` steps from a fresh seeded model on one synthetic batch.
   static func losses(_ c: BenchmarkCase, steps: Int, device: Device, seed: UInt64) throws -> [Double] {
-    Torch.manualSeed(seed)
-    let step = try makeStep(c, device: device)
-    let (images, labels) = try batch(c.model, size: c.batchSize, device: device, channelsLast: c.channelsLast,
-                                     imageSize: c.imageSize)
-    let graphed = c.cudaGraphs ? GraphedTrainingStep(step: step) : nil
-    var losses: [Tensor] = []
-    for _ in 0..<steps {
-      let output = try graphed.map { try $0(images: images, labels: labels, agr: c.agr) }
-        ?? step(images: images, labels: labels, agr: c.agr)
-      losses.append(try output.loss.clone())
-    }
-    if let reason = graphed?.disabledReason { throw TorchError("check: the step could not be recorded as a CUDA graph: \(reason)") }
+    let step = try Fixture(c, device: device, seed: seed)
+    let losses = try (0..<steps).map { _ in try step().loss.clone() }
     return try Tensor.stack(losses).toArray(Double.self)
   }
 }
