@@ -2,6 +2,8 @@
 #include "shim.h"
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <map>
+#include <mutex>
 
 using namespace ctorch;
 
@@ -14,6 +16,21 @@ static int64_t reduction(int r) {
     case CT_REDUCTION_SUM: return at::Reduction::Sum;
   }
   throw std::invalid_argument("unsupported reduction code " + std::to_string(r));
+}
+
+// The int64 lengths of a segmented reduction, on `device`, made once per (device, lengths) and kept: a
+// host-to-device copy per call would wait for the stream, and one inside a CUDA graph recording would
+// capture a copy from a host buffer that is freed right after (its replays would read whatever is there).
+static at::Tensor segment_lengths(const std::vector<int64_t> &lengths, at::Device device) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::vector<int64_t>>, at::Tensor> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_pair(device.str(), lengths);
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
+  auto made = at::tensor(lengths, at::TensorOptions().dtype(at::kLong)).to(device);
+  cache.emplace(key, made);
+  return made;
 }
 
 extern "C" {
@@ -125,26 +142,16 @@ int ctorch_foreach_norm(const ctorch_tensor *ts, int64_t n, double p, ctorch_ten
 int ctorch_foreach_dot(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, ctorch_tensor *out) {
   CT_TRY({
     auto av = list_check(a, n), bv = list_check(b, n);
-    // Flatten into one buffer each so the per-tensor sums are one segmented reduction.
-    std::vector<at::Tensor> fa, fb;
     std::vector<int64_t> lengths;
     for (int64_t i = 0; i < n; i++) {
       if (av[i].sizes() != bv[i].sizes()) throw std::invalid_argument("foreach_dot: shapes differ at index " + std::to_string(i));
-      fa.push_back(av[i].reshape({-1}));
-      fb.push_back(bv[i].reshape({-1}));
       lengths.push_back(av[i].numel());
     }
-    auto prod = at::cat(fa) * at::cat(fb);
-    auto lens = at::tensor(lengths, at::TensorOptions().dtype(at::kLong));
-    if (prod.is_cuda()) {
-      // A blocking host-to-device copy waits for the whole stream: copy from pinned memory instead.
-      try {
-        lens = lens.pin_memory().to(prod.device(), /*non_blocking=*/true);
-      } catch (...) {
-        lens = lens.to(prod.device());
-      }
-    }
-    *out = wrap(at::segment_reduce(prod, "sum", lens, {}, {}, 0, /*unsafe=*/true));
+    // One multi-tensor product, packed end to end, then one segmented reduction.
+    std::vector<at::Tensor> products = at::_foreach_mul(av, bv);
+    for (auto &p : products) p = p.reshape({-1});
+    auto packed = at::cat(products);
+    *out = wrap(at::segment_reduce(packed, "sum", segment_lengths(lengths, packed.device()), {}, {}, 0, /*unsafe=*/true));
   })
 }
 // out[i] = sum of the i-th run of lengths[i] consecutive entries of the 1-D `values`; `lengths` is an

@@ -75,6 +75,7 @@ import Testing
       let step = TrainingStep(model: model, optimizer: optimizer, method: .at,
                               perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 1),
                               reconstruction: GradientReconstruction(clip: 0.1))
+      step.reconstructionPath = .flat
       let generator = try Generator(seed: 5)
       var losses: [Double] = []
       for _ in 0..<2 {
@@ -92,6 +93,15 @@ import Testing
     let plain = try run(channelsLast: false)
     let last = try run(channelsLast: true)
     for (a, b) in zip(plain, last) { #expect(abs(a - b) <= 1e-4 * Swift.max(1, abs(b)), "\(plain) vs \(last)") }
+  }
+
+  @Test func trainingTakesTheFlatPathOnAGPUAndThePerTensorPathOnTheCPU() throws {
+    #expect(ReconstructionPath.preferred(on: .cuda(0)) == .flat)
+    #expect(ReconstructionPath.preferred(on: .cpu) == .perTensor)
+    let model = try SmallCNN(classCount: 10, inputChannels: 1)
+    let step = TrainingStep(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.1),
+                            method: .at, perturbation: TrainingPerturbation(), reconstruction: GradientReconstruction())
+    #expect(step.reconstructionPath == .perTensor)
   }
 
   @Test func layoutPacksAndUnpacksInPlaceOrder() throws {

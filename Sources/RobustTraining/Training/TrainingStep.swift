@@ -11,8 +11,9 @@ public final class TrainingStep {
   public let beta: Double
   public let cleanPassInTrainMode: Bool
   public let precision: Precision
-  /// How AGR's arithmetic runs (the same numbers either way); `.flat` packs the gradients in one buffer.
-  public var reconstructionPath: ReconstructionPath = .flat
+  /// How AGR's arithmetic runs (the same numbers either way); by default the cheaper one for the
+  /// parameters' device (`ReconstructionPath.preferred(on:)`).
+  public var reconstructionPath: ReconstructionPath
   let parameters: [Tensor]
   var flatLayout: FlatLayout?
 
@@ -43,6 +44,7 @@ public final class TrainingStep {
     self.cleanPassInTrainMode = cleanPassInTrainMode
     self.precision = precision
     parameters = optimizer.parameters
+    reconstructionPath = .preferred(on: optimizer.parameters.first?.device ?? .cpu)
   }
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
