@@ -30,7 +30,9 @@ let package = Package(
       name: "CTorch",
       cxxSettings: [
         .unsafeFlags([
-          "-std=c++17", "-O2", "-w", "-D_GLIBCXX_USE_CXX11_ABI=1",
+          // NDEBUG as libtorch itself is built (and PyTorch's C++ extensions): some of its classes have
+          // members only without it (RecordFunction's inputs_valid_), and both sides must agree on the layout.
+          "-std=c++17", "-O2", "-w", "-D_GLIBCXX_USE_CXX11_ABI=1", "-DNDEBUG",
           "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include",
         ])
       ],

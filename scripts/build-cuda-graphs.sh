@@ -13,7 +13,8 @@ CU=$T/../nvidia/cu13
 [ -f "$CU/include/crt/host_config.h" ] || { echo "build-cuda-graphs: CUDA headers missing in $CU/include: run scripts/setup.sh" >&2; exit 1; }
 CXX=${CXX:-c++}
 mkdir -p "$OUT"
-"$CXX" -std=c++17 -O2 -fPIC -shared -w -D_GLIBCXX_USE_CXX11_ABI=1 \
+# -DNDEBUG as libtorch is built: its headers' classes must have the same members on both sides.
+"$CXX" -std=c++17 -O2 -fPIC -shared -w -D_GLIBCXX_USE_CXX11_ABI=1 -DNDEBUG \
   -I"$T/include" -I"$T/include/torch/csrc/api/include" -I"$CU/include" \
   Sources/CTorchCUDAGraphs/graphs.cpp -o "$OUT/libctorch_cuda_graphs.so" \
   -L"$T/lib" -ltorch_cuda -lc10_cuda -ltorch_cpu -lc10 -L"$CU/lib" -l:libcudart.so.13 -Wl,--allow-shlib-undefined

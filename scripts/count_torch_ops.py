@@ -2,7 +2,8 @@
 """Counts the ATen operations one training step of shared/bench/torch_reference.py (the PyTorch eager
 peer) dispatches, the way `agr bench --count-ops` counts ours (Sources/CTorch/op_census.cpp): an
 operation counts when nothing it dispatched did work and it is not a view, metadata read or bare
-allocation (the NO_KERNEL list, read from op_census.cpp); a multi-tensor aten::_foreach_* counts once.
+allocation (the NO_KERNEL list, read from op_census.cpp); a multi-tensor aten::_foreach_* counts once where
+it takes CUDA's fused route (lists of equally shaped tensors) and otherwise by what it dispatches.
 A proxy for kernel launches per step, measurable without a GPU: it runs the peer's own `run()` on the
 CPU (its CUDA calls redirected, and SGD on its multi-tensor path as on a GPU) and profiles one step
 after two warm-up steps.
@@ -29,18 +30,28 @@ def no_kernel_list():
     return set(re.findall(r'"([^"]+)"', block))
 
 
-def census(events, no_kernel):
+def fused_route(e, argument_types):
+    """Whether a multi-tensor operation takes CUDA's fused route, as op_census.cpp decides it: its tensor lists
+    pair tensors of equal sizes. The profiler keeps the argument types (`argument_types`, by event id) but not
+    the lists' shapes; on the CPU, though, a foreach operation dispatches one operation per index whose first
+    arguments are the lists' entries: a list against a list of 0-dim factors shows as differing shapes there."""
+    lists = sum(1 for t in argument_types.get(e.id, []) if t == "TensorList")
+    if lists < 2:
+        return True
+    return all(len({tuple(s) for s in c.input_shapes[:lists]}) == 1 for c in e.cpu_children)
+
+
+def census(events, argument_types, no_kernel):
     counts = collections.Counter()
 
-    def walk(e, in_foreach):
-        foreach = e.name.startswith("aten::_foreach_")
+    def walk(e, in_fused):
+        fused = not in_fused and e.name.startswith("aten::_foreach_") and fused_route(e, argument_types)
         below = False
         for c in e.cpu_children:
-            below |= walk(c, in_foreach or foreach)
-        if foreach:
-            counts_here = not in_foreach
-        else:
-            counts_here = not in_foreach and not below and e.name.startswith("aten::") and e.name not in no_kernel
+            below |= walk(c, in_fused or fused)
+        # a multi-tensor operation off its fused route is a wrapper: what it dispatched counts
+        counts_here = fused or (not in_fused and not below and e.name.startswith("aten::")
+                                and not e.name.startswith("aten::_foreach_") and e.name not in no_kernel)
         if counts_here:
             counts[e.name] += 1
         return counts_here or below
@@ -63,6 +74,8 @@ def main():
     p.add_argument("--time", action="store_true", help="time steps on the CPU instead of counting operations")
     p.add_argument("--image-size", type=int, default=32, help="side of the synthetic images (the peer's is 32)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)")
+    p.add_argument("--bf16", action="store_true", help="the peer's --bf16 (--time; its CUDA autocast does nothing on a CPU)")
+    p.add_argument("--channels-last", action="store_true", help="the peer's --channels-last (--time)")
     p.add_argument("--steps", type=int, default=20, help="timed steps (--time)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up steps (--time)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
@@ -70,6 +83,8 @@ def main():
     a = p.parse_args()
     if a.device == "cuda" and (a.time or a.image_size != 32):
         p.error("--device cuda counts operations only, at the peer's image size")
+    if (a.bf16 or a.channels_last) and not a.time:
+        p.error("--bf16 and --channels-last apply to --time only (the count is of the fp32 step)")
 
     import importlib.util
     import torch
@@ -106,11 +121,14 @@ def main():
                                   warmup=a.warmup)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            ref.run(args, a.batch_size, False, False)
-        ms = re.search(r": ([0-9.]+) ms/step", out.getvalue()).group(1)
-        print(f"torch-eager-cpu {tag}: {ms} ms/step ({torch.get_num_threads()} threads, {a.warmup} warm-up + {a.steps} timed)")
+            ref.run(args, a.batch_size, a.bf16, a.channels_last)
+        # the peer's own line, marked as a CPU run and with the image size in its tag (as agr bench's)
+        line = re.search(r"^torch-eager (.+?): (.+)$", out.getvalue(), re.M)
+        img = f" img={a.image_size}" if a.image_size != 32 else ""
+        print(f"torch-eager-cpu {line.group(1)}{img}: {line.group(2)} ({torch.get_num_threads()} threads, "
+              f"{a.warmup} warm-up + {a.steps} timed)")
         return
-    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True)
     marks = []
 
     def synchronize(*args):
@@ -123,7 +141,9 @@ def main():
     args = argparse.Namespace(model=a.model, method=a.method, agr=a.agr, agr_style=a.agr_style, steps=1, warmup=2)
     with contextlib.redirect_stdout(io.StringIO()):
         ref.run(args, a.batch_size, False, False)
-    counts, calls = census(profiler.events(), no_kernel_list())
+    argument_types = {k.correlation_id(): k.dtypes() for k in profiler.profiler.kineto_results.events()
+                      if k.name().startswith("aten::_foreach_")}
+    counts, calls = census(profiler.events(), argument_types, no_kernel_list())
     print(f"# torch ops {tag}: {sum(counts.values())} kernel ops, {counts['aten::_local_scalar_dense']} host reads "
           f"per step ({calls} ATen calls)")
     if a.names:

@@ -5,20 +5,30 @@
 # prints a table of ratios torch ms / our ms (above 1: we are faster).
 #   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
 #   and foreach), TRADES, MART; then AT at batch 512, bf16, channels-last; then our per-epoch PGD-20 test
-#   evaluation (batch 256, as agr train runs it).
+#   evaluation (batch 256, as agr train runs it); then the 200-epoch projection and the kernel-op census.
 # Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
 #              QUICK=1 (only AT and AT+AGR), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
 #              the fast-vs-plain loss comparison; 0: none), COUNT_OPS (1: kernel-op census of AT and AT+AGR, ours
 #              and the peer's, on the GPU; 0: skip), OUT (if set, the log and a JSON summary are written there).
+# Rehearsal without a GPU: DEVICE=cpu runs every command of the script on the CPU (small images and batches:
+# IMAGE_SIZE 8, BATCH_SIZE 4, LARGE_BATCH_SIZE 8, EVAL_BATCH_SIZE 4; the peer through count_torch_ops.py --time,
+# no CUDA graphs), so a flag, tag or parsing mistake shows here and not on the GPU machine. Its figures mean nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
 source scripts/gpu-env.sh
 PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
 [ -x "$PY" ] || PY=python3
-STEPS=${STEPS:-20}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS:-1}
+STEPS=${STEPS:-20}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS:-1}; DEVICE=${DEVICE:-cuda}
+if [ "$DEVICE" = cpu ]; then
+  IMAGE_SIZE=${IMAGE_SIZE:-8}; BS=${BATCH_SIZE:-4}; BS_LARGE=${LARGE_BATCH_SIZE:-8}; EVAL_BS=${EVAL_BATCH_SIZE:-4}
+  GRAPHS=${GRAPHS:-off}
+else
+  IMAGE_SIZE=${IMAGE_SIZE:-32}; BS=${BATCH_SIZE:-128}; BS_LARGE=${LARGE_BATCH_SIZE:-512}; EVAL_BS=${EVAL_BATCH_SIZE:-256}
+fi
+IMG=(); [ "$IMAGE_SIZE" != 32 ] && IMG=(--image-size "$IMAGE_SIZE")
 REF="$CARRY/torch_reference.py"
 [ -f "$REF" ] || { echo "$REF missing" >&2; exit 1; }
 LOG=${OUT:+$OUT/}gpu-bench.log
@@ -29,15 +39,25 @@ run() {  # run a command, echo its result lines into the log
   "$@" 2>&1 | tee -a "$LOG" | grep -E '^(agr-swift|torch-eager|#|error|warning|Traceback)' || true
 }
 
-"$AGR" doctor --device cuda 2>&1 | tee -a "$LOG"
-"$PY" -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name(0))' 2>&1 | tee -a "$LOG"
+echo "# device $DEVICE, image size $IMAGE_SIZE, batch sizes $BS / $BS_LARGE, evaluation batch $EVAL_BS" | tee -a "$LOG"
+"$AGR" doctor --device "$DEVICE" 2>&1 | tee -a "$LOG"
+"$PY" -c 'import sys, torch; print("torch", torch.__version__, torch.cuda.get_device_name(0) if sys.argv[1] != "cpu" else "cpu")' \
+  "$DEVICE" 2>&1 | tee -a "$LOG"
+
+peer() {  # the PyTorch eager peer: its own script on the GPU; on the CPU its run() through count_torch_ops.py
+  if [ "$DEVICE" = cpu ]; then
+    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --time --image-size "$IMAGE_SIZE" "$@"
+  else
+    "$PY" "$REF" "$@"
+  fi
+}
 
 # Checkpoints written by agr load into PyTorch (strict) and give the same logits, both on this GPU (fp32, TF32 off).
 for model in preact18 wrn34-10; do
   dir=$(mktemp -d)
-  "$AGR" interop --model "$model" --device cuda --output "$dir" 2>&1 | tee -a "$LOG"
+  "$AGR" interop --model "$model" --device "$DEVICE" --output "$dir" 2>&1 | tee -a "$LOG"
   TORCH_REFERENCE="$REF" "$PY" scripts/pytorch_logits.py "$model" "$dir/model.safetensors" "$dir/inputs.safetensors" \
-    "$dir/theirs.safetensors" --device cuda --compare "$dir/logits.safetensors" 2>&1 | tee -a "$LOG"
+    "$dir/theirs.safetensors" --device "$DEVICE" --compare "$dir/logits.safetensors" 2>&1 | tee -a "$LOG"
 done
 
 # name | agr bench flags | torch_reference.py flag sets (';'-separated)
@@ -45,48 +65,50 @@ done
 # fast path it compares 5 fp32 steps with the plain path (--check-steps, the correctness guard).
 G="--cuda-graphs ${GRAPHS:-both}"
 CONFIGS=(
-  "at|--method at --agr off $G|--method at"
-  "at+agr|--method at --agr on --agr-path both $G|--method at --agr --agr-style loop;--method at --agr --agr-style foreach"
-  "trades|--method trades --agr off $G|--method trades"
-  "mart|--method mart --agr off $G|--method mart"
-  "at bs512 bf16 cl|--method at --agr off --batch-size 512 --precision bf16 --channels-last $G|--method at --batch-size 512 --bf16 --channels-last"
+  "at|--method at --agr off --batch-size $BS $G|--method at --batch-size $BS"
+  "at+agr|--method at --agr on --agr-path both --batch-size $BS $G|--method at --agr --agr-style loop --batch-size $BS;--method at --agr --agr-style foreach --batch-size $BS"
+  "trades|--method trades --agr off --batch-size $BS $G|--method trades --batch-size $BS"
+  "mart|--method mart --agr off --batch-size $BS $G|--method mart --batch-size $BS"
+  "at bs$BS_LARGE bf16 cl|--method at --agr off --batch-size $BS_LARGE --precision bf16 --channels-last $G|--method at --batch-size $BS_LARGE --bf16 --channels-last"
 )
 [ "${QUICK:-0}" = 1 ] && CONFIGS=("${CONFIGS[@]:0:2}")
-COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device cuda --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
+COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device $DEVICE --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
 for round in $(seq 1 "$ROUNDS"); do
   for cfg in "${CONFIGS[@]}"; do
     IFS='|' read -r name ours theirs <<< "$cfg"
     echo "== $name (round $round)" | tee -a "$LOG"
     # shellcheck disable=SC2086
-    run "$AGR" bench $COMMON $ours
+    run "$AGR" bench $COMMON "${IMG[@]}" $ours
     IFS=';' read -ra sets <<< "$theirs"
     for s in "${sets[@]}"; do
       # shellcheck disable=SC2086
-      run "$PY" "$REF" --model preact18 --steps "$STEPS" --warmup "$WARMUP" $s
+      run peer --model preact18 --steps "$STEPS" --warmup "$WARMUP" $s
     done
   done
 done
 echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
-run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size 256 --device cuda $G
+run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
+  --device "$DEVICE" $G
 
 # Kernel-launching operations per step on this GPU, ours and the peer's, counted the same way
 # (agr bench --count-ops, scripts/count_torch_ops.py); COUNT_OPS=0 skips it.
 if [ "${COUNT_OPS:-1}" = 1 ]; then
-  echo "== operation census (CUDA)" | tee -a "$LOG"
+  echo "== operation census ($DEVICE)" | tee -a "$LOG"
   # only the census lines go to the log: the one-step timings of this run must not enter the ratio table
-  "$AGR" bench --model preact18 --method at --agr both --batch-size 128 --steps 1 --warmup 0 --eval-steps 0 \
-    --device cuda --count-ops 2>&1 | grep -E '^(#|error)' | tee -a "$LOG"
+  "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" --steps 1 --warmup 0 --eval-steps 0 \
+    --device "$DEVICE" --count-ops 2>&1 | grep -E '^(#|error)' | tee -a "$LOG"
   for s in "" "--agr --agr-style loop" "--agr --agr-style foreach"; do
     # shellcheck disable=SC2086
-    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device cuda --batch-size 128 --method at $s 2>&1 \
+    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" --method at $s 2>&1 \
       | grep -E '^(#|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
   done
 fi
 
-"$PY" - "$LOG" "${OUT:-}" <<'PYEOF'
+"$PY" - "$LOG" "${OUT:-}" "$BS" "$EVAL_BS" "$IMAGE_SIZE" <<'PYEOF'
 import json, re, sys, collections
-log, out = sys.argv[1], sys.argv[2]
-pat = re.compile(r'^(agr-swift|torch-eager) (.+?): ([0-9.]+) ms/(?:step|batch) ([0-9.]+) img/s ([0-9.]+) s/')
+log, out, bs, eval_bs, image_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+img = f" img={image_size}" if image_size != 32 else ""
+pat = re.compile(r'^(agr-swift|torch-eager(?:-cpu)?) (.+?): ([0-9.]+) ms/(?:step|batch) ([0-9.]+) img/s ([0-9.]+) s/')
 ours, torch = collections.defaultdict(list), collections.defaultdict(list)
 for line in open(log):
     m = pat.match(line.strip())
@@ -115,13 +137,14 @@ for otag, ov in ours.items():
     if plain in ours:
         print(f"AGR overhead (ours): {otag} vs {plain}: {100 * (med(ov) / med(ours[plain]) - 1):+.1f}%")
 # The paper's CIFAR-10 recipe projected from these figures: 200 epochs of 391 steps at batch 128, AT for
-# epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch.
+# epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch
+# (in a rehearsal with other batch sizes: 50,000 / batch steps per epoch).
 for graphs in ('', ' cuda-graphs'):
-    at, agr = f"preact18 at bs=128 fp32{graphs}", f"preact18 at+agr/flat bs=128 fp32{graphs}"
-    evaluation = f"preact18 pgd20-eval bs=256 fp32{graphs}"
+    at, agr = f"preact18 at bs={bs} fp32{graphs}{img}", f"preact18 at+agr/flat bs={bs} fp32{graphs}{img}"
+    evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{graphs}"
     if at in ours and agr in ours and evaluation in ours:
-        steps = 391 * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
-        ev = 200 * med(ours[evaluation]) * 10000 / 256 / 1000
+        steps = -(-50000 // bs) * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
+        ev = 200 * med(ours[evaluation]) * 10000 / eval_bs / 1000
         print(f"projection, 200 epochs (AT+AGR from 155){graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
               f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
 if out:

@@ -28,6 +28,17 @@ import Testing
     #expect(census.kernels == 1, "\(census.operations)")
   }
 
+  @Test func aMultiTensorOperationOffTheFusedRouteCountsPerTensor() throws {
+    // Lists of equally shaped pairs (the tensors themselves of different shapes): CUDA's fused route, one.
+    let xs = [try Tensor.ones([3]), try Tensor.ones([2, 2]), try Tensor.ones([4])]
+    let (_, fused) = try OperationCensus.count { _ = try Foreach.add(xs, xs) }
+    #expect(fused.kernels == 1, "\(fused.operations)")
+    // One 0-dim factor per tensor: no fused route on a GPU either, one multiply per tensor.
+    let scales = try Tensor([Float(1), 2, 3])
+    let (_, perTensor) = try OperationCensus.count { _ = try Foreach.mul(xs, scales: scales) }
+    #expect(perTensor.kernels == 3, "\(perTensor.operations)")
+  }
+
   @Test func aFailingBodyClosesTheCensus() throws {
     #expect(throws: (any Error).self) {
       _ = try OperationCensus.count { _ = try Tensor.ones([2]) + (try Tensor.ones([3])) }
