@@ -4,8 +4,9 @@
 # runs `agr bench` and shared/bench/torch_reference.py alternately on the same configurations and
 # prints a table of ratios torch ms / our ms (above 1: we are faster).
 #   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
-#   and foreach), TRADES, MART; then AT at batch 512, bf16, channels-last; then our per-epoch PGD-20 test
-#   evaluation (batch 256, as agr train runs it); then the 200-epoch projection and the kernel-op census.
+#   and foreach), TRADES, MART; AT and AT+AGR channels-last (fp32, TF32 convolutions: cuDNN's NHWC kernels may
+#   be the faster ones); then AT at batch 512, bf16, channels-last; then our per-epoch PGD-20 test evaluation
+#   (batch 256, as agr train runs it; contiguous and channels-last); then the 200-epoch projection and the census.
 # Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
@@ -69,6 +70,8 @@ CONFIGS=(
   "at+agr|--method at --agr on --agr-path both --batch-size $BS $G|--method at --agr --agr-style loop --batch-size $BS;--method at --agr --agr-style foreach --batch-size $BS"
   "trades|--method trades --agr off --batch-size $BS $G|--method trades --batch-size $BS"
   "mart|--method mart --agr off --batch-size $BS $G|--method mart --batch-size $BS"
+  "at cl|--method at --agr off --batch-size $BS --channels-last $G|--method at --batch-size $BS --channels-last"
+  "at+agr cl|--method at --agr on --batch-size $BS --channels-last $G|--method at --agr --agr-style foreach --batch-size $BS --channels-last"
   "at bs$BS_LARGE bf16 cl|--method at --agr off --batch-size $BS_LARGE --precision bf16 --channels-last $G|--method at --batch-size $BS_LARGE --bf16 --channels-last"
 )
 [ "${QUICK:-0}" = 1 ] && CONFIGS=("${CONFIGS[@]:0:2}")
@@ -87,8 +90,11 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
-run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
-  --device "$DEVICE" $G
+for layout in "" --channels-last; do
+  # shellcheck disable=SC2086
+  run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
+    --device "$DEVICE" $layout $G
+done
 
 # Kernel-launching operations per step on this GPU, ours and the peer's, counted the same way
 # (agr bench --count-ops, scripts/count_torch_ops.py); COUNT_OPS=0 skips it.
@@ -123,9 +129,10 @@ for ttag, tv in torch.items():
         if base(otag) == base(ttag):
             rows.append((ttag, otag, med(tv), med(ov), med(tv) / med(ov)))
 print()
-print(f"{'torch eager':44} {'ours':44} {'torch ms':>9} {'our ms':>8} {'ratio':>6}")
+w = max([44] + [len(t) for t, *_ in rows] + [len(o) for _, o, *_ in rows])
+print(f"{'torch eager':{w}} {'ours':{w}} {'torch ms':>9} {'our ms':>8} {'ratio':>6}")
 for t, o, tm, om, r in rows:
-    print(f"{t:44} {o:44} {tm:9.1f} {om:8.1f} {r:6.2f}")
+    print(f"{t:{w}} {o:{w}} {tm:9.1f} {om:8.1f} {r:6.2f}")
 for otag, ov in ours.items():
     if 'eval' in otag: print(f"ours only: {otag}: {med(ov):.1f} ms/batch")
 print("ratio = torch ms / our ms (above 1: ours is faster); medians over rounds")
@@ -139,14 +146,15 @@ for otag, ov in ours.items():
 # The paper's CIFAR-10 recipe projected from these figures: 200 epochs of 391 steps at batch 128, AT for
 # epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch
 # (in a rehearsal with other batch sizes: 50,000 / batch steps per epoch).
-for graphs in ('', ' cuda-graphs'):
-    at, agr = f"preact18 at bs={bs} fp32{graphs}{img}", f"preact18 at+agr/flat bs={bs} fp32{graphs}{img}"
-    evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{graphs}"
-    if at in ours and agr in ours and evaluation in ours:
-        steps = -(-50000 // bs) * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
-        ev = 200 * med(ours[evaluation]) * 10000 / eval_bs / 1000
-        print(f"projection, 200 epochs (AT+AGR from 155){graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
-              f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
+for layout in ('', ' channels_last'):
+    for graphs in ('', ' cuda-graphs'):
+        at, agr = (f"preact18 at bs={bs} fp32{layout}{graphs}{img}", f"preact18 at+agr/flat bs={bs} fp32{layout}{graphs}{img}")
+        evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{layout}{graphs}"
+        if at in ours and agr in ours and evaluation in ours:
+            steps = -(-50000 // bs) * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
+            ev = 200 * med(ours[evaluation]) * 10000 / eval_bs / 1000
+            print(f"projection, 200 epochs (AT+AGR from 155){layout}{graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
+                  f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
 if out:
     json.dump([dict(torch=t, ours=o, torch_ms=tm, our_ms=om, ratio=r) for t, o, tm, om, r in rows],
               open(out + '/gpu-bench.json', 'w'), indent=1)
