@@ -63,6 +63,23 @@ def census(events, argument_types, no_kernel):
     return counts, calls
 
 
+def dispatch_overhead(torch, device, count=20000, rounds=3):
+    """Microseconds per `a + b` on 1-element tensors of `device`, best of `rounds` after a warm-up round."""
+    import time
+    a, b = torch.ones(1, device=device), torch.ones(1, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    best = float("inf")
+    for r in range(rounds + 1):
+        sync()
+        start = time.perf_counter()
+        for _ in range(count):
+            a + b
+        sync()
+        if r > 0:
+            best = min(best, (time.perf_counter() - start) / count * 1e6)
+    return best
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="preact18", choices=["preact18", "wrn34-10"])
@@ -78,6 +95,9 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="the peer's --channels-last (--time)")
     p.add_argument("--steps", type=int, default=20, help="timed steps (--time)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up steps (--time)")
+    p.add_argument("--dispatch-overhead", action="store_true",
+                   help="only the host cost of one dispatched operation (a 1-element add, best of 3 x 20,000), "
+                        "as agr bench --dispatch-overhead times ours")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda: count on the GPU, the peer run as it is (the GPU machine's dispatch)")
     a = p.parse_args()
@@ -88,6 +108,10 @@ def main():
 
     import importlib.util
     import torch
+    if a.dispatch_overhead:
+        print(f"torch-eager dispatch {a.device}: {dispatch_overhead(torch, a.device):.2f} us/op "
+              f"(1-element add, best of 3 x 20000)")
+        return
     spec = importlib.util.spec_from_file_location("torch_reference", torch_reference_path())
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)

@@ -45,6 +45,11 @@ echo "# device $DEVICE, image size $IMAGE_SIZE, batch sizes $BS / $BS_LARGE, eva
 "$PY" -c 'import sys, torch; print("torch", torch.__version__, torch.cuda.get_device_name(0) if sys.argv[1] != "cpu" else "cpu")' \
   "$DEVICE" 2>&1 | tee -a "$LOG"
 
+# Host cost of one dispatched operation (on a GPU: dispatch plus launch), ours and PyTorch eager's.
+"$AGR" bench --dispatch-overhead --device "$DEVICE" 2>&1 | tee -a "$LOG"
+TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --dispatch-overhead --device "$DEVICE" 2>&1 \
+  | grep -E '^(torch-eager|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
+
 peer() {  # the PyTorch eager peer: its own script on the GPU; on the CPU its run() through count_torch_ops.py
   if [ "$DEVICE" = cpu ]; then
     TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --time --image-size "$IMAGE_SIZE" "$@"

@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
   var model: String = "preact18"
   @Option(help: "Training method: all, at, trades or mart.") var method: String = "all"
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
-  @Option(help: "AGR arithmetic: flat (packed gradients, the default of training), per-tensor (the reference) or both.")
+  @Option(help: "AGR arithmetic: flat (packed gradients; training's path on a GPU), per-tensor (the reference; training's path on the CPU) or both.")
   var agrPath: String = "flat"
   @Option(help: "CUDA graphs for the training step: off, on or both (see GraphedTrainingStep; needs libctorch_cuda_graphs.so).")
   var cudaGraphs: String = "off"
@@ -34,6 +34,8 @@ struct Bench: ParsableCommand {
   @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
   @Option(help: "Side of the synthetic images of the training steps (default: 32, SmallCNN 28); small ones measure the framework's per-operation cost.")
   var imageSize: Int?
+  @Flag(help: "Only the host cost of one dispatched operation (a 1-element add, best of 3 x 20,000), in microseconds; count_torch_ops.py --dispatch-overhead times PyTorch's.")
+  var dispatchOverhead = false
   @Option(help: "Batch size.") var batchSize: Int = 128
   @Option(help: "fp32 or bf16 (autocast for the forward passes).") var precision: String = "fp32"
   @Flag(help: "channels-last memory format for the model and the batch.") var channelsLast = false
@@ -100,6 +102,11 @@ struct Bench: ParsableCommand {
         FileHandle.standardError.write(Data("warning: --cuda-graphs both: graphs unavailable, timing eager only: \(error)\n".utf8))
         graphModes = [false]
       }
+    }
+    if dispatchOverhead {
+      let microseconds = try StepBenchmark.dispatchOverhead(device: device)
+      print(String(format: "agr-swift dispatch %@: %.2f us/op (1-element add, best of 3 x 20000)", "\(device)", microseconds))
+      return
     }
     if !json {
       var where_ = "\(device)"

@@ -180,6 +180,11 @@ import Testing
 
 /// `agr bench`'s measuring code, tiny: one step of a SmallCNN on 8 images.
 @Suite(.serialized) struct StepBenchmarkTests {
+  @Test func dispatchOverheadIsAPositiveTimePerOperation() throws {
+    let microseconds = try StepBenchmark.dispatchOverhead(device: .cpu, count: 200, rounds: 2)
+    #expect(microseconds > 0 && microseconds < 10_000, "\(microseconds) us/op")
+  }
+
   @Test func trainingAndEvaluationTimingsAreReported() throws {
     let c = BenchmarkCase(model: .smallCNN, method: .trades, agr: true, batchSize: 8, attackSteps: 1)
     #expect(c.tag == "smallcnn trades+agr/flat bs=8 fp32")

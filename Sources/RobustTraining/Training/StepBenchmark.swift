@@ -140,6 +140,24 @@ public enum StepBenchmark {
     return (seconds, peak)
   }
 
+  /// The host cost of one dispatched operation, in microseconds: `a + b` on 1-element tensors of `device`,
+  /// `count` times, best of `rounds` (after a warm-up). On a GPU that is dispatch plus kernel launch, the
+  /// cost that bounds a step whose kernels are short; `count_torch_ops.py --dispatch-overhead` times PyTorch's.
+  public static func dispatchOverhead(device: Device, count: Int = 20_000, rounds: Int = 3) throws -> Double {
+    let a = try Tensor.ones([1], device: device)
+    let b = try Tensor.ones([1], device: device)
+    var best = Double.infinity
+    for round in 0...rounds {
+      try synchronize(device)
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<count { _ = try a + b }
+      try synchronize(device)
+      // round 0 is the warm-up
+      if round > 0 { best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(count)) }
+    }
+    return best
+  }
+
   /// A configuration made ready to step: a fresh model seeded with `seed`, its SGD and training step
   /// (replayed from a CUDA graph for `cudaGraphs` cases, failing rather than stepping plain), one batch.
   struct Fixture {
