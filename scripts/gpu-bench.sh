@@ -69,20 +69,26 @@ done
 # name | agr bench flags | torch_reference.py flag sets (';'-separated)
 # Ours runs each configuration eagerly and replayed from a CUDA graph (--cuda-graphs both); before timing a
 # fast path it compares 5 fp32 steps with the plain path (--check-steps, the correctness guard).
+# The issue's targets come first (and then the evaluation the projection needs), so that a run cut short
+# still has them; the log is written as it goes and scripts/gpu_bench_summary.py can summarise it anywhere.
 G="--cuda-graphs ${GRAPHS:-both}"
-CONFIGS=(
+TARGETS=(
   "at|--method at --agr off --batch-size $BS $G|--method at --batch-size $BS"
   "at+agr|--method at --agr on --agr-path both --batch-size $BS $G|--method at --agr --agr-style loop --batch-size $BS;--method at --agr --agr-style foreach --batch-size $BS"
+  "at bs$BS_LARGE bf16 cl|--method at --agr off --batch-size $BS_LARGE --precision bf16 --channels-last $G|--method at --batch-size $BS_LARGE --bf16 --channels-last"
+)
+MORE=(
   "trades|--method trades --agr off --batch-size $BS $G|--method trades --batch-size $BS"
   "mart|--method mart --agr off --batch-size $BS $G|--method mart --batch-size $BS"
   "at cl|--method at --agr off --batch-size $BS --channels-last $G|--method at --batch-size $BS --channels-last"
   "at+agr cl|--method at --agr on --batch-size $BS --channels-last $G|--method at --agr --agr-style foreach --batch-size $BS --channels-last"
-  "at bs$BS_LARGE bf16 cl|--method at --agr off --batch-size $BS_LARGE --precision bf16 --channels-last $G|--method at --batch-size $BS_LARGE --bf16 --channels-last"
 )
-[ "${QUICK:-0}" = 1 ] && CONFIGS=("${CONFIGS[@]:0:2}")
+if [ "${QUICK:-0}" = 1 ]; then TARGETS=("${TARGETS[@]:0:2}"); MORE=(); fi
 COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device $DEVICE --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
-for round in $(seq 1 "$ROUNDS"); do
-  for cfg in "${CONFIGS[@]}"; do
+
+pairs() {  # each configuration: ours, then the peer's flag sets
+  local cfg name ours theirs sets s
+  for cfg in "$@"; do
     IFS='|' read -r name ours theirs <<< "$cfg"
     echo "== $name (round $round)" | tee -a "$LOG"
     # shellcheck disable=SC2086
@@ -93,13 +99,22 @@ for round in $(seq 1 "$ROUNDS"); do
       run peer --model preact18 --steps "$STEPS" --warmup "$WARMUP" $s
     done
   done
-done
-echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
-for layout in "" --channels-last; do
-  # shellcheck disable=SC2086
-  run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
-    --device "$DEVICE" $layout $G
-done
+}
+
+evaluation() {  # our per-epoch PGD-20 test evaluation, in the given layouts
+  local layout
+  echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
+  for layout in "$@"; do
+    # shellcheck disable=SC2086
+    run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
+      --device "$DEVICE" $layout $G
+  done
+}
+
+for round in $(seq 1 "$ROUNDS"); do pairs "${TARGETS[@]}"; done
+evaluation ""
+for round in $(seq 1 "$ROUNDS"); do pairs "${MORE[@]}"; done
+[ "${QUICK:-0}" = 1 ] || evaluation --channels-last
 
 # Kernel-launching operations per step on this GPU, ours and the peer's, counted the same way
 # (agr bench --count-ops, scripts/count_torch_ops.py); COUNT_OPS=0 skips it.
@@ -115,52 +130,4 @@ if [ "${COUNT_OPS:-1}" = 1 ]; then
   done
 fi
 
-"$PY" - "$LOG" "${OUT:-}" "$BS" "$EVAL_BS" "$IMAGE_SIZE" <<'PYEOF'
-import json, re, sys, collections
-log, out, bs, eval_bs, image_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-img = f" img={image_size}" if image_size != 32 else ""
-pat = re.compile(r'^(agr-swift|torch-eager(?:-cpu)?) (.+?): ([0-9.]+) ms/(?:step|batch) ([0-9.]+) img/s ([0-9.]+) s/')
-ours, torch = collections.defaultdict(list), collections.defaultdict(list)
-for line in open(log):
-    m = pat.match(line.strip())
-    if not m: continue
-    who, tag, ms = m.group(1), m.group(2), float(m.group(3))
-    (ours if who == 'agr-swift' else torch)[tag].append(ms)
-def base(tag): return re.sub(r'\+agr/\S+', '+agr', tag).replace(' cuda-graphs', '')
-med = lambda v: sorted(v)[len(v) // 2]
-rows = []
-for ttag, tv in torch.items():
-    for otag, ov in ours.items():
-        if base(otag) == base(ttag):
-            rows.append((ttag, otag, med(tv), med(ov), med(tv) / med(ov)))
-print()
-w = max([44] + [len(t) for t, *_ in rows] + [len(o) for _, o, *_ in rows])
-print(f"{'torch eager':{w}} {'ours':{w}} {'torch ms':>9} {'our ms':>8} {'ratio':>6}")
-for t, o, tm, om, r in rows:
-    print(f"{t:{w}} {o:{w}} {tm:9.1f} {om:8.1f} {r:6.2f}")
-for otag, ov in ours.items():
-    if 'eval' in otag: print(f"ours only: {otag}: {med(ov):.1f} ms/batch")
-print("ratio = torch ms / our ms (above 1: ours is faster); medians over rounds")
-# AGR overhead of ours over our plain AT, same batch/precision/graph setting.
-print()
-for otag, ov in ours.items():
-    if '+agr/' not in otag: continue
-    plain = re.sub(r'\+agr/\S+', '', otag)
-    if plain in ours:
-        print(f"AGR overhead (ours): {otag} vs {plain}: {100 * (med(ov) / med(ours[plain]) - 1):+.1f}%")
-# The paper's CIFAR-10 recipe projected from these figures: 200 epochs of 391 steps at batch 128, AT for
-# epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of the 10,000 test images each epoch
-# (in a rehearsal with other batch sizes: 50,000 / batch steps per epoch).
-for layout in ('', ' channels_last'):
-    for graphs in ('', ' cuda-graphs'):
-        at, agr = (f"preact18 at bs={bs} fp32{layout}{graphs}{img}", f"preact18 at+agr/flat bs={bs} fp32{layout}{graphs}{img}")
-        evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{layout}{graphs}"
-        if at in ours and agr in ours and evaluation in ours:
-            steps = -(-50000 // bs) * (154 * med(ours[at]) + 46 * med(ours[agr])) / 1000
-            ev = 200 * med(ours[evaluation]) * 10000 / eval_bs / 1000
-            print(f"projection, 200 epochs (AT+AGR from 155){layout}{graphs or ' eager'}: {(steps + ev) / 60:.1f} min "
-                  f"({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
-if out:
-    json.dump([dict(torch=t, ours=o, torch_ms=tm, our_ms=om, ratio=r) for t, o, tm, om, r in rows],
-              open(out + '/gpu-bench.json', 'w'), indent=1)
-PYEOF
+"$PY" scripts/gpu_bench_summary.py "$LOG" ${OUT:+--out "$OUT"}
