@@ -95,6 +95,9 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="the peer's --channels-last (--time)")
     p.add_argument("--steps", type=int, default=20, help="timed steps (--time)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up steps (--time)")
+    p.add_argument("--trace", metavar="FILE",
+                   help="instead of counting, save a profiler trace (Chrome trace JSON; GPU kernels too with "
+                        "--device cuda) of 2 steps after 3 warm-up steps, as agr bench --trace saves ours")
     p.add_argument("--dispatch-overhead", action="store_true",
                    help="only the host cost of one dispatched operation (a 1-element add, best of 3 x 20,000), "
                         "as agr bench --dispatch-overhead times ours")
@@ -102,7 +105,9 @@ def main():
                    help="cuda: count on the GPU, the peer run as it is (the GPU machine's dispatch)")
     a = p.parse_args()
     if a.device == "cuda" and (a.time or a.image_size != 32):
-        p.error("--device cuda counts operations only, at the peer's image size")
+        p.error("--device cuda counts operations (or traces) only, at the peer's image size")
+    if a.trace and a.time:
+        p.error("--trace and --time exclude each other")
     if (a.bf16 or a.channels_last) and not a.time:
         p.error("--bf16 and --channels-last apply to --time only (the count is of the fp32 step)")
 
@@ -152,7 +157,10 @@ def main():
         print(f"torch-eager-cpu {line.group(1)}{img}: {line.group(2)} ({torch.get_num_threads()} threads, "
               f"{a.warmup} warm-up + {a.steps} timed)")
         return
-    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if a.trace and a.device == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    profiler = torch.profiler.profile(activities=activities, record_shapes=not a.trace)
     marks = []
 
     def synchronize(*args):
@@ -162,9 +170,15 @@ def main():
         marks.append(1)
 
     torch.cuda.synchronize = synchronize
-    args = argparse.Namespace(model=a.model, method=a.method, agr=a.agr, agr_style=a.agr_style, steps=1, warmup=2)
+    steps, warmup = (2, 3) if a.trace else (1, 2)
+    args = argparse.Namespace(model=a.model, method=a.method, agr=a.agr, agr_style=a.agr_style, steps=steps,
+                              warmup=warmup)
     with contextlib.redirect_stdout(io.StringIO()):
         ref.run(args, a.batch_size, False, False)
+    if a.trace:
+        profiler.export_chrome_trace(a.trace)
+        print(f"# trace torch {tag}: {a.trace}")
+        return
     argument_types = {k.correlation_id(): k.dtypes() for k in profiler.profiler.kineto_results.events()
                       if k.name().startswith("aten::_foreach_")}
     counts, calls = census(profiler.events(), argument_types, no_kernel_list())

@@ -12,7 +12,9 @@
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
 #              QUICK=1 (only AT and AT+AGR), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
 #              the fast-vs-plain loss comparison; 0: none), COUNT_OPS (1: kernel-op census of AT and AT+AGR, ours
-#              and the peer's, on the GPU; 0: skip), OUT (if set, the log and a JSON summary are written there).
+#              and the peer's, on the GPU; 0: skip), TRACE (1: profiler traces of AT and AT+AGR, ours and the
+#              peer's, and where their time goes; 0: skip), OUT (if set, the log, a JSON summary and the traces
+#              are written there).
 # Rehearsal without a GPU: DEVICE=cpu runs every command of the script on the CPU (small images and batches:
 # IMAGE_SIZE 8, BATCH_SIZE 4, LARGE_BATCH_SIZE 8, EVAL_BATCH_SIZE 4; the peer through count_torch_ops.py --time,
 # no CUDA graphs), so a flag, tag or parsing mistake shows here and not on the GPU machine. Its figures mean nothing.
@@ -128,6 +130,27 @@ if [ "${COUNT_OPS:-1}" = 1 ]; then
     TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" --method at $s 2>&1 \
       | grep -E '^(#|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
   done
+fi
+
+# Where the time goes: profiler traces of 2 AT and AT+AGR steps, ours (eager and graphed) and the peer's, and
+# per trace the GPU's busy share and top kernels (scripts/trace_summary.py); TRACE=0 skips it. The traces
+# (Chrome trace JSON, gzipped; open in Perfetto) go to $OUT/traces.
+if [ "${TRACE:-1}" = 1 ]; then
+  echo "== profiler traces ($DEVICE)" | tee -a "$LOG"
+  TRACES=${OUT:+$OUT/}traces
+  mkdir -p "$TRACES"
+  # only the trace lines go to the log: the short timings of this run must not enter the ratio table
+  # shellcheck disable=SC2086
+  "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" "${IMG[@]}" --steps 2 --warmup 3 \
+    --eval-steps 0 --device "$DEVICE" $G --trace "$TRACES" 2>&1 | grep -E '^(# trace|error)' | tee -a "$LOG"
+  for style in "" loop foreach; do
+    agr=(); [ -n "$style" ] && agr=(--agr --agr-style "$style")
+    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" "${IMG[@]}" \
+      --method at "${agr[@]}" --trace "$TRACES/torch-at${style:++agr-$style}.json" 2>&1 \
+      | grep -E '^(# trace|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
+  done
+  "$PY" scripts/trace_summary.py "$TRACES"/*.json 2>&1 | sed 's/^/# /' | tee -a "$LOG"
+  gzip -f "$TRACES"/*.json
 fi
 
 "$PY" scripts/gpu_bench_summary.py "$LOG" ${OUT:+--out "$OUT"}

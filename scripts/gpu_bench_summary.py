@@ -75,7 +75,8 @@ def main():
 
     print()
     for line in lines:
-        if ' dispatch ' in line and line.startswith(('agr-swift', 'torch-eager')) or line.startswith(('# ops', '# torch ops')):
+        if ' dispatch ' in line and line.startswith(('agr-swift', 'torch-eager')) or line.startswith(('# ops', '# torch ops')) \
+                or line.startswith('# ') and '.json: ' in line:
             print(line)
     for line in lines:
         if line.startswith('# check') and 'FAILED' in line or line.startswith('error'):

@@ -34,6 +34,8 @@ struct Bench: ParsableCommand {
   @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
   @Option(help: "Side of the synthetic images of the training steps (default: 32, SmallCNN 28); small ones measure the framework's per-operation cost.")
   var imageSize: Int?
+  @Option(help: "Also save a profiler trace (Chrome trace JSON, GPU kernels included on CUDA) of 2 steps of each training configuration into this folder (created); scripts/trace_summary.py reads them.")
+  var trace: String?
   @Flag(help: "Only the host cost of one dispatched operation (a 1-element add, best of 3 x 20,000), in microseconds; count_torch_ops.py --dispatch-overhead times PyTorch's.")
   var dispatchOverhead = false
   @Option(help: "Batch size.") var batchSize: Int = 128
@@ -89,6 +91,13 @@ struct Bench: ParsableCommand {
     }
     guard batchSize > 0, steps > 0, warmup >= 0, attackSteps >= 0, evalSteps >= 0, !evalOnly || evalSteps > 0 else {
       throw ValidationError("--batch-size and --steps must be positive; --warmup, --attack-steps, --eval-steps >= 0")
+    }
+    if let trace {
+      do {
+        try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
+      } catch {
+        throw ValidationError("--trace: cannot create the folder \(trace) (a file in the way, or no permission)")
+      }
     }
     if let threads { try Torch.setThreadCount(threads) }
     let device = try prepareDevice(self.device)
@@ -188,6 +197,11 @@ struct Bench: ParsableCommand {
     var r = try StepBenchmark.training(c, steps: steps, warmup: warmup, device: device, seed: seed)
     r.trajectoryCheck = check
     if !json { print(r.line) }
+    if let trace {
+      let path = URL(fileURLWithPath: trace).appendingPathComponent("agr-\(StepBenchmark.fileName(tag: c.tag)).json").path
+      try StepBenchmark.trace(c, warmup: Swift.max(warmup, 2), device: device, seed: seed, to: path)
+      if !json { print("# trace \(c.tag): \(path)") }
+    }
     return r
   }
 }

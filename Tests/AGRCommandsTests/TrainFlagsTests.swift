@@ -64,7 +64,8 @@ import Testing
 
   @Test func benchRefusesGraphsItCannotRun() throws {
     for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
-                      ["--check-steps=-1", "--model", "smallcnn"]] {
+                      ["--check-steps=-1", "--model", "smallcnn"],
+                      ["--trace", "/dev/null/traces", "--model", "smallcnn"]] {
       do {
         try Bench.parse(arguments).run()
         Issue.record("\(arguments) was accepted")

@@ -215,6 +215,11 @@ int ctorch_op_census_start(void);
 int ctorch_op_census_stop(void);
 int ctorch_op_census_report(char *buf, size_t cap, size_t *needed, int64_t *calls);
 
+// ---- profiler traces (PyTorch's Kineto profiler; CUDA activity when cuda != 0) -------------------
+// Started on the calling thread; stop saves a Chrome trace to path (NULL: discard).
+int ctorch_profiler_start(int cuda);
+int ctorch_profiler_stop(const char *path);
+
 // ---- CUDA graphs (libctorch_cuda_graphs.so, opened on first use; see Sources/CTorchCUDAGraphs) ----
 typedef struct ctorch_graph_opaque *ctorch_graph;
 // Opens the graphs library: `path`, else $AGR_CUDA_GRAPHS_LIBRARY, else libctorch_cuda_graphs.so beside

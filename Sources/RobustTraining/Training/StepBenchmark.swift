@@ -266,6 +266,31 @@ extension StepBenchmark {
   }
 }
 
+extension StepBenchmark {
+  /// Saves a profiler trace (Chrome trace JSON; GPU kernels too on CUDA) of `steps` training steps, taken after
+  /// `warmup` untimed ones from a fresh model seeded with `seed`; the device is synchronised before the trace
+  /// ends. `scripts/trace_summary.py` reads it (and PyTorch eager's, `count_torch_ops.py --trace`).
+  public static func trace(_ c: BenchmarkCase, steps: Int = 2, warmup: Int = 3, device: Device, seed: UInt64 = 0,
+                           to path: String) throws
+  {
+    guard steps > 0, warmup >= (c.cudaGraphs ? 2 : 0) else {
+      throw TorchError("bench: a trace needs steps > 0 and, with CUDA graphs, warm-up >= 2")
+    }
+    let step = try Fixture(c, device: device, seed: seed)
+    for _ in 0..<warmup { _ = try step() }
+    try synchronize(device)
+    try ProfilerTrace.record(to: path, cuda: device.isCUDA) {
+      for _ in 0..<steps { _ = try step() }
+      try synchronize(device)
+    }
+  }
+
+  /// A file name for a configuration's tag: "preact18 at+agr/flat bs=128 fp32" -> "preact18_at+agr-flat_bs=128_fp32".
+  public static func fileName(tag: String) -> String {
+    tag.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "_")
+  }
+}
+
 extension OperationCensus {
   /// "# ops <tag>: 1234 kernel ops, 0 host reads per step (4000 ATen calls)", as count_torch_ops.py prints.
   public func line(tag: String) -> String {
