@@ -14,7 +14,8 @@
 #              the fast-vs-plain loss comparison; 0: none), COUNT_OPS (1: kernel-op census of AT and AT+AGR, ours
 #              and the peer's, on the GPU; 0: skip), TRACE (1: profiler traces of AT and AT+AGR, ours and the
 #              peer's, and where their time goes; 0: skip), OUT (if set, the log, a JSON summary and the traces
-#              are written there).
+#              are written there), BUDGET_S (seconds the script may take; later sections are skipped rather
+#              than cut off: with a device call's limit of 600 s, BUDGET_S=540).
 # Rehearsal without a GPU: DEVICE=cpu runs every command of the script on the CPU (small images and batches:
 # IMAGE_SIZE 8, BATCH_SIZE 4, LARGE_BATCH_SIZE 8, EVAL_BATCH_SIZE 4; the peer through count_torch_ops.py --time,
 # no CUDA graphs), so a flag, tag or parsing mistake shows here and not on the GPU machine. Its figures mean nothing.
@@ -88,10 +89,21 @@ MORE=(
 if [ "${QUICK:-0}" = 1 ]; then TARGETS=("${TARGETS[@]:0:2}"); MORE=(); fi
 COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device $DEVICE --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
 
+# BUDGET_S: seconds this script may take (0: no limit). A section that would start after BUDGET_S minus
+# a reserve for the summary is skipped with a '# skipped' line, so that a run inside a device call's time
+# limit still ends with its summary and packed traces instead of being killed midway.
+within_budget() {
+  if [ "${BUDGET_S:-0}" -gt 0 ] && [ "$SECONDS" -ge $(( BUDGET_S - ${RESERVE_S:-45} )) ]; then
+    echo "# skipped (time budget: ${SECONDS}s of ${BUDGET_S}s used): $1" | tee -a "$LOG"
+    return 1
+  fi
+}
+
 pairs() {  # each configuration: ours, then the peer's flag sets
   local cfg name ours theirs sets s
   for cfg in "$@"; do
     IFS='|' read -r name ours theirs <<< "$cfg"
+    within_budget "$name" || continue
     echo "== $name (round $round)" | tee -a "$LOG"
     # shellcheck disable=SC2086
     run "$AGR" bench $COMMON "${IMG[@]}" $ours
@@ -107,6 +119,7 @@ evaluation() {  # our per-epoch PGD-20 test evaluation, in the given layouts
   local layout
   echo "== PGD-20 evaluation throughput (ours)" | tee -a "$LOG"
   for layout in "$@"; do
+    within_budget "PGD-20 evaluation $layout" || continue
     # shellcheck disable=SC2086
     run "$AGR" bench --model preact18 --eval-only --eval-steps 20 --steps 10 --warmup 2 --batch-size "$EVAL_BS" \
       --device "$DEVICE" $layout $G
@@ -120,7 +133,7 @@ for round in $(seq 1 "$ROUNDS"); do pairs "${MORE[@]}"; done
 
 # Kernel-launching operations per step on this GPU, ours and the peer's, counted the same way
 # (agr bench --count-ops, scripts/count_torch_ops.py); COUNT_OPS=0 skips it.
-if [ "${COUNT_OPS:-1}" = 1 ]; then
+if [ "${COUNT_OPS:-1}" = 1 ] && within_budget "operation census"; then
   echo "== operation census ($DEVICE)" | tee -a "$LOG"
   # only the census lines go to the log: the one-step timings of this run must not enter the ratio table
   "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" --steps 1 --warmup 0 --eval-steps 0 \
@@ -135,7 +148,7 @@ fi
 # Where the time goes: profiler traces of 2 AT and AT+AGR steps, ours (eager and graphed) and the peer's, and
 # per trace the GPU's busy share and top kernels (scripts/trace_summary.py); TRACE=0 skips it. The traces
 # (Chrome trace JSON, gzipped; open in Perfetto) go to $OUT/traces.
-if [ "${TRACE:-1}" = 1 ]; then
+if [ "${TRACE:-1}" = 1 ] && within_budget "profiler traces"; then
   echo "== profiler traces ($DEVICE)" | tee -a "$LOG"
   TRACES=${OUT:+$OUT/}traces
   mkdir -p "$TRACES"
