@@ -12,6 +12,9 @@ is busy is a launch-bound step: what CUDA graphs and fewer operations are for.
 import argparse, collections, json, os
 
 
+LAUNCHES = ("cudaLaunchKernel", "cudaLaunchCooperativeKernel", "cudaGraphLaunch", "cuLaunchKernel", "cuGraphLaunch")
+
+
 def load(path):
     data = json.load(open(path))
     events = data["traceEvents"] if isinstance(data, dict) else data
@@ -52,8 +55,9 @@ def summarise(path, steps, top):
     if gpu:
         busy = union([(e["ts"], e["ts"] + e["dur"]) for e in gpu]) / 1000 / steps
         kernels = sum(1 for e in gpu if e.get("cat") == "kernel") / steps
-        launches = sum(1 for e in events if e.get("cat") == "cuda_runtime"
-                       and e.get("name", "").startswith(("cudaLaunchKernel", "cudaGraphLaunch", "cuLaunchKernel"))) / steps
+        # runtime and driver API launches (cuDNN and cuBLAS launch through the driver)
+        launches = sum(1 for e in events if e.get("cat") in ("cuda_runtime", "cuda_driver")
+                       and e.get("name", "").startswith(LAUNCHES)) / steps
         line += (f"; GPU busy {busy:.2f} ms/step ({100 * busy / window:.0f}% of the window), "
                  f"{kernels:.0f} kernels and {launches:.0f} launch calls per step")
         time_by_kernel = collections.Counter()
