@@ -3,14 +3,16 @@
 # and the PyTorch logits cross-check (agr interop) there:
 # runs `agr bench` and shared/bench/torch_reference.py alternately on the same configurations and
 # prints a table of ratios torch ms / our ms (above 1: we are faster).
-#   PreAct-ResNet-18, PGD-10, batch 128, fp32: AT, AT+AGR (ours flat and per-tensor vs torch loop
-#   and foreach), TRADES, MART; AT and AT+AGR channels-last (fp32, TF32 convolutions: cuDNN's NHWC kernels may
-#   be the faster ones); then AT at batch 512, bf16, channels-last; then our per-epoch PGD-20 test evaluation
-#   (batch 256, as agr train runs it; contiguous and channels-last); then the 200-epoch projection and the census.
+#   first the host cost of one dispatched operation, ours and the peer's; then the targets: PreAct-ResNet-18,
+#   PGD-10, batch 128, fp32, AT and AT+AGR (ours flat and per-tensor vs the peer's loop and foreach), AT at batch
+#   512, bf16, channels-last, and our per-epoch PGD-20 test evaluation (batch 256, as agr train runs it); then
+#   TRADES, MART, AT and AT+AGR channels-last in fp32 (cuDNN's NHWC TF32 kernels may be the faster ones) and the
+#   evaluation channels-last; then the kernel-op census and profiler traces; last the summary (ratios, AGR
+#   overhead, the 200-epoch projection per layout: scripts/gpu_bench_summary.py).
 # Needs a folder made by scripts/build-gpu-carry.sh (the `agr` binary and torch_reference.py).
 # Usage: scripts/gpu-bench.sh [carry-dir]
 # Environment: TORCH_DIR (torch package folder), PYTHON, STEPS (20), WARMUP (3), ROUNDS (1: each pair once),
-#              QUICK=1 (only AT and AT+AGR), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
+#              QUICK=1 (only AT, AT+AGR and the evaluation), GRAPHS (both | off | on: our CUDA-graph rows), CHECK_STEPS (5: steps of
 #              the fast-vs-plain loss comparison; 0: none), COUNT_OPS (1: kernel-op census of AT and AT+AGR, ours
 #              and the peer's, on the GPU; 0: skip), TRACE (1: profiler traces of AT and AT+AGR, ours and the
 #              peer's, and where their time goes; 0: skip), OUT (if set, the log, a JSON summary and the traces
