@@ -10,7 +10,9 @@ final class ProgressPrinter: TrainingObserver {
   func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
                 model: any Classifier, run: RunDirectory)
   {
-    let agr = c.agr && c.method.isAdversarial ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip))" : ""
+    let path = (c.agrPath ?? .preferred(on: (try? Device(parsing: c.device)) ?? .cpu)).rawValue
+    let agr = c.agr && c.method.isAdversarial
+      ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip), \(path) arithmetic)" : ""
     print("run:      \(run.url.path)")
     print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
       + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes"

@@ -52,6 +52,8 @@ struct Train: ParsableCommand {
   @Flag(help: "channels-last memory format (GPU).") var channelsLast = false
   @Flag(help: "Replay each training step from a CUDA graph (GPU; needs libctorch_cuda_graphs.so beside agr, a multistep or constant schedule).")
   var cudaGraphs = false
+  @Option(help: "AGR arithmetic: flat (packed gradients) or per-tensor; the same numbers (default: flat on a GPU, per-tensor on the CPU).")
+  var agrPath: String?
   @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
@@ -187,6 +189,12 @@ struct Train: ParsableCommand {
     }
     if channelsLast { c.channelsLast = true }
     if cudaGraphs { c.cudaGraphs = true }
+    if let agrPath {
+      guard let p = ReconstructionPath(rawValue: agrPath.lowercased()) else {
+        throw ValidationError("--agr-path: '\(agrPath)' is not flat or per-tensor")
+      }
+      c.agrPath = p
+    }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
     do { try c.validate() } catch { throw ValidationError("\(error)") }

@@ -62,6 +62,18 @@ import Testing
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)
   }
 
+  @Test func agrPathFlag() throws {
+    #expect(try configuration(["--preset", "cifar10", "--agr-path", "per-tensor"]).agrPath == .perTensor)
+    #expect(try configuration(["--preset", "cifar10", "--agr-path", "FLAT"]).agrPath == .flat)
+    #expect(try configuration(["--preset", "cifar10"]).agrPath == nil)
+    do {
+      _ = try configuration(["--preset", "cifar10", "--agr-path", "packed"])
+      Issue.record("--agr-path packed was accepted")
+    } catch let error as ValidationError {
+      #expect(error.message.contains("--agr-path"), "\(error.message)")
+    }
+  }
+
   @Test func benchRefusesGraphsItCannotRun() throws {
     for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
                       ["--check-steps=-1", "--model", "smallcnn"],

@@ -66,6 +66,13 @@ func temporaryRun(_ name: String) -> RunDirectory {
                        test: try halvesDataset(count: 40, seed: 2), run: run)
   }
 
+  @Test func theConfiguredAGRPathIsTheOneTheStepTakes() throws {
+    var c = configuration()
+    #expect(try trainer(c, run: nil, seed: 3).step.reconstructionPath == .perTensor)  // the CPU's preferred path
+    c.agrPath = .flat
+    #expect(try trainer(c, run: nil, seed: 3).step.reconstructionPath == .flat)
+  }
+
   @Test func learnsAndWritesTheRunDirectory() throws {
     let run = temporaryRun("learn")
     defer { try? FileManager.default.removeItem(at: run.url) }

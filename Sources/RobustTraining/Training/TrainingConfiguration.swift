@@ -45,6 +45,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// Replay training steps from CUDA graphs (`GraphedTrainingStep`); optional so that older run
   /// configurations still load (absent: off).
   public var cudaGraphs: Bool? = nil
+  /// How AGR's arithmetic runs (the same numbers either way); absent: the device's preferred path
+  /// (`ReconstructionPath.preferred(on:)`: flat on a GPU, per-tensor on the CPU).
+  public var agrPath: ReconstructionPath? = nil
   /// Record per-tensor gradient cosines and norms every N iterations (0: never).
   public var diagnosticsEvery: Int = 20
   /// Read step metrics back from the device every N steps (host synchronisation points).
