@@ -101,6 +101,11 @@ struct Bench: ParsableCommand {
     }
     if let threads { try Torch.setThreadCount(threads) }
     let device = try prepareDevice(self.device)
+    if dispatchOverhead {
+      let microseconds = try StepBenchmark.dispatchOverhead(device: device)
+      print(String(format: "agr-swift dispatch %@: %.2f us/op (1-element add, best of 3 x 20000)", "\(device)", microseconds))
+      return
+    }
     if graphModes.contains(true) {
       guard device.isCUDA else { throw ValidationError("--cuda-graphs \(cudaGraphs) needs --device cuda") }
       do {
@@ -111,11 +116,6 @@ struct Bench: ParsableCommand {
         FileHandle.standardError.write(Data("warning: --cuda-graphs both: graphs unavailable, timing eager only: \(error)\n".utf8))
         graphModes = [false]
       }
-    }
-    if dispatchOverhead {
-      let microseconds = try StepBenchmark.dispatchOverhead(device: device)
-      print(String(format: "agr-swift dispatch %@: %.2f us/op (1-element add, best of 3 x 20000)", "\(device)", microseconds))
-      return
     }
     if !json {
       var where_ = "\(device)"

@@ -10,9 +10,8 @@ final class ProgressPrinter: TrainingObserver {
   func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
                 model: any Classifier, run: RunDirectory)
   {
-    let path = (c.agrPath ?? .preferred(on: (try? Device(parsing: c.device)) ?? .cpu)).rawValue
     let agr = c.agr && c.method.isAdversarial
-      ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip), \(path) arithmetic)" : ""
+      ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip), \(c.reconstructionPath.rawValue) arithmetic)" : ""
     print("run:      \(run.url.path)")
     print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
       + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes"

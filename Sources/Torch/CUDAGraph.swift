@@ -49,15 +49,9 @@ public final class CUDAGraph {
   /// and holds each replay's results.
   public func capture<R>(_ body: () throws -> R) throws -> R {
     guard !isCaptured else { throw TorchError("CUDA graph: already captured") }
-    try check(ctorch_graph_capture_begin(handle))
-    let result: R
-    do {
-      result = try body()
-    } catch {
-      _ = ctorch_graph_capture_end(handle)
-      throw TorchError("CUDA graph capture failed: \(error)")
+    let result = try bracketed(begin: { ctorch_graph_capture_begin(handle) }, end: { _ in ctorch_graph_capture_end(handle) }) {
+      do { return try body() } catch { throw TorchError("CUDA graph capture failed: \(error)") }
     }
-    try check(ctorch_graph_capture_end(handle))
     isCaptured = true
     return result
   }

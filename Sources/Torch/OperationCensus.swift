@@ -18,15 +18,7 @@ public struct OperationCensus: Sendable, Equatable {
 
   /// Runs `body` with a census open; at most one census at a time, in any thread.
   public static func count<R>(_ body: () throws -> R) throws -> (result: R, census: OperationCensus) {
-    try check(ctorch_op_census_start())
-    let result: R
-    do {
-      result = try body()
-    } catch {
-      _ = ctorch_op_census_stop()
-      throw error
-    }
-    try check(ctorch_op_census_stop())
+    let result = try bracketed(begin: { ctorch_op_census_start() }, end: { _ in ctorch_op_census_stop() }, body)
     var needed = 0
     var calls: Int64 = 0
     try check(ctorch_op_census_report(nil, 0, &needed, &calls))

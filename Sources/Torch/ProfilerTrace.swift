@@ -6,15 +6,8 @@ import CTorch
 public enum ProfilerTrace {
   /// Runs `body` with the profiler on and saves the trace to `path`. `cuda`: record GPU activity too.
   public static func record<R>(to path: String, cuda: Bool, _ body: () throws -> R) throws -> R {
-    try check(ctorch_profiler_start(cuda ? 1 : 0))
-    let result: R
-    do {
-      result = try body()
-    } catch {
-      _ = ctorch_profiler_stop(nil)
-      throw error
-    }
-    try check(ctorch_profiler_stop(path))
-    return result
+    // a failed body's trace is discarded
+    try bracketed(begin: { ctorch_profiler_start(cuda ? 1 : 0) },
+                  end: { succeeded in succeeded ? ctorch_profiler_stop(path) : ctorch_profiler_stop(nil) }, body)
   }
 }

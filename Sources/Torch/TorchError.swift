@@ -16,6 +16,22 @@ func check(_ status: Int32) throws {
   if status != 0 { throw TorchError.last() }
 }
 
+/// Runs `body` between two shim calls that open and close something (a census, a profiler, a capture):
+/// `end` runs whether or not `body` throws and is told which; its own failure is reported only after a
+/// `body` that succeeded (otherwise `body`'s error is the one thrown).
+func bracketed<R>(begin: () -> Int32, end: (_ succeeded: Bool) -> Int32, _ body: () throws -> R) throws -> R {
+  try check(begin())
+  let result: R
+  do {
+    result = try body()
+  } catch {
+    _ = end(false)
+    throw error
+  }
+  try check(end(true))
+  return result
+}
+
 /// Runs a shim call that returns one new tensor through an out-parameter.
 @inline(__always)
 func make(_ call: (UnsafeMutablePointer<OpaquePointer?>) -> Int32) throws -> Tensor {

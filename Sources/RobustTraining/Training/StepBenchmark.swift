@@ -49,6 +49,10 @@ public struct BenchmarkCase: Sendable, Equatable {
     return c
   }
 
+  /// Untimed steps needed before a step is the steady-state one: with CUDA graphs the first update runs
+  /// plain (it creates the momentum buffers) and the next records the graph.
+  public var minimumWarmup: Int { cudaGraphs ? 2 : 0 }
+
   /// Whether any fast path is on (what `StepBenchmark.trajectoryCheck` compares against `plain`).
   public var usesFastPath: Bool { (agr && reconstructionPath == .flat) || channelsLast || cudaGraphs }
 }
@@ -200,7 +204,7 @@ public enum StepBenchmark {
     guard steps > 0, warmup >= 0, c.batchSize > 0, c.attackSteps >= 0 else {
       throw TorchError("bench: steps, batch size must be positive; warm-up, attack steps non-negative")
     }
-    guard !c.cudaGraphs || warmup >= 2 else {
+    guard warmup >= c.minimumWarmup else {
       throw TorchError("bench: CUDA graphs need --warmup >= 2 (the first update runs plain, the next records the graph)")
     }
     let fixture = try Fixture(c, device: device, seed: seed)
@@ -273,7 +277,7 @@ extension StepBenchmark {
   public static func trace(_ c: BenchmarkCase, steps: Int = 2, warmup: Int = 3, device: Device, seed: UInt64 = 0,
                            to path: String) throws
   {
-    guard steps > 0, warmup >= (c.cudaGraphs ? 2 : 0) else {
+    guard steps > 0, warmup >= c.minimumWarmup else {
       throw TorchError("bench: a trace needs steps > 0 and, with CUDA graphs, warm-up >= 2")
     }
     let step = try Fixture(c, device: device, seed: seed)

@@ -48,7 +48,7 @@ public final class Trainer {
     step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
                         reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
                         cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
-    if let path = c.agrPath { step.reconstructionPath = path }
+    step.reconstructionPath = c.reconstructionPath
     graphedStep = c.cudaGraphs == true
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
       : nil

@@ -48,6 +48,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// How AGR's arithmetic runs (the same numbers either way); absent: the device's preferred path
   /// (`ReconstructionPath.preferred(on:)`: flat on a GPU, per-tensor on the CPU).
   public var agrPath: ReconstructionPath? = nil
+
+  /// The AGR path training takes: `agrPath`, else the device's preferred one.
+  public var reconstructionPath: ReconstructionPath {
+    agrPath ?? .preferred(on: (try? Device(parsing: device)) ?? .cpu)
+  }
   /// Record per-tensor gradient cosines and norms every N iterations (0: never).
   public var diagnosticsEvery: Int = 20
   /// Read step metrics back from the device every N steps (host synchronisation points).

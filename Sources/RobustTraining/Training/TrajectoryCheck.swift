@@ -30,8 +30,9 @@ extension StepBenchmark {
                                      tolerance: Double = 1e-3) throws -> TrajectoryCheck
   {
     guard c.precision == .fp32 else { throw TorchError("check: the plain and fast paths are compared in fp32, not bf16") }
-    guard steps >= (c.cudaGraphs ? 3 : 1) else {
-      throw TorchError("check: at least \(c.cudaGraphs ? 3 : 1) steps (with CUDA graphs the first two are not replays)")
+    let needed = c.minimumWarmup + 1  // with CUDA graphs the first two steps are not replays
+    guard steps >= needed else {
+      throw TorchError("check: at least \(needed) steps (with CUDA graphs the first two are not replays)")
     }
     var savedTF32: (convolutions: Bool, matmuls: Bool)?
     if device.isCUDA {
