@@ -166,7 +166,12 @@ def main():
     def synchronize(*args):
         if a.device == "cuda":
             real_synchronize()
-        (profiler.start if not marks else profiler.stop)()
+        # a CUDA profiler synchronises the device itself when it stops: through the real function, not this one
+        torch.cuda.synchronize = real_synchronize
+        try:
+            (profiler.start if not marks else profiler.stop)()
+        finally:
+            torch.cuda.synchronize = synchronize
         marks.append(1)
 
     torch.cuda.synchronize = synchronize

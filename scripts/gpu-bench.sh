@@ -17,7 +17,11 @@
 #              and the peer's, on the GPU; 0: skip), TRACE (1: profiler traces of AT and AT+AGR, ours and the
 #              peer's, and where their time goes; 0: skip), OUT (if set, the log, a JSON summary and the traces
 #              are written there), BUDGET_S (seconds the script may take; later sections are skipped rather
-#              than cut off: with a device call's limit of 600 s, BUDGET_S=540).
+#              than cut off: with a device call's limit of 600 s, BUDGET_S=540), CMD_TIMEOUT_S (180: limit of
+#              each command), SETS (only these configurations, '|'-separated names as in TARGETS and MORE below),
+#              AGR_PATHS (both | flat | per-tensor), OURS_EXTRA (flags added to every `agr bench` of ours, e.g.
+#              "--eval-batch-norm both"), TRACE_FLAGS (flags added to the trace of ours, e.g. "--channels-last"),
+#              INTEROP (1: the logits cross-check with PyTorch first; 0: skip it).
 # Rehearsal without a GPU: DEVICE=cpu runs every command of the script on the CPU (small images and batches:
 # IMAGE_SIZE 8, BATCH_SIZE 4, LARGE_BATCH_SIZE 8, EVAL_BATCH_SIZE 4; the peer through count_torch_ops.py --time,
 # no CUDA graphs), so a flag, tag or parsing mistake shows here and not on the GPU machine. Its figures mean nothing.
@@ -40,9 +44,16 @@ REF="$CARRY/torch_reference.py"
 LOG=${OUT:+$OUT/}gpu-bench.log
 : > "$LOG"
 
+# Every command runs under a time limit (CMD_TIMEOUT_S, 180 s), so that one that hangs on the GPU (a graph
+# recording, say) costs its configuration and not the rest of the device call.
+TO=(timeout -k 5 "${CMD_TIMEOUT_S:-180}")
 run() {  # run a command, echo its result lines into the log
   echo "+ $*" >&2
-  "$@" 2>&1 | tee -a "$LOG" | grep -E '^(agr-swift|torch-eager|#|error|warning|Traceback)' || true
+  if declare -F "$1" >/dev/null; then "$@"; else "${TO[@]}" "$@"; fi 2>&1 | tee -a "$LOG" \
+    | grep -E '^(agr-swift|torch-eager|#|error|warning|Traceback)'
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 124 ] || [ "$rc" = 137 ] && echo "# timed out after ${CMD_TIMEOUT_S:-180}s: $*" | tee -a "$LOG"
+  return 0
 }
 
 echo "# device $DEVICE, image size $IMAGE_SIZE, batch sizes $BS / $BS_LARGE, evaluation batch $EVAL_BS" | tee -a "$LOG"
@@ -51,23 +62,23 @@ echo "# device $DEVICE, image size $IMAGE_SIZE, batch sizes $BS / $BS_LARGE, eva
   "$DEVICE" 2>&1 | tee -a "$LOG"
 
 # Host cost of one dispatched operation (on a GPU: dispatch plus launch), ours and PyTorch eager's.
-"$AGR" bench --dispatch-overhead --device "$DEVICE" 2>&1 | tee -a "$LOG"
-TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --dispatch-overhead --device "$DEVICE" 2>&1 \
+"${TO[@]}" "$AGR" bench --dispatch-overhead --device "$DEVICE" 2>&1 | tee -a "$LOG"
+TORCH_REFERENCE="$REF" "${TO[@]}" "$PY" scripts/count_torch_ops.py --dispatch-overhead --device "$DEVICE" 2>&1 \
   | grep -E '^(torch-eager|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
 
 peer() {  # the PyTorch eager peer: its own script on the GPU; on the CPU its run() through count_torch_ops.py
   if [ "$DEVICE" = cpu ]; then
-    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --time --image-size "$IMAGE_SIZE" "$@"
+    TORCH_REFERENCE="$REF" "${TO[@]}" "$PY" scripts/count_torch_ops.py --time --image-size "$IMAGE_SIZE" "$@"
   else
-    "$PY" "$REF" "$@"
+    "${TO[@]}" "$PY" "$REF" "$@"
   fi
 }
 
 # Checkpoints written by agr load into PyTorch (strict) and give the same logits, both on this GPU (fp32, TF32 off).
-for model in preact18 wrn34-10; do
+for model in $([ "${INTEROP:-1}" = 1 ] && echo preact18 wrn34-10); do
   dir=$(mktemp -d)
-  "$AGR" interop --model "$model" --device "$DEVICE" --output "$dir" 2>&1 | tee -a "$LOG"
-  TORCH_REFERENCE="$REF" "$PY" scripts/pytorch_logits.py "$model" "$dir/model.safetensors" "$dir/inputs.safetensors" \
+  "${TO[@]}" "$AGR" interop --model "$model" --device "$DEVICE" --output "$dir" 2>&1 | tee -a "$LOG"
+  TORCH_REFERENCE="$REF" "${TO[@]}" "$PY" scripts/pytorch_logits.py "$model" "$dir/model.safetensors" "$dir/inputs.safetensors" \
     "$dir/theirs.safetensors" --device "$DEVICE" --compare "$dir/logits.safetensors" 2>&1 | tee -a "$LOG"
 done
 
@@ -76,10 +87,10 @@ done
 # fast path it compares 5 fp32 steps with the plain path (--check-steps, the correctness guard).
 # The issue's targets come first (and then the evaluation the projection needs), so that a run cut short
 # still has them; the log is written as it goes and scripts/gpu_bench_summary.py can summarise it anywhere.
-G="--cuda-graphs ${GRAPHS:-both}"
+G="--cuda-graphs ${GRAPHS:-both} ${OURS_EXTRA:-}"
 TARGETS=(
   "at|--method at --agr off --batch-size $BS $G|--method at --batch-size $BS"
-  "at+agr|--method at --agr on --agr-path both --batch-size $BS $G|--method at --agr --agr-style loop --batch-size $BS;--method at --agr --agr-style foreach --batch-size $BS"
+  "at+agr|--method at --agr on --agr-path ${AGR_PATHS:-both} --batch-size $BS $G|--method at --agr --agr-style loop --batch-size $BS;--method at --agr --agr-style foreach --batch-size $BS"
   "at bs$BS_LARGE bf16 cl|--method at --agr off --batch-size $BS_LARGE --precision bf16 --channels-last $G|--method at --batch-size $BS_LARGE --bf16 --channels-last"
 )
 MORE=(
@@ -89,6 +100,14 @@ MORE=(
   "at+agr cl|--method at --agr on --batch-size $BS --channels-last $G|--method at --agr --agr-style foreach --batch-size $BS --channels-last"
 )
 if [ "${QUICK:-0}" = 1 ]; then TARGETS=("${TARGETS[@]:0:2}"); MORE=(); fi
+if [ -n "${SETS:-}" ]; then  # only the named configurations, in this order (e.g. SETS="at|at cl|at+agr")
+  chosen=()
+  IFS='|' read -ra names <<< "$SETS"
+  for n in "${names[@]}"; do
+    for cfg in "${TARGETS[@]}" "${MORE[@]}"; do [ "${cfg%%|*}" = "$n" ] && chosen+=("$cfg"); done
+  done
+  TARGETS=("${chosen[@]}"); MORE=()
+fi
 COMMON="--model preact18 --steps $STEPS --warmup $WARMUP --device $DEVICE --eval-steps 0 --check-steps ${CHECK_STEPS:-5}"
 
 # BUDGET_S: seconds this script may take (0: no limit). A section that would start after BUDGET_S minus
@@ -138,11 +157,11 @@ for round in $(seq 1 "$ROUNDS"); do pairs "${MORE[@]}"; done
 if [ "${COUNT_OPS:-1}" = 1 ] && within_budget "operation census"; then
   echo "== operation census ($DEVICE)" | tee -a "$LOG"
   # only the census lines go to the log: the one-step timings of this run must not enter the ratio table
-  "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" --steps 1 --warmup 0 --eval-steps 0 \
+  "${TO[@]}" "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" --steps 1 --warmup 0 --eval-steps 0 \
     --device "$DEVICE" --count-ops 2>&1 | grep -E '^(#|error)' | tee -a "$LOG"
   for s in "" "--agr --agr-style loop" "--agr --agr-style foreach"; do
     # shellcheck disable=SC2086
-    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" --method at $s 2>&1 \
+    TORCH_REFERENCE="$REF" "${TO[@]}" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" --method at $s 2>&1 \
       | grep -E '^(#|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
   done
 fi
@@ -156,16 +175,20 @@ if [ "${TRACE:-1}" = 1 ] && within_budget "profiler traces"; then
   mkdir -p "$TRACES"
   # only the trace lines go to the log: the short timings of this run must not enter the ratio table
   # shellcheck disable=SC2086
-  "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" "${IMG[@]}" --steps 2 --warmup 3 \
-    --eval-steps 0 --device "$DEVICE" $G --trace "$TRACES" 2>&1 | grep -E '^(# trace|error)' | tee -a "$LOG"
+  "${TO[@]}" "$AGR" bench --model preact18 --method at --agr both --batch-size "$BS" "${IMG[@]}" --steps 2 --warmup 3 \
+    --eval-steps 0 --device "$DEVICE" $G ${TRACE_FLAGS:-} --trace "$TRACES" 2>&1 | grep -E '^(# trace|error)' | tee -a "$LOG"
   for style in "" loop foreach; do
     agr=(); [ -n "$style" ] && agr=(--agr --agr-style "$style")
-    TORCH_REFERENCE="$REF" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" "${IMG[@]}" \
+    TORCH_REFERENCE="$REF" "${TO[@]}" "$PY" scripts/count_torch_ops.py --device "$DEVICE" --batch-size "$BS" "${IMG[@]}" \
       --method at "${agr[@]}" --trace "$TRACES/torch-at${style:++agr-$style}.json" 2>&1 \
       | grep -E '^(# trace|Traceback|[A-Za-z]*Error)' | tee -a "$LOG"
   done
   "$PY" scripts/trace_summary.py "$TRACES"/*.json 2>&1 | sed 's/^/# /' | tee -a "$LOG"
-  gzip -f "$TRACES"/*.json
+  # packed as two files (ours, the peer's): a device call brings back at most 8 files
+  (cd "$TRACES" && for who in agr torch; do
+     ls "$who"-*.json >/dev/null 2>&1 && gzip -f "$who"-*.json && tar -cf "../traces-$who.tar" "$who"-*.json.gz
+   done)
+  rm -rf "$TRACES"
 fi
 
 "$PY" scripts/gpu_bench_summary.py "$LOG" ${OUT:+--out "$OUT"}

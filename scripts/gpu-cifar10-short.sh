@@ -7,7 +7,8 @@
 # Usage: scripts/gpu-cifar10-short.sh [carry-dir]
 # Environment: EPOCHS (15), TEST_SUBSET (test images evaluated each epoch, 10000), PGD_EXAMPLES (10000),
 #              AA_EXAMPLES (1000; 0 skips), METHODS ("at+agr at"), TRAIN_SUBSET (all), DEVICE (cuda),
-#              GRAPHS=1 (train with --cuda-graphs), TORCH_DIR, OUT (results are written there; default ./gpu-runs).
+#              GRAPHS=1 (train with --cuda-graphs), TRAIN_FLAGS (more `agr train` flags, e.g. "--channels-last"),
+#              TORCH_DIR, OUT (results are written there; default ./gpu-runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
@@ -16,6 +17,7 @@ EPOCHS=${EPOCHS:-15}; TEST_SUBSET=${TEST_SUBSET:-10000}; AA_EXAMPLES=${AA_EXAMPL
 METHODS=${METHODS:-"at+agr at"}; OUT=${OUT:-gpu-runs}; DEVICE=${DEVICE:-cuda}; PGD_EXAMPLES=${PGD_EXAMPLES:-10000}
 subset=(); [ -n "${TRAIN_SUBSET:-}" ] && subset=(--train-subset "$TRAIN_SUBSET")
 graphs=(); [ "${GRAPHS:-0}" = 1 ] && graphs=(--cuda-graphs)
+read -ra extra <<< "${TRAIN_FLAGS:-}"
 [ -f "$CARRY/cifar10-jpeg.tar.gz" ] || { echo "$CARRY/cifar10-jpeg.tar.gz missing (build-gpu-carry.sh copies it)" >&2; exit 1; }
 DATA=$(mktemp -d)
 tar -xzf "$CARRY/cifar10-jpeg.tar.gz" -C "$DATA"
@@ -30,7 +32,7 @@ for method in $METHODS; do
   rm -rf "$run"
   "$AGR" train --preset cifar10-short --dataset image-folder --data-dir "$DATA" --device "$DEVICE" --seed 0 \
     --epochs "$EPOCHS" --agr-start-epoch "$start" --lr-schedule "multistep:$m1,$m2" --test-subset "$TEST_SUBSET" \
-    "${subset[@]}" "${graphs[@]}" $agr_flag --output "$run"
+    "${subset[@]}" "${graphs[@]}" "${extra[@]}" $agr_flag --output "$run"
   "$AGR" eval "$run/best.safetensors" --data-dir "$DATA" --attacks pgd20 --n-examples "$PGD_EXAMPLES" \
     --batch-size 500 --device "$DEVICE"
   if [ "$AA_EXAMPLES" -gt 0 ]; then

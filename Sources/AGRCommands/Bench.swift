@@ -28,7 +28,12 @@ struct Bench: ParsableCommand {
   var cudaGraphs: String = "off"
   @Option(help: "Before timing a configuration with a fast path (flat AGR, channels-last, CUDA graphs), compare the losses of this many fp32 steps with the plain path (0: no check).")
   var checkSteps: Int = 0
-  @Option(help: "Largest relative loss difference the check accepts.") var checkTolerance: Double = 1e-3
+  @Option(help: "Relative loss difference the check accepts in any case (alone on the CPU, where the plain path repeats bitwise).")
+  var checkTolerance: Double = 1e-3
+  @Option(help: "The check also accepts up to this many times the plain path's own run-to-run difference (measured by running it twice; non-deterministic GPU kernels).")
+  var checkNoiseFactor: Double = 10
+  @Option(help: "Kernels of the batch norms in eval mode (the attack's and the evaluation's forward passes) on CUDA: cudnn, native (ATen's elementwise kernels) or both.")
+  var evalBatchNorm: String = "cudnn"
   @Flag(help: "Before timing each eager configuration, count the ATen operations of one step that launch work (kernels on a GPU); scripts/count_torch_ops.py counts PyTorch eager's the same way.")
   var countOps = false
   @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
@@ -85,7 +90,17 @@ struct Bench: ParsableCommand {
     }
     var graphModes = try Self.settings(cudaGraphs, flag: "--cuda-graphs")
     if let imageSize, imageSize < 8 { throw ValidationError("--image-size: at least 8, got \(imageSize)") }
-    guard checkSteps >= 0, checkTolerance >= 0 else { throw ValidationError("--check-steps and --check-tolerance must be >= 0") }
+    guard checkSteps >= 0, checkTolerance >= 0, checkNoiseFactor >= 0 else {
+      throw ValidationError("--check-steps, --check-tolerance and --check-noise-factor must be >= 0")
+    }
+    let batchNormKernels: [BatchNormKernels]
+    if evalBatchNorm.lowercased() == "both" {
+      batchNormKernels = [.cudnn, .native]
+    } else if let k = BatchNormKernels(rawValue: evalBatchNorm.lowercased()) {
+      batchNormKernels = [k]
+    } else {
+      throw ValidationError("--eval-batch-norm: '\(evalBatchNorm)' (choose cudnn, native or both)")
+    }
     guard let precision = Precision(rawValue: precision.lowercased()) else {
       throw ValidationError("--precision: '\(self.precision)' (choose fp32 or bf16)")
     }
@@ -128,10 +143,13 @@ struct Bench: ParsableCommand {
     for m in evalOnly ? [] : methods {
       for on in agrModes {
         for p in on ? paths : [.flat] {
-          for graphs in graphModes {
-            cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
-                                       batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                       attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize))
+          for kernels in batchNormKernels {
+            for graphs in graphModes {
+              cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
+                                         batchSize: batchSize, precision: precision, channelsLast: channelsLast,
+                                         attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize,
+                                         evalBatchNorm: kernels))
+            }
           }
         }
       }
@@ -148,17 +166,20 @@ struct Bench: ParsableCommand {
         failedCases.append(c.tag)
       }
     }
-    for graphs in evalSteps > 0 ? graphModes : [] {
-      do {
-        let r = try StepBenchmark.evaluation(
-          model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
-          attackSteps: evalSteps, cudaGraphs: graphs, steps: steps, warmup: warmup, device: device, seed: seed)
-        if !json { print(r.line) }
-        results.append(r)
-      } catch {
-        let name = "PGD-\(evalSteps) evaluation\(graphs ? " (CUDA graphs)" : "")"
-        FileHandle.standardError.write(Data("error: \(name): \(error)\n".utf8))
-        failedCases.append(name)
+    for kernels in evalSteps > 0 ? batchNormKernels : [] {
+      for graphs in graphModes {
+        do {
+          let r = try StepBenchmark.evaluation(
+            model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
+            attackSteps: evalSteps, cudaGraphs: graphs, evalBatchNorm: kernels, steps: steps, warmup: warmup,
+            device: device, seed: seed)
+          if !json { print(r.line) }
+          results.append(r)
+        } catch {
+          let name = "PGD-\(evalSteps) evaluation\(kernels == .native ? " (native batch norm)" : "")\(graphs ? " (CUDA graphs)" : "")"
+          FileHandle.standardError.write(Data("error: \(name): \(error)\n".utf8))
+          failedCases.append(name)
+        }
       }
     }
     if json {
@@ -179,7 +200,7 @@ struct Bench: ParsableCommand {
     if checkSteps > 0 && c.usesFastPath {
       if c.precision == .fp32 {
         let result = try StepBenchmark.trajectoryCheck(c, steps: checkSteps, device: device, seed: seed,
-                                                       tolerance: checkTolerance)
+                                                       tolerance: checkTolerance, noiseFactor: checkNoiseFactor)
         if !json { print(result.line) }
         if !result.passed { failedChecks.append(c.tag) }
         check = result

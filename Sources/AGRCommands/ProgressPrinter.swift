@@ -25,7 +25,8 @@ final class ProgressPrinter: TrainingObserver {
     }
     print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
       + "\(c.epochs) epochs")
-    print("device:   \(c.device), \(c.precision.rawValue)\(c.channelsLast ? ", channels-last" : ""), seed \(c.seed)")
+    print("device:   \(c.device), \(c.precision.rawValue)\(c.channelsLast ? ", channels-last" : "")"
+      + "\(c.evalBatchNorm == .native ? ", native eval batch norm" : ""), seed \(c.seed)")
   }
 
   func training(progress p: BatchProgress) {

@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
   var cudaGraphs = false
   @Option(help: "AGR arithmetic: flat (packed gradients) or per-tensor; the same numbers (default: flat on a GPU, per-tensor on the CPU).")
   var agrPath: String?
+  @Option(help: "Kernels of the batch norms in eval mode (attack and test evaluation) on a GPU: cudnn or native (ATen's elementwise ones); the same formula (default: cudnn).")
+  var evalBatchNorm: String?
   @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
@@ -194,6 +196,12 @@ struct Train: ParsableCommand {
         throw ValidationError("--agr-path: '\(agrPath)' is not flat or per-tensor")
       }
       c.agrPath = p
+    }
+    if let evalBatchNorm {
+      guard let k = BatchNormKernels(rawValue: evalBatchNorm.lowercased()) else {
+        throw ValidationError("--eval-batch-norm: '\(evalBatchNorm)' is not cudnn or native")
+      }
+      c.evalBatchNorm = k
     }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }

@@ -43,9 +43,10 @@ int ctorch_nn_linear(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b, ctorch_t
   CT_OUT(at::linear(T(x), T(w), opt(b)))
 }
 int ctorch_nn_batch_norm(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b, ctorch_tensor running_mean,
-                         ctorch_tensor running_var, int training, double momentum, double eps, ctorch_tensor *out) {
+                         ctorch_tensor running_var, int training, double momentum, double eps, int cudnn,
+                         ctorch_tensor *out) {
   CT_OUT(at::batch_norm(T(x), opt(w), opt(b), opt(running_mean), opt(running_var), training != 0, momentum, eps,
-                        /*cudnn_enabled=*/true))
+                        /*cudnn_enabled=*/cudnn != 0))
 }
 int ctorch_nn_max_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                          ctorch_tensor *out) {

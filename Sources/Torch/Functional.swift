@@ -24,15 +24,16 @@ public enum Functional {
     try withExtendedLifetime(bias) { try make { ctorch_nn_linear(x.handle, weight.handle, bias?.handle, $0) } }
   }
 
-  /// Batch normalisation; in training mode the running statistics are updated in place.
+  /// Batch normalisation; in training mode the running statistics are updated in place. `cudnn: false`
+  /// takes ATen's own CUDA kernels (PyTorch's native formula) instead of cuDNN's; on the CPU both are the same.
   public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
-                               runningVar: Tensor?, training: Bool, momentum: Double = 0.1, eps: Double = 1e-5)
-    throws -> Tensor
+                               runningVar: Tensor?, training: Bool, momentum: Double = 0.1, eps: Double = 1e-5,
+                               cudnn: Bool = true) throws -> Tensor
   {
     try withExtendedLifetime((weight, bias, runningMean, runningVar)) {
       try make {
         ctorch_nn_batch_norm(x.handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle,
-                             training ? 1 : 0, momentum, eps, $0)
+                             training ? 1 : 0, momentum, eps, cudnn ? 1 : 0, $0)
       }
     }
   }

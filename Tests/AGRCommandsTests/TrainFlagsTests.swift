@@ -74,8 +74,21 @@ import Testing
     }
   }
 
+  @Test func evalBatchNormFlag() throws {
+    #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "native"]).evalBatchNorm == .native)
+    #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "CUDNN"]).evalBatchNorm == .cudnn)
+    #expect(try configuration(["--preset", "cifar10"]).evalBatchNorm == nil)
+    do {
+      _ = try configuration(["--preset", "cifar10", "--eval-batch-norm", "fused"])
+      Issue.record("--eval-batch-norm fused was accepted")
+    } catch let error as ValidationError {
+      #expect(error.message.contains("--eval-batch-norm"), "\(error.message)")
+    }
+  }
+
   @Test func benchRefusesGraphsItCannotRun() throws {
     for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
+                      ["--eval-batch-norm", "fused", "--model", "smallcnn"], ["--check-noise-factor=-1", "--model", "smallcnn"],
                       ["--check-steps=-1", "--model", "smallcnn"],
                       ["--trace", "/dev/null/traces", "--model", "smallcnn"]] {
       do {

@@ -86,13 +86,42 @@ import Testing
     var channelsLast = Self.smallCase
     channelsLast.channelsLast = true
     channelsLast.method = .mart
-    for c in [flat, channelsLast] {
+    var nativeBatchNorm = Self.smallCase
+    nativeBatchNorm.model = .preactResNet18
+    nativeBatchNorm.imageSize = 8
+    nativeBatchNorm.batchSize = 2
+    nativeBatchNorm.attackSteps = 1
+    nativeBatchNorm.evalBatchNorm = .native
+    #expect(nativeBatchNorm.tag.contains(" bn-native") && nativeBatchNorm.plain.evalBatchNorm == .cudnn)
+    for c in [flat, channelsLast, nativeBatchNorm] {
       #expect(c.usesFastPath && !c.plain.usesFastPath)
       let check = try StepBenchmark.trajectoryCheck(c, steps: 3, device: .cpu, seed: 3)
       #expect(check.plainLosses.count == 3 && check.fastLosses.count == 3)
       #expect(check.passed, "\(check.line)")
-      #expect(check.line.hasPrefix("# check smallcnn") && check.line.hasSuffix(": ok"))
+      #expect(check.replicaLosses == check.plainLosses, "the CPU repeats the plain path bitwise")
+      #expect(check.noise == 0 && check.allowed == check.tolerance)
+      #expect(check.line.hasPrefix("# check \(c.model.rawValue)") && check.line.hasSuffix(": ok"))
     }
+  }
+
+  @Test func theTrajectoryGuardAllowsThePlainPathsOwnNoise() throws {
+    // the plain path drifts by 0.004 between two runs (a GPU's non-deterministic kernels): 10x that is allowed
+    let noisy = TrajectoryCheck(tag: "x", plainLosses: [2.0, 1.5], fastLosses: [2.0, 1.51], replicaLosses: [2.0, 1.506],
+                                tolerance: 1e-3)
+    #expect(abs(noisy.noise - 0.006 / 1.5) < 1e-12 && abs(noisy.allowed - 0.06 / 1.5) < 1e-12)
+    #expect(noisy.passed, "\(noisy.line)")
+    #expect(noisy.line.contains("plain vs plain 4.00e-03") && noisy.line.hasSuffix(": ok"))
+    // the same drift with a factor of 1 is not enough for a difference of 0.0067
+    var strict = noisy
+    strict.noiseFactor = 1
+    #expect(!strict.passed && strict.line.hasSuffix("FAILED"))
+    // a difference far beyond the noise fails
+    let wrong = TrajectoryCheck(tag: "x", plainLosses: [2.0, 1.5], fastLosses: [2.0, 2.5], replicaLosses: [2.0, 1.506],
+                                tolerance: 1e-3)
+    #expect(!wrong.passed)
+    // a non-finite replica is no measure of noise
+    let broken = TrajectoryCheck(tag: "x", plainLosses: [2.0], fastLosses: [2.0], replicaLosses: [.nan], tolerance: 1e-3)
+    #expect(!broken.passed)
   }
 
   @Test func theTrajectoryGuardFailsOnDifferentLosses() throws {

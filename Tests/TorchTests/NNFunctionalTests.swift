@@ -95,6 +95,10 @@ import Torch
     // Eval mode leaves the statistics alone.
     #expect(try runningMean.toArray(Double.self) == [1, -1])
     #expect(try runningVar.toArray(Double.self) == [4, 0.25])
+    // ATen's own kernels (cudnn: false) give the same numbers.
+    let native = try Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean,
+                                          runningVar: runningVar, training: false, eps: 0, cudnn: false)
+    try expectTensor(native, expected, tolerance: 1e-12)
   }
 
   @Test func batchNormOverImages() throws {

@@ -150,9 +150,11 @@ int ctorch_op_allclose(ctorch_tensor a, ctorch_tensor b, double rtol, double ato
 int ctorch_nn_conv2d(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /*nullable*/, const int64_t *stride,
                      const int64_t *padding, const int64_t *dilation, int64_t groups, ctorch_tensor *out);
 int ctorch_nn_linear(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /*nullable*/, ctorch_tensor *out);
-// running_mean/var nullable; in training mode they are updated in place
+// running_mean/var nullable; in training mode they are updated in place. cudnn: 0 takes ATen's own kernels
+// on CUDA (the formula of PyTorch's native batch norm) instead of cuDNN's.
 int ctorch_nn_batch_norm(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b, ctorch_tensor running_mean,
-                         ctorch_tensor running_var, int training, double momentum, double eps, ctorch_tensor *out);
+                         ctorch_tensor running_var, int training, double momentum, double eps, int cudnn,
+                         ctorch_tensor *out);
 int ctorch_nn_max_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding, ctorch_tensor *out);
 int ctorch_nn_avg_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding, ctorch_tensor *out);
 int ctorch_nn_adaptive_avg_pool2d(ctorch_tensor x, const int64_t *size, ctorch_tensor *out);

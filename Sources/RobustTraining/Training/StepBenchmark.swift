@@ -16,11 +16,14 @@ public struct BenchmarkCase: Sendable, Equatable {
   /// Side of the synthetic images (nil: the model's usual 32, or 28 for SmallCNN). Small images leave
   /// mostly the framework's own per-operation cost, e.g. to compare host overheads on a CPU.
   public var imageSize: Int?
+  /// The kernels of the batch norms in eval mode (the attack's forward passes) on CUDA.
+  public var evalBatchNorm: BatchNormKernels
 
   public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
               batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
-              cudaGraphs: Bool = false, imageSize: Int? = nil)
+              cudaGraphs: Bool = false, imageSize: Int? = nil, evalBatchNorm: BatchNormKernels = .cudnn)
   {
+    self.evalBatchNorm = evalBatchNorm
     self.model = model
     self.method = method
     self.agr = agr
@@ -36,7 +39,8 @@ public struct BenchmarkCase: Sendable, Equatable {
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
     "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
-      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")\(cudaGraphs ? " cuda-graphs" : "")"
+      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")\(evalBatchNorm == .native ? " bn-native" : "")"
+      + "\(cudaGraphs ? " cuda-graphs" : "")"
       + (imageSize.map { " img=\($0)" } ?? "")
   }
 
@@ -46,6 +50,7 @@ public struct BenchmarkCase: Sendable, Equatable {
     c.reconstructionPath = .perTensor
     c.channelsLast = false
     c.cudaGraphs = false
+    c.evalBatchNorm = .cudnn
     return c
   }
 
@@ -54,7 +59,9 @@ public struct BenchmarkCase: Sendable, Equatable {
   public var minimumWarmup: Int { cudaGraphs ? 2 : 0 }
 
   /// Whether any fast path is on (what `StepBenchmark.trajectoryCheck` compares against `plain`).
-  public var usesFastPath: Bool { (agr && reconstructionPath == .flat) || channelsLast || cudaGraphs }
+  public var usesFastPath: Bool {
+    (agr && reconstructionPath == .flat) || channelsLast || cudaGraphs || evalBatchNorm == .native
+  }
 }
 
 /// One timing.
@@ -188,6 +195,7 @@ public enum StepBenchmark {
   /// A fresh model (seeded by the caller), SGD and training step of the configuration.
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
     let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
+    model.setEvalBatchNormKernels(c.evalBatchNorm)
     let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
     let step = TrainingStep(
       model: model, optimizer: optimizer, method: c.method,
@@ -224,7 +232,8 @@ public enum StepBenchmark {
   /// eval mode, under autocast for bf16; with `cudaGraphs` replayed from a CUDA graph as `--cuda-graphs` does.
   public static func evaluation(model architecture: ModelArchitecture, batchSize: Int, precision: Precision = .fp32,
                                 channelsLast: Bool = false, attackSteps: Int = 20, cudaGraphs: Bool = false,
-                                steps: Int, warmup: Int, device: Device, seed: UInt64 = 0) throws -> BenchmarkResult
+                                evalBatchNorm: BatchNormKernels = .cudnn, steps: Int, warmup: Int, device: Device,
+                                seed: UInt64 = 0) throws -> BenchmarkResult
   {
     guard steps > 0, warmup >= 0, batchSize > 0, attackSteps > 0 else {
       throw TorchError("bench: steps, batch size and attack steps must be positive")
@@ -233,6 +242,7 @@ public enum StepBenchmark {
     Torch.manualSeed(seed)
     let model = try makeModel(architecture, device: device, channelsLast: channelsLast)
     model.eval()
+    model.setEvalBatchNormKernels(evalBatchNorm)
     let attack = try PGD(threatModel: try .lInf(8.0 / 255), steps: attackSteps, stepSize: 2.0 / 255, seed: seed)
     let (images, labels) = try batch(architecture, size: batchSize, device: device, channelsLast: channelsLast)
     let inputs = [images, labels, try attack.startNoise(like: images)!]
@@ -247,7 +257,8 @@ public enum StepBenchmark {
       sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
     let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
-      + (channelsLast ? " channels_last" : "") + (cudaGraphs ? " cuda-graphs" : "")
+      + (channelsLast ? " channels_last" : "") + (evalBatchNorm == .native ? " bn-native" : "")
+      + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(
       kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
       precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, cudaGraphs: cudaGraphs,

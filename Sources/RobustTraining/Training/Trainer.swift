@@ -34,6 +34,7 @@ public final class Trainer {
     self.model = model
     device = try Device(parsing: c.device)
     try model.move(to: device, memoryFormat: c.channelsLast ? .channelsLast : nil)
+    model.setEvalBatchNormKernels(c.evalBatchNorm ?? .cudnn)
     let named = model.namedParameters()
     names = named.map(\.name)
     kinds = model.parameterKinds()

@@ -48,6 +48,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// How AGR's arithmetic runs (the same numbers either way); absent: the device's preferred path
   /// (`ReconstructionPath.preferred(on:)`: flat on a GPU, per-tensor on the CPU).
   public var agrPath: ReconstructionPath? = nil
+  /// The kernels of the batch norms in eval mode (the attack's forward passes, the test evaluation) on CUDA;
+  /// absent (older runs): cuDNN's.
+  public var evalBatchNorm: BatchNormKernels? = nil
 
   /// The AGR path training takes: `agrPath`, else the device's preferred one.
   public var reconstructionPath: ReconstructionPath {
