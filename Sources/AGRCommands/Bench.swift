@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Relative loss difference the check accepts in any case (alone on the CPU, where the plain path repeats bitwise).")
   var checkTolerance: Double = 1e-3
   @Option(help: "The check also accepts up to this many times the plain path's own run-to-run difference (measured by running it twice; non-deterministic GPU kernels).")
-  var checkNoiseFactor: Double = 10
+  var checkNoiseFactor: Double = 5
   @Option(help: "Kernels of the batch norms in eval mode (the attack's and the evaluation's forward passes) on CUDA: cudnn, native (ATen's elementwise kernels) or both.")
   var evalBatchNorm: String = "cudnn"
   @Flag(help: "Before timing each eager configuration, count the ATen operations of one step that launch work (kernels on a GPU); scripts/count_torch_ops.py counts PyTorch eager's the same way.")

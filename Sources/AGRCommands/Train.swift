@@ -49,7 +49,8 @@ struct Train: ParsableCommand {
   @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "fp32 or bf16 (autocast).") var precision: String?
-  @Flag(help: "channels-last memory format (GPU).") var channelsLast = false
+  @Flag(inversion: .prefixedNo, help: "channels-last memory format (default: on for CUDA, where cuDNN's kernels are NHWC; off on the CPU).")
+  var channelsLast: Bool?
   @Flag(help: "Replay each training step from a CUDA graph (GPU; needs libctorch_cuda_graphs.so beside agr, a multistep or constant schedule).")
   var cudaGraphs = false
   @Option(help: "AGR arithmetic: flat (packed gradients) or per-tensor; the same numbers (default: flat on a GPU, per-tensor on the CPU).")
@@ -189,7 +190,7 @@ struct Train: ParsableCommand {
       }
       c.precision = p
     }
-    if channelsLast { c.channelsLast = true }
+    if let channelsLast { c.channelsLast = channelsLast }
     if cudaGraphs { c.cudaGraphs = true }
     if let agrPath {
       guard let p = ReconstructionPath(rawValue: agrPath.lowercased()) else {

@@ -74,6 +74,20 @@ import Testing
     }
   }
 
+  @Test func channelsLastIsOnByDefaultOnCUDAOnly() throws {
+    #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).usesChannelsLast)
+    #expect(try !configuration(["--preset", "cifar10", "--device", "cpu"]).usesChannelsLast)
+    #expect(try !configuration(["--preset", "cifar10", "--device", "cuda", "--no-channels-last"]).usesChannelsLast)
+    #expect(try configuration(["--preset", "cifar10", "--device", "cpu", "--channels-last"]).usesChannelsLast)
+    // a run configuration written before the default existed says false and keeps it
+    var old = try configuration(["--preset", "cifar10", "--device", "cuda"])
+    old.channelsLast = false
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let decoded = try decoder.decode(TrainingConfiguration.self, from: try RunDirectory.configurationJSON(old))
+    #expect(decoded.channelsLast == false && !decoded.usesChannelsLast)
+  }
+
   @Test func evalBatchNormFlag() throws {
     #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "native"]).evalBatchNorm == .native)
     #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "CUDNN"]).evalBatchNorm == .cudnn)

@@ -105,10 +105,10 @@ import Testing
   }
 
   @Test func theTrajectoryGuardAllowsThePlainPathsOwnNoise() throws {
-    // the plain path drifts by 0.004 between two runs (a GPU's non-deterministic kernels): 10x that is allowed
+    // the plain path drifts by 0.004 between two runs (a GPU's non-deterministic kernels): 5x that is allowed
     let noisy = TrajectoryCheck(tag: "x", plainLosses: [2.0, 1.5], fastLosses: [2.0, 1.51], replicaLosses: [2.0, 1.506],
                                 tolerance: 1e-3)
-    #expect(abs(noisy.noise - 0.006 / 1.5) < 1e-12 && abs(noisy.allowed - 0.06 / 1.5) < 1e-12)
+    #expect(abs(noisy.noise - 0.006 / 1.5) < 1e-12 && abs(noisy.allowed - 0.03 / 1.5) < 1e-12)
     #expect(noisy.passed, "\(noisy.line)")
     #expect(noisy.line.contains("plain vs plain 4.00e-03") && noisy.line.hasSuffix(": ok"))
     // the same drift with a factor of 1 is not enough for a difference of 0.0067

@@ -1,9 +1,11 @@
 import Torch
 
-/// Which kernels a batch norm in eval mode runs on CUDA. The PGD attack runs the model in eval mode ten times
-/// per training step, and on an H100 cuDNN's NCHW inference kernel averaged 27 us a call there, about twice an
-/// elementwise add over the same tensors (scripts/gpu-bench.sh traces); `native` is ATen's elementwise kernel
-/// (`agr bench --eval-batch-norm both` times the two). Same formula either way; on the CPU they are one path.
+/// Which kernels a batch norm in eval mode runs on CUDA: cuDNN's, or ATen's own elementwise ones (`native`;
+/// the same formula; on the CPU they are one path). The PGD attack runs the model in eval mode ten times per
+/// step, and in an H100 profile cuDNN's NCHW inference kernel averaged 27 us a call, about twice an elementwise
+/// add over the same tensors; but timed (`agr bench --eval-batch-norm both`, PreAct-ResNet-18, bs 128, fp32) the
+/// native kernels were no faster: the same ms per step from a CUDA graph, up to 10 % slower eager (more
+/// operations to dispatch). So cuDNN stays the default; the option is there to time other GPUs.
 public enum BatchNormKernels: String, Codable, Sendable, CaseIterable {
   case cudnn, native
 }

@@ -33,7 +33,7 @@ public final class Trainer {
     self.configuration = c
     self.model = model
     device = try Device(parsing: c.device)
-    try model.move(to: device, memoryFormat: c.channelsLast ? .channelsLast : nil)
+    try model.move(to: device, memoryFormat: c.usesChannelsLast ? .channelsLast : nil)
     model.setEvalBatchNormKernels(c.evalBatchNorm ?? .cudnn)
     let named = model.namedParameters()
     names = named.map(\.name)
@@ -100,7 +100,7 @@ public final class Trainer {
       lastLearningRate = rate
       var images = batch.images
       if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
-      if c.channelsLast { images = try images.contiguous(.channelsLast) }
+      if c.usesChannelsLast { images = try images.contiguous(.channelsLast) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.

@@ -22,7 +22,7 @@ public struct TrajectoryCheck: Codable, Sendable {
   public var noiseFactor: Double
 
   public init(tag: String, plainLosses: [Double], fastLosses: [Double], replicaLosses: [Double]? = nil,
-              tolerance: Double, noiseFactor: Double = 10)
+              tolerance: Double, noiseFactor: Double = 5)
   {
     self.tag = tag
     self.plainLosses = plainLosses
@@ -56,7 +56,7 @@ public struct TrajectoryCheck: Codable, Sendable {
 extension StepBenchmark {
   /// Runs `steps` training steps of `c` and of `c.plain` and compares their losses (see `TrajectoryCheck`).
   public static func trajectoryCheck(_ c: BenchmarkCase, steps: Int, device: Device, seed: UInt64 = 0,
-                                     tolerance: Double = 1e-3, noiseFactor: Double = 10) throws -> TrajectoryCheck
+                                     tolerance: Double = 1e-3, noiseFactor: Double = 5) throws -> TrajectoryCheck
   {
     guard c.precision == .fp32 else { throw TorchError("check: the plain and fast paths are compared in fp32, not bf16") }
     let needed = c.minimumWarmup + 1  // with CUDA graphs the first two steps are not replays
