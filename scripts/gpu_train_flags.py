@@ -1,36 +1,35 @@
 #!/usr/bin/env python3
 """Reads a scripts/gpu-bench.sh log and prints the `agr train` flags of the fastest fp32 AT step at the log's
 batch size whose fast paths passed the fast-vs-plain check (for AT and, where measured, AT+AGR with the same
-settings): any of --channels-last, --eval-batch-norm native, --cuda-graphs. Used by scripts/gpu-session.sh to
-run the short CIFAR-10 check in the configuration the bench found fastest.
+settings): --channels-last or --no-channels-last (training's default on CUDA is channels-last), and
+--eval-batch-norm native, --cuda-graphs where they won. Used by scripts/gpu-session.sh to run the short
+CIFAR-10 check in the configuration the bench found fastest.
   python3 scripts/gpu_train_flags.py gpu-bench.log"""
 import re, sys
+
+from gpu_bench_summary import HEADER, LINE
 
 SETTINGS = {" channels_last": "--channels-last", " bn-native": "--eval-batch-norm native", " cuda-graphs": "--cuda-graphs"}
 
 
 def main():
     lines = open(sys.argv[1]).read().splitlines()
-    header = next(m for m in map(re.compile(r'^# device \S+, image size (\d+), batch sizes (\d+)').match, lines) if m)
-    img = f" img={header.group(1)}" if header.group(1) != "32" else ""
-    bs = header.group(2)
-    times, failed = {}, set()
-    for line in lines:
-        m = re.match(r'^agr-swift (preact18 at bs=\d+ fp32.*?): ([0-9.]+) ms/step', line)
-        if m:
-            times[m.group(1)] = float(m.group(2))
-        m = re.match(r'^# check (.+?) vs plain path: .*FAILED$', line)
-        if m:
-            failed.add(re.sub(r'\+agr/\S+', '', m.group(1)))
+    header = next(m for m in map(HEADER.match, lines) if m)
+    img = f" img={header.group(2)}" if header.group(2) != "32" else ""
+    plain = re.compile(rf"preact18 at bs={header.group(3)} fp32((?: \S+)*?){re.escape(img)}$")
+    failed = {re.sub(r'\+agr/\S+', '', m.group(1))
+              for m in (re.match(r'^# check (.+?) vs plain path: .*FAILED$', line) for line in lines) if m}
     best = None
-    for tag, ms in times.items():
-        rest = tag[len(f"preact18 at bs={bs} fp32"):len(tag) - len(img) or None] if tag.startswith(f"preact18 at bs={bs} fp32") else None
-        if rest is None or tag in failed or any(s not in SETTINGS for s in re.findall(r' \S+', rest)):
+    for m in map(LINE.match, lines):
+        if not m or m.group(1) != "agr-swift" or m.group(2) in failed:
             continue
-        if best is None or ms < best[1]:
-            best = (rest, ms)
+        config = plain.match(m.group(2))
+        settings = config and re.findall(r' \S+', config.group(1))
+        if config and all(s in SETTINGS for s in settings) and (best is None or float(m.group(3)) < best[1]):
+            best = (settings, float(m.group(3)))
     if best:
-        print(" ".join(SETTINGS[s] for s in re.findall(r' \S+', best[0])))
+        flags = [SETTINGS[s] for s in best[0]]
+        print(" ".join(flags if " channels_last" in best[0] else ["--no-channels-last"] + flags))
 
 
 if __name__ == "__main__":

@@ -79,28 +79,13 @@ struct Bench: ParsableCommand {
     default: throw ValidationError("--method: '\(method)' (choose all, at, trades or mart)")
     }
     let agrModes = try Self.settings(agr, flag: "--agr")
-    let paths: [ReconstructionPath]
-    switch agrPath.lowercased() {
-    case "both": paths = [.flat, .perTensor]
-    default:
-      guard let p = ReconstructionPath(rawValue: agrPath.lowercased()) else {
-        throw ValidationError("--agr-path: '\(agrPath)' (choose flat, per-tensor or both)")
-      }
-      paths = [p]
-    }
+    let paths: [ReconstructionPath] = try parseChoices(agrPath, flag: "--agr-path")
     var graphModes = try Self.settings(cudaGraphs, flag: "--cuda-graphs")
     if let imageSize, imageSize < 8 { throw ValidationError("--image-size: at least 8, got \(imageSize)") }
     guard checkSteps >= 0, checkTolerance >= 0, checkNoiseFactor >= 0 else {
       throw ValidationError("--check-steps, --check-tolerance and --check-noise-factor must be >= 0")
     }
-    let batchNormKernels: [BatchNormKernels]
-    if evalBatchNorm.lowercased() == "both" {
-      batchNormKernels = [.cudnn, .native]
-    } else if let k = BatchNormKernels(rawValue: evalBatchNorm.lowercased()) {
-      batchNormKernels = [k]
-    } else {
-      throw ValidationError("--eval-batch-norm: '\(evalBatchNorm)' (choose cudnn, native or both)")
-    }
+    let batchNormKernels: [BatchNormKernels] = try parseChoices(evalBatchNorm, flag: "--eval-batch-norm")
     guard let precision = Precision(rawValue: precision.lowercased()) else {
       throw ValidationError("--precision: '\(self.precision)' (choose fp32 or bf16)")
     }

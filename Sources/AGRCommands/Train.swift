@@ -192,18 +192,8 @@ struct Train: ParsableCommand {
     }
     if let channelsLast { c.channelsLast = channelsLast }
     if cudaGraphs { c.cudaGraphs = true }
-    if let agrPath {
-      guard let p = ReconstructionPath(rawValue: agrPath.lowercased()) else {
-        throw ValidationError("--agr-path: '\(agrPath)' is not flat or per-tensor")
-      }
-      c.agrPath = p
-    }
-    if let evalBatchNorm {
-      guard let k = BatchNormKernels(rawValue: evalBatchNorm.lowercased()) else {
-        throw ValidationError("--eval-batch-norm: '\(evalBatchNorm)' is not cudnn or native")
-      }
-      c.evalBatchNorm = k
-    }
+    if let agrPath { c.agrPath = try parseChoice(agrPath, flag: "--agr-path") }
+    if let evalBatchNorm { c.evalBatchNorm = try parseChoice(evalBatchNorm, flag: "--eval-batch-norm") }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
     do { try c.validate() } catch { throw ValidationError("\(error)") }

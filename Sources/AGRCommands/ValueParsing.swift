@@ -8,6 +8,23 @@ func parseFraction(_ text: String, flag: String) throws -> Double {
   throw ValidationError("\(flag): '\(text)' is not a number (use a decimal or a fraction such as 8/255)")
 }
 
+/// One case of a string-backed enum (case-insensitive); the error names `flag` and the choices.
+func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws -> T where T.RawValue == String {
+  guard let value = T(rawValue: text.lowercased()) else {
+    throw ValidationError("\(flag): '\(text)' is not \(T.allCases.map(\.rawValue).joined(separator: " or "))")
+  }
+  return value
+}
+
+/// One case of a string-backed enum, or all of them for "both" (bench options that time each choice).
+func parseChoices<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws -> [T] where T.RawValue == String {
+  if text.lowercased() == "both" { return Array(T.allCases) }
+  guard let value = T(rawValue: text.lowercased()) else {
+    throw ValidationError("\(flag): '\(text)' (choose \(T.allCases.map(\.rawValue).joined(separator: ", ")) or both)")
+  }
+  return [value]
+}
+
 func formatDuration(_ seconds: Double) -> String {
   guard seconds.isFinite, seconds >= 0 else { return "?" }
   let s = Int(seconds.rounded())

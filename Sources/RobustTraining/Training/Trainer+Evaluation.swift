@@ -28,7 +28,7 @@ extension Trainer {
     var batches = try testLoader.batches(epoch: 0)
     try model.withMode(training: false) {
       while let batch = try batches.next() {
-        let images = c.usesChannelsLast ? try batch.images.contiguous(.channelsLast) : batch.images
+        let images = try memoryFormat.map { try batch.images.contiguous($0) } ?? batch.images
         var inputs = [images, batch.labels]
         if let attack {
           if noises[images.shape] == nil { noises[images.shape] = try attack.startNoise(like: images) }

@@ -10,6 +10,8 @@ public final class Trainer {
   public let model: any Classifier
   public let optimizer: SGD
   public let device: Device
+  /// The memory format of the model and batches, resolved once (`TrainingConfiguration.usesChannelsLast`).
+  let memoryFormat: MemoryFormat?
   let trainLoader: BatchLoader
   let testLoader: BatchLoader
   let step: TrainingStep
@@ -33,7 +35,8 @@ public final class Trainer {
     self.configuration = c
     self.model = model
     device = try Device(parsing: c.device)
-    try model.move(to: device, memoryFormat: c.usesChannelsLast ? .channelsLast : nil)
+    memoryFormat = c.usesChannelsLast ? .channelsLast : nil
+    try model.move(to: device, memoryFormat: memoryFormat)
     model.setEvalBatchNormKernels(c.evalBatchNorm ?? .cudnn)
     let named = model.namedParameters()
     names = named.map(\.name)
@@ -100,7 +103,7 @@ public final class Trainer {
       lastLearningRate = rate
       var images = batch.images
       if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
-      if c.usesChannelsLast { images = try images.contiguous(.channelsLast) }
+      if let memoryFormat { images = try images.contiguous(memoryFormat) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
