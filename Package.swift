@@ -20,6 +20,7 @@ let package = Package(
   products: [
     .library(name: "Torch", targets: ["Torch"]),
     .library(name: "RobustTraining", targets: ["RobustTraining"]),
+    .library(name: "RobustTrainingBench", targets: ["RobustTrainingBench"]),
     .executable(name: "agr", targets: ["agr"]),
   ],
   dependencies: [
@@ -52,13 +53,18 @@ let package = Package(
       linkerSettings: [jpegArchive.map { .unsafeFlags(["-Xlinker", $0]) } ?? .linkedLibrary("jpeg")]
     ),
     .target(name: "RobustTraining", dependencies: ["Torch", "CZlib", "CJpeg"]),
+    // Timing, operation census, profiler traces and the fast-vs-plain trajectory check: measuring tools
+    // over the library, which never depends on them.
+    .target(name: "RobustTrainingBench", dependencies: ["RobustTraining"]),
     .target(
       name: "AGRCommands",
-      dependencies: ["RobustTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["RobustTraining", "RobustTrainingBench",
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "agr", dependencies: ["AGRCommands"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
     .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining"]),
+    .testTarget(name: "RobustTrainingBenchTests", dependencies: ["RobustTrainingBench"]),
     .testTarget(name: "AGRCommandsTests", dependencies: ["AGRCommands"]),
   ],
   swiftLanguageModes: [.v5],

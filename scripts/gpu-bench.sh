@@ -20,7 +20,7 @@
 #              than cut off: with a device call's limit of 600 s, BUDGET_S=540), CMD_TIMEOUT_S (180: limit of
 #              each command), SETS (only these configurations, '|'-separated names as in TARGETS and MORE below),
 #              AGR_PATHS (both | flat | per-tensor), OURS_EXTRA (flags added to every `agr bench` of ours, e.g.
-#              "--eval-batch-norm both"), TRACE_FLAGS (flags added to the trace of ours, e.g. "--channels-last"),
+#              "--channels-last"), TRACE_FLAGS (flags added to the trace of ours, e.g. "--channels-last"),
 #              INTEROP (1: the logits cross-check with PyTorch first; 0: skip it).
 # Rehearsal without a GPU: DEVICE=cpu runs every command of the script on the CPU (small images and batches:
 # IMAGE_SIZE 8, BATCH_SIZE 4, LARGE_BATCH_SIZE 8, EVAL_BATCH_SIZE 4; the peer through count_torch_ops.py --time,

@@ -18,8 +18,8 @@ def median(values):
 
 
 def base(tag):
-    """The configuration without the choices only ours has (AGR path, eval batch-norm kernels, CUDA graphs)."""
-    return re.sub(r'\+agr/\S+', '+agr', tag).replace(' cuda-graphs', '').replace(' bn-native', '')
+    """The configuration without the choices only ours has (AGR path, CUDA graphs)."""
+    return re.sub(r'\+agr/\S+', '+agr', tag).replace(' cuda-graphs', '')
 
 
 def main():
@@ -63,16 +63,15 @@ def main():
     # sizes, 50,000 / batch), AT for epochs 1-154 and AT+AGR (flat) for 155-200, and a PGD-20 evaluation of
     # the 10,000 test images each epoch.
     for layout in ('', ' channels_last'):
-        for bn in ('', ' bn-native'):
-            for graphs in ('', ' cuda-graphs'):
-                at = f"preact18 at bs={bs} fp32{layout}{bn}{graphs}{img}"
-                agr = f"preact18 at+agr/flat bs={bs} fp32{layout}{bn}{graphs}{img}"
-                evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{layout}{bn}{graphs}"
-                if at in ours and agr in ours and evaluation in ours:
-                    steps = -(-50000 // bs) * (154 * median(ours[at]) + 46 * median(ours[agr])) / 1000
-                    ev = 200 * median(ours[evaluation]) * 10000 / eval_bs / 1000
-                    print(f"projection, 200 epochs (AT+AGR from 155){layout}{bn}{graphs or ' eager'}: "
-                          f"{(steps + ev) / 60:.1f} min ({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
+        for graphs in ('', ' cuda-graphs'):
+            at = f"preact18 at bs={bs} fp32{layout}{graphs}{img}"
+            agr = f"preact18 at+agr/flat bs={bs} fp32{layout}{graphs}{img}"
+            evaluation = f"preact18 pgd20-eval bs={eval_bs} fp32{layout}{graphs}"
+            if at in ours and agr in ours and evaluation in ours:
+                steps = -(-50000 // bs) * (154 * median(ours[at]) + 46 * median(ours[agr])) / 1000
+                ev = 200 * median(ours[evaluation]) * 10000 / eval_bs / 1000
+                print(f"projection, 200 epochs (AT+AGR from 155){layout}{graphs or ' eager'}: "
+                      f"{(steps + ev) / 60:.1f} min ({steps / 60:.1f} training + {ev / 60:.1f} PGD-20 evaluation)")
 
     print()
     for line in lines:

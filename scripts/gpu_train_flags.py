@@ -2,14 +2,14 @@
 """Reads a scripts/gpu-bench.sh log and prints the `agr train` flags of the fastest fp32 AT step at the log's
 batch size whose fast paths passed the fast-vs-plain check (for AT and, where measured, AT+AGR with the same
 settings): --channels-last or --no-channels-last (training's default on CUDA is channels-last), and
---eval-batch-norm native, --cuda-graphs where they won. Used by scripts/gpu-session.sh to run the short
+--cuda-graphs where it won. Used by scripts/gpu-session.sh to run the short
 CIFAR-10 check in the configuration the bench found fastest.
   python3 scripts/gpu_train_flags.py gpu-bench.log"""
 import re, sys
 
 from gpu_bench_summary import HEADER, LINE
 
-SETTINGS = {" channels_last": "--channels-last", " bn-native": "--eval-batch-norm native", " cuda-graphs": "--cuda-graphs"}
+SETTINGS = {" channels_last": "--channels-last", " cuda-graphs": "--cuda-graphs"}
 
 
 def main():

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RobustTraining
+import RobustTrainingBench
 
 /// Times complete adversarial-training steps and PGD evaluation on synthetic data.
 struct Bench: ParsableCommand {
@@ -18,9 +19,9 @@ struct Bench: ParsableCommand {
       agr train's per-epoch test evaluation of a batch: clean forward pass, PGD-k, forward pass on its output).
       """)
 
-  @Option(help: "Model: preact18, wrn34-10, resnet18 or smallcnn (28x28 grey inputs; quick on a CPU).")
+  @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).")
   var model: String = "preact18"
-  @Option(help: "Training method: all, at, trades or mart.") var method: String = "all"
+  @Option(help: "Training method: all or one of \(choices(TrainingMethod.self)) except standard.") var method: String = "all"
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
   @Option(help: "AGR arithmetic: flat (packed gradients; training's path on a GPU), per-tensor (the reference; training's path on the CPU) or both.")
   var agrPath: String = "flat"
@@ -32,8 +33,6 @@ struct Bench: ParsableCommand {
   var checkTolerance: Double = 1e-3
   @Option(help: "The check also accepts up to this many times the plain path's own run-to-run difference (measured by running it twice; non-deterministic GPU kernels).")
   var checkNoiseFactor: Double = 5
-  @Option(help: "Kernels of the batch norms in eval mode (the attack's and the evaluation's forward passes) on CUDA: cudnn, native (ATen's elementwise kernels) or both.")
-  var evalBatchNorm: String = "cudnn"
   @Flag(help: "Before timing each eager configuration, count the ATen operations of one step that launch work (kernels on a GPU); scripts/count_torch_ops.py counts PyTorch eager's the same way.")
   var countOps = false
   @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
@@ -70,13 +69,11 @@ struct Bench: ParsableCommand {
   }
 
   private func execute() throws {
-    let architecture: ModelArchitecture
-    do { architecture = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
-    let methods: [TrainingMethod]
-    switch method.lowercased() {
-    case "all": methods = [.at, .trades, .mart]
-    case "at", "trades", "mart": methods = [TrainingMethod(rawValue: method.lowercased())!]
-    default: throw ValidationError("--method: '\(method)' (choose all, at, trades or mart)")
+    let architecture = try parseModel(model)
+    let adversarial = TrainingMethod.allCases.filter(\.isAdversarial)
+    let methods = method.lowercased() == "all" ? adversarial : adversarial.filter { $0.rawValue == method.lowercased() }
+    guard !methods.isEmpty else {
+      throw ValidationError("--method: '\(method)' (choose all, \(adversarial.map(\.rawValue).joined(separator: ", ")))")
     }
     let agrModes = try Self.settings(agr, flag: "--agr")
     let paths: [ReconstructionPath] = try parseChoices(agrPath, flag: "--agr-path")
@@ -85,7 +82,6 @@ struct Bench: ParsableCommand {
     guard checkSteps >= 0, checkTolerance >= 0, checkNoiseFactor >= 0 else {
       throw ValidationError("--check-steps, --check-tolerance and --check-noise-factor must be >= 0")
     }
-    let batchNormKernels: [BatchNormKernels] = try parseChoices(evalBatchNorm, flag: "--eval-batch-norm")
     guard let precision = Precision(rawValue: precision.lowercased()) else {
       throw ValidationError("--precision: '\(self.precision)' (choose fp32 or bf16)")
     }
@@ -128,13 +124,10 @@ struct Bench: ParsableCommand {
     for m in evalOnly ? [] : methods {
       for on in agrModes {
         for p in on ? paths : [.flat] {
-          for kernels in batchNormKernels {
-            for graphs in graphModes {
-              cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
-                                         batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                         attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize,
-                                         evalBatchNorm: kernels))
-            }
+          for graphs in graphModes {
+            cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
+                                       batchSize: batchSize, precision: precision, channelsLast: channelsLast,
+                                       attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize))
           }
         }
       }
@@ -151,20 +144,17 @@ struct Bench: ParsableCommand {
         failedCases.append(c.tag)
       }
     }
-    for kernels in evalSteps > 0 ? batchNormKernels : [] {
-      for graphs in graphModes {
-        do {
-          let r = try StepBenchmark.evaluation(
-            model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
-            attackSteps: evalSteps, cudaGraphs: graphs, evalBatchNorm: kernels, steps: steps, warmup: warmup,
-            device: device, seed: seed)
-          if !json { print(r.line) }
-          results.append(r)
-        } catch {
-          let name = "PGD-\(evalSteps) evaluation\(kernels == .native ? " (native batch norm)" : "")\(graphs ? " (CUDA graphs)" : "")"
-          FileHandle.standardError.write(Data("error: \(name): \(error)\n".utf8))
-          failedCases.append(name)
-        }
+    for graphs in evalSteps > 0 ? graphModes : [] {
+      do {
+        let r = try StepBenchmark.evaluation(
+          model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
+          attackSteps: evalSteps, cudaGraphs: graphs, steps: steps, warmup: warmup, device: device, seed: seed)
+        if !json { print(r.line) }
+        results.append(r)
+      } catch {
+        let name = "PGD-\(evalSteps) evaluation\(graphs ? " (CUDA graphs)" : "")"
+        FileHandle.standardError.write(Data("error: \(name): \(error)\n".utf8))
+        failedCases.append(name)
       }
     }
     if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RobustTraining
 
 /// A user-facing error: printed as "error: <message>", exit status 1.
 struct CommandError: Error, CustomStringConvertible {
@@ -9,7 +10,8 @@ struct CommandError: Error, CustomStringConvertible {
 
 /// Runs `body`, printing any error as "error: ..." and exiting with status 1, or 64 (usage) for a
 /// `ValidationError` thrown while resolving flags, with a pointer to the subcommand's help (left to
-/// ArgumentParser, such an error would show the usage of `agr` itself).
+/// ArgumentParser, such an error would show the usage of `agr` itself). A library error that names a
+/// setting (`ConfigurationError`) or a missing dataset is reworded in terms of the command's flags.
 func reportingErrors<Command: ParsableCommand>(_ command: Command.Type, _ body: () throws -> Void) throws {
   do {
     try body()
@@ -19,8 +21,69 @@ func reportingErrors<Command: ParsableCommand>(_ command: Command.Type, _ body: 
     let name = Command.configuration.commandName ?? String(describing: Command.self).lowercased()
     FileHandle.standardError.write(Data("error: \(error.message)\nsee 'agr \(name) --help'\n".utf8))
     throw ExitCode.validationFailure
+  } catch let error as ConfigurationError {
+    try reportingErrors(command) { throw ValidationError(flagMessage(error)) }
+  } catch let error as DataRootError {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    if !error.givenDirectory { FileHandle.standardError.write(Data("(or pass its folder with --data-dir)\n".utf8)) }
+    throw ExitCode.failure
   } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode.failure
+  }
+}
+
+/// The flag that sets a configuration key: `--` and the key with dashes, except where the flag is shorter.
+func flag(forKey key: String) -> String {
+  let renamed = [
+    "learning_rate": "lr", "perturbation.epsilon": "eps", "epsilon": "eps", "perturbation.step_size": "step-size",
+    "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
+    "model": "model", "data_directory": "data-dir",
+  ]
+  return "--" + (renamed[key] ?? key.replacingOccurrences(of: "_", with: "-"))
+}
+
+/// "--epochs: must be positive, got 0" for the key `epochs`.
+func flagMessage(_ error: ConfigurationError) -> String { "\(flag(forKey: error.key)): \(error.message)" }
+
+/// "a, b or c" from a registry's names; with `summaries`, "a (what a is), ...".
+func choices<T: CaseIterable & RawRepresentable>(_ type: T.Type, _ summary: ((T) -> String)? = nil) -> String
+where T.RawValue == String {
+  let names = T.allCases.map { value in summary.map { "\(value.rawValue) (\($0(value)))" } ?? value.rawValue }
+  return names.dropLast().joined(separator: ", ") + (names.count > 1 ? " or " : "") + (names.last ?? "")
+}
+
+/// Parses --device and loads CUDA when it is asked for.
+func prepareDevice(_ text: String) throws -> Device {
+  let device: Device
+  do { device = try Device(parsing: text) } catch { throw ValidationError("--device: \(error)") }
+  try prepare(device)
+  return device
+}
+
+/// Loads CUDA for a CUDA device (cuDNN autotuning on); nothing for the CPU.
+func prepare(_ device: Device) throws {
+  guard device.isCUDA else { return }
+  do { try CUDA.load() } catch { throw CommandError("--device \(device): CUDA cannot be used: \(error)") }
+  try CUDA.setCuDNNBenchmark(true)
+}
+
+/// A model name from --model.
+func parseModel(_ text: String) throws -> ModelArchitecture {
+  do { return try ModelArchitecture.parse(text) } catch { throw ValidationError("--model: \(error)") }
+}
+
+/// The options that locate a checkpoint's data and settings (`agr eval`, `agr landscape`).
+struct CheckpointOptions: ParsableArguments {
+  @Option(help: "Dataset (default: the run's): \(choices(DatasetFormat.self)).") var dataset: String?
+  @Option(help: "Folder holding the dataset files (default: the run's, else $\(DataRoot.environmentVariable)/<dataset> or data/<dataset>).")
+  var dataDir: String?
+  @Option(help: "Model (default: the run's): \(choices(ModelArchitecture.self)).") var model: String?
+
+  /// The checkpoint at `path` with these flags and an --eps value (default: the run's, else 8/255).
+  func source(_ path: String, eps: String?) throws -> CheckpointSource {
+    try CheckpointSource(url: URL(fileURLWithPath: path), epsilon: try eps.map { try parseFraction($0, flag: "--eps") },
+                         dataset: dataset, architecture: try model.map(parseModel),
+                         dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
   }
 }

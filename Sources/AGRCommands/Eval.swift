@@ -17,9 +17,7 @@ struct Eval: ParsableCommand {
   @Argument(help: "A model checkpoint (.safetensors), e.g. runs/NAME/best.safetensors.") var checkpoint: String
   @Option(help: "Comma-separated attacks (default: pgd20).") var attacks: String = "pgd20"
   @Option(help: "L-inf radius (default: the run's, else 8/255).") var eps: String?
-  @Option(help: "Dataset (default: the run's).") var dataset: String?
-  @Option(help: "Folder holding the dataset files.") var dataDir: String?
-  @Option(help: "Model architecture (default: the run's).") var model: String?
+  @OptionGroup var source: CheckpointOptions
   @Option(help: "Evaluate the first N test images (default: all).") var nExamples: Int?
   @Option(help: "Batch size.") var batchSize: Int = 256
   @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
@@ -31,13 +29,13 @@ struct Eval: ParsableCommand {
   func run() throws { try reportingErrors(Eval.self, execute) }
 
   private func execute() throws {
-    let context = try CheckpointContext(path: checkpoint, eps: eps, dataset: dataset, model: model,
-                                        dataDirectory: dataDir)
+    let context = try source.source(checkpoint, eps: eps)
     let checkpointURL = context.url
     let epsilon = context.epsilon
-    let datasetName = context.dataset
+    let datasetName = context.dataset.rawValue
     let architecture = context.architecture
     let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !attackNames.isEmpty else { throw ValidationError("--attacks: no attack named in '\(attacks)'") }
     let attackList: [any Attack]
     do {
       attackList = try attackNames.map { name -> any Attack in
@@ -61,12 +59,14 @@ struct Eval: ParsableCommand {
     let folder = checkpointURL.deletingLastPathComponent()
     let reportURL = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("eval-\(stem).json")
     let flagsURL = folder.appendingPathComponent("eval-\(stem).flags.json")
-    let settings = EvaluationFlags.Settings(checkpoint: checkpointURL.path, dataset: datasetName,
+    let settings = EvaluationState.Settings(checkpoint: checkpointURL.path, dataset: datasetName,
                                             attacks: attackList.map(\.name), epsilon: epsilon, examples: total,
                                             seed: seed)
-    var flags = EvaluationFlags(settings: settings, attacks: attackList.map(\.name))
+    var flags = EvaluationState(settings: settings)
     if resume {
-      flags = try EvaluationFlags.load(flagsURL, expecting: settings)
+      do { flags = try EvaluationState.load(flagsURL, expecting: settings) } catch {
+        throw CommandError("--resume: \(error) (the first run needs --save-flags)")
+      }
       print("resuming: \(flags.done) of \(total) examples already evaluated (\(flagsURL.path))")
     }
 
@@ -87,8 +87,8 @@ struct Eval: ParsableCommand {
       let elapsed = Date().timeIntervalSince(started)
       let rate = Double(end - (flags.resumedFrom)) / max(elapsed, 1e-9)
       let eta = Double(total - end) / max(rate, 1e-9)
-      let summary = zip(flags.attacks, flags.robust).map { "\($0) \(percent(Double($1.filter { $0 }.count) / Double(end)))" }
-      print("[\(end)/\(total)] clean \(percent(Double(flags.clean.filter { $0 }.count) / Double(end)))  "
+      let summary = flags.attacks.indices.map { "\(flags.attacks[$0]) \(percent(Double(flags.robustCount($0)) / Double(end)))" }
+      print("[\(end)/\(total)] clean \(percent(Double(flags.cleanCount) / Double(end)))  "
         + summary.joined(separator: "  ") + "  ETA \(formatDuration(eta))")
     }
     let result = flags.report(architecture: architecture.rawValue, seconds: Date().timeIntervalSince(started))

@@ -16,9 +16,10 @@ struct Interop: ParsableCommand {
       loads the checkpoint with load_state_dict(strict=True) and prints the largest logit difference.
       """)
 
-  @Option(help: "Model: preact18, wrn34-10, resnet18, smallcnn.") var model = "preact18"
+  @Option(help: "Model: \(choices(ModelArchitecture.self)).") var model = "preact18"
   @Option(help: "Classes of the head.") var classes = 10
-  @Option(help: "Input side in pixels (32 for CIFAR, 64 for Tiny ImageNet; 28 for smallcnn).") var imageSize: Int?
+  @Option(help: "Input side in pixels (default: the model's usual one: 32, or 28 for smallcnn; 64 for Tiny ImageNet).")
+  var imageSize: Int?
   @Option(help: "Number of input images.") var count = 8
   @Option(help: "Device for our forward pass: cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: "Seed of the weights and inputs.") var seed: UInt64 = 0
@@ -27,11 +28,10 @@ struct Interop: ParsableCommand {
   func run() throws { try reportingErrors(Interop.self, execute) }
 
   private func execute() throws {
-    let architecture: ModelArchitecture
-    do { architecture = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
+    let architecture = try parseModel(model)
     guard classes > 0, count > 0 else { throw ValidationError("--classes and --count must be positive") }
-    let channels = architecture == .smallCNN ? 1 : 3
-    let side = imageSize ?? (architecture == .smallCNN ? 28 : 32)
+    let channels = architecture.standardInputShape[0]
+    let side = imageSize ?? architecture.standardInputShape[2]
     let target = try prepareDevice(device)
     if target.isCUDA { try CUDA.setTF32(convolutions: false, matmuls: false) }
 

@@ -21,9 +21,7 @@ struct Landscape: ParsableCommand {
   @Option(help: "L-inf radius of the PGD loss (default: each run's; 0 skips the adversarial loss).") var eps: String?
   @Option(help: "PGD steps.") var steps: Int = 10
   @Option(help: "Seed of the direction (and the PGD random starts).") var seed: UInt64 = 0
-  @Option(help: "Dataset (default: the run's).") var dataset: String?
-  @Option(help: "Folder holding the dataset files.") var dataDir: String?
-  @Option(help: "Model architecture (default: the run's).") var model: String?
+  @OptionGroup var source: CheckpointOptions
   @Option(help: "Batch size.") var batchSize: Int = 250
   @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
   @Option(help: "Output folder.") var output: String = "landscape"
@@ -62,10 +60,10 @@ struct Landscape: ParsableCommand {
   private func scan(_ path: String, alphas: [Double], device: Device, examples: inout Int) throws
     -> LandscapeReport.Curve
   {
-    let context = try CheckpointContext(path: path, eps: eps, dataset: dataset, model: model, dataDirectory: dataDir)
+    let context = try source.source(path, eps: eps)
     let url = context.url
     let runFolder = url.deletingLastPathComponent()
-    let (epsilon, datasetName, architecture) = (context.epsilon, context.dataset, context.architecture)
+    let (epsilon, datasetName, architecture) = (context.epsilon, context.dataset.rawValue, context.architecture)
     let (test, classifier) = try context.load(on: device)
     let n = min(nExamples, test.count)
     examples = n

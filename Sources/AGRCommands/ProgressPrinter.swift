@@ -25,8 +25,7 @@ final class ProgressPrinter: TrainingObserver {
     }
     print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
       + "\(c.epochs) epochs")
-    print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : "")"
-      + "\(c.evalBatchNorm == .native ? ", native eval batch norm" : ""), seed \(c.seed)")
+    print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")
   }
 
   func training(progress p: BatchProgress) {

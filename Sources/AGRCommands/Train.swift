@@ -6,7 +6,7 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a classifier: standard, AT, TRADES or MART, with AGR on top.",
     discussion: """
-      With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(Preset.quickstart.summary).
+      With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(TrainingPreset.quickstart.summary).
       --dataset cifar10 / cifar100 / tiny-imagenet without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
       (cifar10-short); any flag given overrides the preset; --dry-run prints the settings that result \
@@ -18,22 +18,23 @@ struct Train: ParsableCommand {
       (last, best by PGD accuracy) in safetensors with PyTorch key names. --resume RUN_DIR continues a stopped run.
       """)
 
-  @Option(help: "Start from a preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+  @Option(help: "Start from a preset: \(choices(TrainingPreset.self)).")
   var preset: String?
   @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
   var resume: String?
 
-  @Option(help: ArgumentHelp("Dataset: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")).")) var dataset: String?
-  @Option(help: "Folder holding the dataset files.") var dataDir: String?
+  @Option(help: "Dataset: \(choices(DatasetFormat.self)).") var dataset: String?
+  @Option(help: "Folder holding the dataset files (default: $\(DataRoot.environmentVariable)/<dataset>, else data/<dataset>).")
+  var dataDir: String?
   @Option(help: "Use only the first N training images.") var trainSubset: Int?
   @Option(help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
-  @Option(help: "Model: preact18, wrn34-10, resnet18, smallcnn.") var model: String?
-  @Option(help: "Method: standard, at, trades, mart.") var method: String?
+  @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
+  @Option(help: "Method: \(choices(TrainingMethod.self, \.summary)).") var method: String?
   @Flag(inversion: .prefixedNo, help: "Adaptive gradient reconstruction on top of the method.") var agr: Bool?
   @Option(help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
   @Option(help: "AGR's per-tensor gradient norm bound C.") var agrClip: Double?
   @Option(help: "TRADES/MART beta.") var beta: Double?
-  @Option(help: "TRADES training attack: kl (original TRADES) or ce (as the AGR authors' code).") var tradesAttack: String?
+  @Option(help: "TRADES training attack: \(choices(TrainingAttackLoss.self, \.summary)).") var tradesAttack: String?
   @Flag(help: "Plain AT: no clean forward pass in train mode for the baseline.") var skipCleanPass = false
   @Option(help: "Epochs.") var epochs: Int?
   @Option(help: "Batch size.") var batchSize: Int?
@@ -48,15 +49,13 @@ struct Train: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment: Bool?
   @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
-  @Option(help: "fp32 or bf16 (autocast).") var precision: String?
+  @Option(help: "Precision: \(choices(Precision.self, \.summary)).") var precision: String?
   @Flag(inversion: .prefixedNo, help: "channels-last memory format (default: on for CUDA, where cuDNN's kernels are NHWC; off on the CPU).")
   var channelsLast: Bool?
   @Flag(help: "Replay each training step from a CUDA graph (GPU; needs libctorch_cuda_graphs.so beside agr, a multistep or constant schedule).")
   var cudaGraphs = false
   @Option(help: "AGR arithmetic: flat (packed gradients) or per-tensor; the same numbers (default: flat on a GPU, per-tensor on the CPU).")
   var agrPath: String?
-  @Option(help: "Kernels of the batch norms in eval mode (attack and test evaluation) on a GPU: cudnn or native (ATen's elementwise ones); the same formula (default: cudnn).")
-  var evalBatchNorm: String?
   @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
@@ -91,7 +90,7 @@ struct Train: ParsableCommand {
     }
     if preset == nil && CommandLine.arguments.count <= 2 {
       print("agr train: no flags given, running the built-in quick-start job:")
-      print("  \(Preset.quickstart.summary)")
+      print("  \(TrainingPreset.quickstart.summary)")
       print("  (a subset and a cheaper training attack keep it to a few minutes; --preset cifar10 is the paper's recipe)")
     }
     let trainer = try makeTrainer(configuration, run: run, printer: printer)
@@ -99,26 +98,26 @@ struct Train: ParsableCommand {
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
-    _ = try prepareDevice(c.device)
+    try prepare(c.device)
     if c.cudaGraphs == true {
       do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
     }
     let reading = Date()
-    let train = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .train)
-    let test = try DatasetLocation.load(c.dataset, directory: c.dataDirectory, split: .test)
+    let format = try DatasetFormat.named(c.dataset)
+    let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
+    let train = try DataRoot.standard.load(format, directory: directory, split: .train)
+    let test = try DataRoot.standard.load(format, directory: directory, split: .test)
     let readSeconds = Date().timeIntervalSince(reading)
     Torch.manualSeed(c.seed)
-    let model = try c.model.make(classCount: train.classCount, inputChannels: train.imageShape[0], imageSize: train.imageShape[2],
-                                 normalization: c.normalization)
+    let model = try c.model.make(for: train, normalization: c.normalization)
     printer.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
     return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer)
   }
 
   private func finish(_ trainer: Trainer, from epoch: Int, run: RunDirectory, printer: ProgressPrinter) throws {
     let records = try trainer.train(from: epoch)
-    guard let last = records.last else { return }
+    guard !records.isEmpty else { return }
     printer.summary(records, configuration: trainer.configuration, run: run)
-    _ = last
     if let graphed = trainer.graphedStep {
       print("CUDA graphs: \(graphed.captureCount) recorded (one per learning rate and AGR switch), "
         + "\(graphed.plainSteps) steps ran plain (first update, diagnostics, partial batches"
@@ -127,40 +126,23 @@ struct Train: ParsableCommand {
   }
 
   func buildConfiguration() throws -> TrainingConfiguration {
-    var c: TrainingConfiguration
-    if let preset {
-      guard let p = Preset(rawValue: preset) else {
-        throw ValidationError("--preset: unknown preset '\(preset)' (\(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
-      }
-      c = p.configuration
-    } else if let dataset, !["fashion-mnist", "mnist"].contains(dataset.lowercased()) {
-      // A 32x32 dataset without a preset starts from the paper's recipe, not the 28x28 quick start.
-      c = Preset.cifar10.configuration
-    } else {
-      c = Preset.quickstart.configuration
+    let start: TrainingPreset = try preset.map { try parseChoice($0, flag: "--preset") } ?? .starting(dataset: dataset)
+    var c = start.configuration
+    if let dataset {
+      let format: DatasetFormat = try parseChoice(dataset, flag: "--dataset")
+      c.dataset = format.rawValue
     }
-    if let dataset { c.dataset = dataset.lowercased() }
     if let dataDir { c.dataDirectory = dataDir }
     if let trainSubset { c.trainSubset = trainSubset }
     if let testSubset { c.testSubset = testSubset }
-    if let model {
-      do { c.model = try ModelArchitecture.parse(model) } catch { throw ValidationError("--model: \(error)") }
-    }
-    if let method {
-      guard let m = TrainingMethod(rawValue: method.lowercased()) else {
-        throw ValidationError("--method: unknown method '\(method)' (standard, at, trades, mart)")
-      }
-      c.method = m
-    }
+    if let model { c.model = try parseModel(model) }
+    if let method { c.method = try parseChoice(method, flag: "--method") }
     if let agr { c.agr = agr }
     if let agrStartEpoch { c.agrStartEpoch = agrStartEpoch }
     if let agrClip { c.agrClip = agrClip }
     if let beta { c.beta = beta }
     if let tradesAttack {
-      guard let loss = TrainingAttackLoss(rawValue: tradesAttack.lowercased()) else {
-        throw ValidationError("--trades-attack: '\(tradesAttack)' is not kl or ce")
-      }
-      c.perturbation.loss = loss
+      c.perturbation.loss = try parseChoice(tradesAttack, flag: "--trades-attack")
     } else if c.method == .trades {
       c.perturbation.loss = .kl
     }
@@ -183,20 +165,16 @@ struct Train: ParsableCommand {
     if let evalSteps { c.evalSteps = evalSteps }
     if let augment { c.augment = augment }
     if let seed { c.seed = seed }
-    if let device { c.device = device }
-    if let precision {
-      guard let p = Precision(rawValue: precision.lowercased()) else {
-        throw ValidationError("--precision: '\(precision)' is not fp32 or bf16")
-      }
-      c.precision = p
+    if let device {
+      do { c.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
     }
+    if let precision { c.precision = try parseChoice(precision, flag: "--precision") }
     if let channelsLast { c.channelsLast = channelsLast }
     if cudaGraphs { c.cudaGraphs = true }
     if let agrPath { c.agrPath = try parseChoice(agrPath, flag: "--agr-path") }
-    if let evalBatchNorm { c.evalBatchNorm = try parseChoice(evalBatchNorm, flag: "--eval-batch-norm") }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
-    do { try c.validate() } catch { throw ValidationError("\(error)") }
+    do { try c.validate() } catch let error as ConfigurationError { throw ValidationError(flagMessage(error)) }
     return c
   }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RobustTraining
 
 /// Reads "8/255", "0.031" or "2/255" style numbers.
 func parseFraction(_ text: String, flag: String) throws -> Double {
@@ -10,9 +11,7 @@ func parseFraction(_ text: String, flag: String) throws -> Double {
 
 /// One case of a string-backed enum (case-insensitive); the error names `flag` and the choices.
 func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws -> T where T.RawValue == String {
-  guard let value = T(rawValue: text.lowercased()) else {
-    throw ValidationError("\(flag): '\(text)' is not \(T.allCases.map(\.rawValue).joined(separator: " or "))")
-  }
+  guard let value = T(rawValue: text.lowercased()) else { throw ValidationError("\(flag): '\(text)' is not \(choices(T.self))") }
   return value
 }
 
@@ -25,16 +24,6 @@ func parseChoices<T: RawRepresentable & CaseIterable>(_ text: String, flag: Stri
   return [value]
 }
 
-func formatDuration(_ seconds: Double) -> String {
-  guard seconds.isFinite, seconds >= 0 else { return "?" }
-  let s = Int(seconds.rounded())
-  if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
-  if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-  return "\(s)s"
-}
+func formatDuration(_ seconds: Double) -> String { Markup.duration(seconds) }
 
 func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }
-
-func leftPadded(_ text: String, _ width: Int) -> String {
-  text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
-}

@@ -47,7 +47,6 @@ import Testing
       (["--eps", "8/0"], "--eps"), (["--cuda-graphs"], "--cuda-graphs"),
       (["--cuda-graphs", "--device", "cuda", "--lr-schedule", "cosine"], "--cuda-graphs"),
       (["--preset", "cifar10", "--agr-path", "packed"], "--agr-path"),
-      (["--preset", "cifar10", "--eval-batch-norm", "fused"], "--eval-batch-norm"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -84,15 +83,9 @@ import Testing
     #expect(decoded.channelsLast == false && !decoded.usesChannelsLast)
   }
 
-  @Test func evalBatchNormFlag() throws {
-    #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "native"]).evalBatchNorm == .native)
-    #expect(try configuration(["--preset", "cifar10", "--eval-batch-norm", "CUDNN"]).evalBatchNorm == .cudnn)
-    #expect(try configuration(["--preset", "cifar10"]).evalBatchNorm == nil)
-  }
-
   @Test func benchRefusesGraphsItCannotRun() throws {
     for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
-                      ["--eval-batch-norm", "fused", "--model", "smallcnn"], ["--check-noise-factor=-1", "--model", "smallcnn"],
+                      ["--check-noise-factor=-1", "--model", "smallcnn"],
                       ["--check-steps=-1", "--model", "smallcnn"],
                       ["--trace", "/dev/null/traces", "--model", "smallcnn"]] {
       do {

@@ -178,28 +178,6 @@ import Testing
   }
 }
 
-/// `agr bench`'s measuring code, tiny: one step of a SmallCNN on 8 images.
-@Suite(.serialized) struct StepBenchmarkTests {
-  @Test func dispatchOverheadIsAPositiveTimePerOperation() throws {
-    let microseconds = try StepBenchmark.dispatchOverhead(device: .cpu, count: 200, rounds: 2)
-    #expect(microseconds > 0 && microseconds < 10_000, "\(microseconds) us/op")
-  }
-
-  @Test func trainingAndEvaluationTimingsAreReported() throws {
-    let c = BenchmarkCase(model: .smallCNN, method: .trades, agr: true, batchSize: 8, attackSteps: 1)
-    #expect(c.tag == "smallcnn trades+agr/flat bs=8 fp32")
-    let r = try StepBenchmark.training(c, steps: 1, warmup: 0, device: .cpu)
-    #expect(r.kind == "train" && r.msPerStep > 0 && r.imagesPerSecond > 0 && r.check.isFinite)
-    #expect(r.peakMemoryMiB == nil)
-    #expect(r.line.hasPrefix("agr-swift smallcnn trades+agr/flat bs=8 fp32: ") && r.line.hasSuffix(" s/epoch"))
-    let e = try StepBenchmark.evaluation(model: .smallCNN, batchSize: 8, attackSteps: 2, steps: 1, warmup: 0,
-                                         device: .cpu)
-    #expect(e.kind == "eval" && e.msPerStep > 0 && (0...1).contains(e.check))
-    let json = try JSONEncoder().encode([r, e])
-    #expect(json.count > 100)
-  }
-}
-
 @Suite struct MixedPrecisionStepTests {
   /// bf16 autocast: the forward passes run in bf16, the losses in fp32 (as under PyTorch's autocast), so the
   /// step's loss equals fp32 cross-entropy on the bf16 logits, not a bf16-rounded one; and the step learns.

@@ -26,14 +26,6 @@ import Testing
     #expect(params.last?.name == "linear.bias")
   }
 
-  @Test func evalBatchNormKernelsReachEveryBatchNorm() throws {
-    let model = try PreActResNet18(classCount: 10)
-    let norms = model.allModules().compactMap { $0 as? BatchNorm2d }
-    #expect(norms.count == 17 && norms.allSatisfy { $0.evalKernels == .cudnn })
-    model.setEvalBatchNormKernels(.native)
-    #expect(norms.allSatisfy { $0.evalKernels == .native })
-  }
-
   @Test func preActResNet18ForwardShapesForAnyClassCount() throws {
     for classes in [10, 100, 200] {
       let model = try PreActResNet18(classCount: classes)

@@ -60,7 +60,7 @@ public struct PGD: Attack {
 
   /// The start noise `perturb` draws for a batch of `images`' shape (with one restart: the same for
   /// every batch of that shape).
-  func startNoise(like images: Tensor) throws -> Tensor? {
+  public func startNoise(like images: Tensor) throws -> Tensor? {
     randomStart ? try startNoise(like: images, generator: try Generator(seed: seed)) : nil
   }
 

@@ -11,6 +11,16 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
   /// JPEG images in `train/<class>/` and `test/<class>/` (or `val/<class>/`), any fixed size.
   case imageFolder = "image-folder"
 
+  /// The shape (C, H, W) of every image, where the format fixes it (an image folder's comes from its files).
+  public var imageShape: [Int]? {
+    switch self {
+    case .mnist, .fashionMNIST: return [1, 28, 28]
+    case .cifar10, .cifar100: return [3, 32, 32]
+    case .tinyImageNet: return [3, 64, 64]
+    case .imageFolder: return nil
+    }
+  }
+
   /// The number of classes, where the format fixes it (an image folder has as many as subfolders).
   public var classCount: Int? {
     switch self {
@@ -21,12 +31,34 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
     }
   }
 
-  /// Where the data usually lives on this project's machines, if anywhere standard.
-  public var defaultDirectory: URL? {
+  /// Where a system package installs the data, if one does (Debian's `dataset-fashion-mnist`).
+  public var systemDirectory: URL? {
     switch self {
     case .fashionMNIST: return URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
     default: return nil
     }
+  }
+
+  /// The folder names this format's data usually has under a data root, most usual first.
+  public var folderNames: [String] {
+    self == .tinyImageNet ? [rawValue, "tiny-imagenet-200"] : [rawValue]
+  }
+
+  /// How to get the data, for an error that found none.
+  public var howToGet: String? {
+    switch self {
+    case .cifar10: return "scripts/get-cifar10.sh builds data/cifar10 from the CIFAR-10 archive"
+    case .fashionMNIST: return "as root: apt-get install dataset-fashion-mnist"
+    default: return nil
+    }
+  }
+
+  /// The format called `name` (case-insensitive).
+  public static func named(_ name: String) throws -> DatasetFormat {
+    guard let format = DatasetFormat(rawValue: name.lowercased()) else {
+      throw DatasetError.unsupported("unknown dataset '\(name)' (choose from \(allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    return format
   }
 
   public func load(from directory: URL, split: DatasetSplit) throws -> LabeledImages {

@@ -7,6 +7,29 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
   case resNet18 = "resnet18"
   case smallCNN = "smallcnn"
 
+  /// What the model is, for help texts.
+  public var summary: String {
+    switch self {
+    case .preactResNet18: return "PreAct-ResNet-18"
+    case .wideResNet34x10: return "WideResNet-34-10"
+    case .resNet18: return "ResNet-18"
+    case .smallCNN: return "the TRADES small CNN, 28x28 grey inputs; quick on a CPU"
+    }
+  }
+
+  /// Other names `parse` accepts.
+  var aliases: [String] {
+    switch self {
+    case .preactResNet18: return ["preactresnet18", "preact-resnet-18"]
+    case .wideResNet34x10: return ["wrn-34-10", "wideresnet"]
+    case .resNet18: return ["resnet-18"]
+    case .smallCNN: return ["small-cnn"]
+    }
+  }
+
+  /// The input (C, H, W) the model is usually trained on, for synthetic batches and cross-checks.
+  public var standardInputShape: [Int] { self == .smallCNN ? [1, 28, 28] : [3, 32, 32] }
+
   /// `imageSize` (the side of square inputs) matters only to SmallCNN, whose first fully connected
   /// layer depends on it; the ResNets pool adaptively.
   public func make(classCount: Int, inputChannels: Int, imageSize: Int = 28, normalization: InputNormalization? = nil)
@@ -26,13 +49,21 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
     }
   }
 
+  /// A model for `inputShape` (C, H, W) images.
+  public func make(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil) throws -> any Classifier {
+    guard inputShape.count == 3 else { throw TorchError("a model input shape is (C, H, W), got \(inputShape)") }
+    return try make(classCount: classCount, inputChannels: inputShape[0], imageSize: inputShape[2],
+                    normalization: normalization)
+  }
+
+  /// A model for the images and classes of `data`.
+  public func make(for data: LabeledImages, normalization: InputNormalization? = nil) throws -> any Classifier {
+    try make(classCount: data.classCount, inputShape: data.imageShape, normalization: normalization)
+  }
+
   public static func parse(_ name: String) throws -> ModelArchitecture {
-    let aliases: [String: ModelArchitecture] = [
-      "preact18": .preactResNet18, "preactresnet18": .preactResNet18, "preact-resnet-18": .preactResNet18,
-      "wrn34-10": .wideResNet34x10, "wrn-34-10": .wideResNet34x10, "wideresnet": .wideResNet34x10,
-      "resnet18": .resNet18, "resnet-18": .resNet18, "smallcnn": .smallCNN, "small-cnn": .smallCNN,
-    ]
-    guard let m = aliases[name.lowercased()] else {
+    let key = name.lowercased()
+    guard let m = allCases.first(where: { $0.rawValue == key || $0.aliases.contains(key) }) else {
       throw TorchError("unknown model '\(name)' (choose from \(allCases.map(\.rawValue).joined(separator: ", ")))")
     }
     return m

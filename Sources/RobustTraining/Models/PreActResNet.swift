@@ -2,40 +2,29 @@ import Torch
 
 /// PreAct-ResNet-18 for 32x32 inputs (He et al. 2016), with the parameter names of the public
 /// adversarial-training code (TRADES, MART, AGR): `conv1`, `layer1.0.bn1`, ..., `bn`, `linear`.
-public final class PreActResNet18: Classifier {
+public final class PreActResNet18: ImageClassifier {
   public let conv1: Conv2d
   public let layers: [Sequential]
   public let bn: BatchNorm2d
   public let linear: Linear
-  public let classCount: Int
-  public var isTraining = true
-  private let normalizer: InputNormalizer?
 
   public init(classCount: Int = 10, inputChannels: Int = 3, normalization: InputNormalization? = nil) throws {
-    self.classCount = classCount
     conv1 = try Conv2d(inputChannels, 64, kernelSize: 3, padding: 1, bias: false)
-    var width = 64
-    var stages: [Sequential] = []
-    for (out, stride) in [(64, 1), (128, 2), (256, 2), (512, 2)] {
-      stages.append(Sequential([try PreActBlock(width, out, stride: stride), try PreActBlock(out, out, stride: 1)]))
-      width = out
-    }
-    layers = stages
+    layers = try resNetStages { try PreActBlock($0, $1, stride: $2) }
     bn = try BatchNorm2d(512)
     linear = try Linear(512, classCount)
-    normalizer = normalization.map(InputNormalizer.init)
+    super.init(classCount: classCount, normalization: normalization)
   }
 
-  public var children: [(name: String, module: any Module)] {
+  override public var children: [(name: String, module: any Module)] {
     [("conv1", conv1)] + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element as any Module) }
       + [("bn", bn), ("linear", linear)]
   }
 
-  public func callAsFunction(_ images: Tensor) throws -> Tensor {
-    var out = try conv1(try normalizer?(images) ?? images)
+  override public func logits(_ x: Tensor) throws -> Tensor {
+    var out = try conv1(x)
     for stage in layers { out = try stage(out) }
-    out = try Functional.adaptiveAvgPool2d(try bn(out).relu())
-    return try linear(try out.flattened(from: 1))
+    return try preActivationHead(out, norm: bn, linear: linear)
   }
 }
 

@@ -2,37 +2,27 @@ import Torch
 
 /// ResNet-18 for 32x32 inputs (the CIFAR variant used across the AT literature): `conv1`, `bn1`,
 /// `layer1..4` of basic blocks with `shortcut.0` (conv) / `shortcut.1` (BN) projections, `linear`.
-public final class ResNet18: Classifier {
+public final class ResNet18: ImageClassifier {
   public let conv1: Conv2d
   public let bn1: BatchNorm2d
   public let layers: [Sequential]
   public let linear: Linear
-  public let classCount: Int
-  public var isTraining = true
-  private let normalizer: InputNormalizer?
 
   public init(classCount: Int = 10, inputChannels: Int = 3, normalization: InputNormalization? = nil) throws {
-    self.classCount = classCount
     conv1 = try Conv2d(inputChannels, 64, kernelSize: 3, padding: 1, bias: false)
     bn1 = try BatchNorm2d(64)
-    var width = 64
-    var stages: [Sequential] = []
-    for (out, stride) in [(64, 1), (128, 2), (256, 2), (512, 2)] {
-      stages.append(Sequential([try BasicBlock(width, out, stride: stride), try BasicBlock(out, out, stride: 1)]))
-      width = out
-    }
-    layers = stages
+    layers = try resNetStages { try BasicBlock($0, $1, stride: $2) }
     linear = try Linear(512, classCount)
-    normalizer = normalization.map(InputNormalizer.init)
+    super.init(classCount: classCount, normalization: normalization)
   }
 
-  public var children: [(name: String, module: any Module)] {
+  override public var children: [(name: String, module: any Module)] {
     [("conv1", conv1), ("bn1", bn1)] + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element as any Module) }
       + [("linear", linear)]
   }
 
-  public func callAsFunction(_ images: Tensor) throws -> Tensor {
-    var out = try bn1(try conv1(try normalizer?(images) ?? images)).relu()
+  override public func logits(_ x: Tensor) throws -> Tensor {
+    var out = try bn1(try conv1(x)).relu()
     for stage in layers { out = try stage(out) }
     return try linear(try Functional.adaptiveAvgPool2d(out).flattened(from: 1))
   }

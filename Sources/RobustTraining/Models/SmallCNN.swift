@@ -6,12 +6,9 @@ import Torch
 /// Names: `feature_extractor.conv1` ... `classifier.fc3`, as in that code, and so is the
 /// initialisation: He-normal conv weights, zero conv biases, a zero last layer (with PyTorch's
 /// defaults this deep ReLU stack starts with vanishing signals and learns very slowly).
-public final class SmallCNN: Classifier {
+public final class SmallCNN: ImageClassifier {
   public let features: Sequential
   public let classifier: Sequential
-  public let classCount: Int
-  public var isTraining = true
-  private let normalizer: InputNormalizer?
 
   public init(classCount: Int = 10, inputChannels: Int = 1, inputSize: Int = 28, dropout: Double = 0.5,
               normalization: InputNormalization? = nil) throws
@@ -20,7 +17,6 @@ public final class SmallCNN: Classifier {
     guard inputSize >= 14, featureSide >= 1 else {
       throw TorchError("SmallCNN needs square inputs of at least 14x14 pixels, got \(inputSize)x\(inputSize)")
     }
-    self.classCount = classCount
     features = Sequential([
       try Conv2d(inputChannels, 32, kernelSize: 3), ReLU(),
       try Conv2d(32, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
@@ -32,7 +28,7 @@ public final class SmallCNN: Classifier {
       try Linear(200, 200), ReLU(),
       try Linear(200, classCount),
     ])
-    normalizer = normalization.map(InputNormalizer.init)
+    super.init(classCount: classCount, normalization: normalization)
     try Autograd.withNoGrad {
       for case let conv as Conv2d in features.layers {
         let fanIn = conv.weight.shape.dropFirst().reduce(1, *)
@@ -46,7 +42,7 @@ public final class SmallCNN: Classifier {
     }
   }
 
-  public var children: [(name: String, module: any Module)] {
+  override public var children: [(name: String, module: any Module)] {
     [(name: "feature_extractor", module: NamedChildren(features, names: Self.featureNames)),
      (name: "classifier", module: NamedChildren(classifier, names: Self.classifierNames))]
   }
@@ -55,9 +51,8 @@ public final class SmallCNN: Classifier {
                                      "relu4", "maxpool2"]
   private static let classifierNames = ["fc1", "relu1", "drop", "fc2", "relu2", "fc3"]
 
-  public func callAsFunction(_ images: Tensor) throws -> Tensor {
-    let x = try normalizer?(images) ?? images
-    return try classifier(try features(x).flattened(from: 1))
+  override public func logits(_ x: Tensor) throws -> Tensor {
+    try classifier(try features(x).flattened(from: 1))
   }
 }
 

@@ -2,14 +2,11 @@ import Torch
 
 /// Wide residual network WRN-depth-k (Zagoruyko & Komodakis 2016) for 32x32 inputs, with the
 /// parameter names of the public TRADES/MART/AGR code: `block1.layer.0.bn1`, `convShortcut`, `bn1`, `linear`.
-public final class WideResNet: Classifier {
+public final class WideResNet: ImageClassifier {
   public let conv1: Conv2d
   public let blocks: [NetworkBlock]
   public let bn1: BatchNorm2d
   public let linear: Linear
-  public let classCount: Int
-  public var isTraining = true
-  private let normalizer: InputNormalizer?
 
   /// WRN-34-10 by default.
   public init(depth: Int = 34, widenFactor: Int = 10, classCount: Int = 10, inputChannels: Int = 3,
@@ -20,7 +17,6 @@ public final class WideResNet: Classifier {
     }
     let n = (depth - 4) / 6
     let widths = [16, 16 * widenFactor, 32 * widenFactor, 64 * widenFactor]
-    self.classCount = classCount
     conv1 = try Conv2d(inputChannels, widths[0], kernelSize: 3, padding: 1, bias: false)
     blocks = [
       try NetworkBlock(count: n, widths[0], widths[1], stride: 1),
@@ -29,19 +25,18 @@ public final class WideResNet: Classifier {
     ]
     bn1 = try BatchNorm2d(widths[3])
     linear = try Linear(widths[3], classCount)
-    normalizer = normalization.map(InputNormalizer.init)
+    super.init(classCount: classCount, normalization: normalization)
   }
 
-  public var children: [(name: String, module: any Module)] {
+  override public var children: [(name: String, module: any Module)] {
     [("conv1", conv1)] + blocks.enumerated().map { ("block\($0.offset + 1)", $0.element as any Module) }
       + [("bn1", bn1), ("linear", linear)]
   }
 
-  public func callAsFunction(_ images: Tensor) throws -> Tensor {
-    var out = try conv1(try normalizer?(images) ?? images)
+  override public func logits(_ x: Tensor) throws -> Tensor {
+    var out = try conv1(x)
     for block in blocks { out = try block(out) }
-    out = try Functional.adaptiveAvgPool2d(try bn1(out).relu())
-    return try linear(try out.flattened(from: 1))
+    return try preActivationHead(out, norm: bn1, linear: linear)
   }
 }
 

@@ -11,10 +11,10 @@ public struct RunRecords: Sendable {
   public let diagnostics: [GradientSample]
   public let parameters: ParameterIndex?
   /// `agr eval` reports found in the run directory, oldest first.
-  public let evaluations: [EvaluationSummary]
+  public let evaluations: [EvaluationReport]
 
   public init(directory: RunDirectory, configuration: TrainingConfiguration, epochs: [EpochRecord],
-              diagnostics: [GradientSample], parameters: ParameterIndex?, evaluations: [EvaluationSummary])
+              diagnostics: [GradientSample], parameters: ParameterIndex?, evaluations: [EvaluationReport])
   {
     var byEpoch = [Int: EpochRecord]()
     for r in epochs { byEpoch[r.epoch] = r }
@@ -37,7 +37,7 @@ public struct RunRecords: Sendable {
     let configuration = try run.readConfiguration()
     return RunRecords(directory: run, configuration: configuration, epochs: try run.readMetrics(),
                       diagnostics: run.readDiagnostics(), parameters: run.readParameterIndex(),
-                      evaluations: EvaluationSummary.all(in: url))
+                      evaluations: EvaluationReport.all(in: url))
   }
 
   public var name: String { directory.url.standardizedFileURL.lastPathComponent }
@@ -59,5 +59,5 @@ public struct RunRecords: Sendable {
   /// The iteration of the first gradient sample taken with AGR active.
   public var agrStartIteration: Int? { diagnostics.first { $0.agrActive }?.iteration }
 
-  public var latestEvaluation: EvaluationSummary? { evaluations.last }
+  public var latestEvaluation: EvaluationReport? { evaluations.last }
 }

@@ -130,7 +130,7 @@ public enum RunReport {
      Markup.percent(r.gopRate), Markup.duration(r.seconds)]
   }
 
-  static func evaluationRows(_ e: EvaluationSummary) -> [[String]] {
+  static func evaluationRows(_ e: EvaluationReport) -> [[String]] {
     var rows = [["clean", Markup.percent(e.cleanAccuracy), "–"]]
     rows += e.attacks.map { [$0.name, Markup.percent($0.accuracy), Markup.duration($0.seconds)] }
     if e.attacks.count > 1, let worst = e.worstCaseAccuracy {

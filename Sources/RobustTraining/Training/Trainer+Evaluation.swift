@@ -51,7 +51,7 @@ extension Trainer {
   /// One test batch, inputs [images, labels] or [images, labels, start noise] (model in eval mode):
   /// [clean loss sum, clean correct, PGD loss sum, PGD correct] as float32 (zeros for PGD without an
   /// attack). No host waits, so that a CUDA graph can record it.
-  static func batchEvaluation(model: any Classifier, attack: PGD?, precision: Precision, device: Device)
+  public static func batchEvaluation(model: any Classifier, attack: PGD?, precision: Precision, device: Device)
     -> ([Tensor]) throws -> [Tensor]
   {
     { inputs in

@@ -34,10 +34,9 @@ public final class Trainer {
     let c = configuration
     self.configuration = c
     self.model = model
-    device = try Device(parsing: c.device)
+    device = c.device
     memoryFormat = c.usesChannelsLast ? .channelsLast : nil
     try model.move(to: device, memoryFormat: memoryFormat)
-    model.setEvalBatchNormKernels(c.evalBatchNorm ?? .cudnn)
     let named = model.namedParameters()
     names = named.map(\.name)
     kinds = model.parameterKinds()

@@ -6,6 +6,9 @@ public enum Precision: String, Codable, CaseIterable, Sendable {
   case fp32
   /// bf16 autocast for the forward passes (matmuls and convolutions), fp32 weights and updates.
   case bf16
+
+  /// What the precision is, for help texts.
+  public var summary: String { self == .fp32 ? "float32" : "bfloat16 autocast" }
 }
 
 /// Everything that defines a training run; written to `config.json` in the run directory.
@@ -39,17 +42,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var evalSteps: Int = 20
   public var augment: Bool = false
   public var seed: UInt64 = 0
-  public var device: String = "cpu"
+  public var device: Device = .cpu
   public var precision: Precision = .fp32
   /// channels-last memory format for the model and batches; absent: on for CUDA, off on the CPU
-  /// (`usesChannelsLast`). On an H100 the fp32 PreAct-ResNet-18 step took 46.3 instead of 58.2 ms eager and
-  /// 43.6 instead of 50.7 ms from a CUDA graph: cuDNN's Hopper kernels are NHWC, and a contiguous model pays
-  /// layout conversions around each convolution (~11 ms of a 50 ms step in the profile).
+  /// (`usesChannelsLast`): cuDNN's kernels on recent GPUs are NHWC, and a contiguous model pays layout
+  /// conversions around each convolution (docs/performance.md has the measurement).
   public var channelsLast: Bool? = nil
 
   /// Whether training runs channels-last: `channelsLast`, else on for CUDA devices.
   public var usesChannelsLast: Bool {
-    channelsLast ?? ((try? Device(parsing: device))?.isCUDA ?? false)
+    channelsLast ?? device.isCUDA
   }
   /// Replay training steps from CUDA graphs (`GraphedTrainingStep`); optional so that older run
   /// configurations still load (absent: off).
@@ -57,13 +59,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// How AGR's arithmetic runs (the same numbers either way); absent: the device's preferred path
   /// (`ReconstructionPath.preferred(on:)`: flat on a GPU, per-tensor on the CPU).
   public var agrPath: ReconstructionPath? = nil
-  /// The kernels of the batch norms in eval mode (the attack's forward passes, the test evaluation) on CUDA;
-  /// absent (older runs): cuDNN's.
-  public var evalBatchNorm: BatchNormKernels? = nil
 
   /// The AGR path training takes: `agrPath`, else the device's preferred one.
   public var reconstructionPath: ReconstructionPath {
-    agrPath ?? .preferred(on: (try? Device(parsing: device)) ?? .cpu)
+    agrPath ?? .preferred(on: device)
   }
   /// Record per-tensor gradient cosines and norms every N iterations (0: never).
   public var diagnosticsEvery: Int = 20
@@ -72,28 +71,44 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
   public init() {}
 
+  /// Checks every setting; a `ConfigurationError` names the first bad one by its key.
   public func validate() throws {
-    func bad(_ flag: String, _ message: String) -> TorchError { TorchError("\(flag): \(message)") }
-    guard epochs > 0 else { throw bad("--epochs", "must be positive, got \(epochs)") }
-    guard batchSize > 0 else { throw bad("--batch-size", "must be positive, got \(batchSize)") }
-    guard learningRate >= 0 else { throw bad("--lr", "must be >= 0, got \(learningRate)") }
-    guard weightDecay >= 0 else { throw bad("--weight-decay", "must be >= 0, got \(weightDecay)") }
-    guard agrClip > 0 else { throw bad("--agr-clip", "must be positive, got \(agrClip)") }
-    guard agrStartEpoch >= 1 else { throw bad("--agr-start-epoch", "is 1-based and must be >= 1, got \(agrStartEpoch)") }
-    guard perturbation.epsilon >= 0, perturbation.epsilon <= 1 else {
-      throw bad("--eps", "must lie in [0, 1], got \(perturbation.epsilon)")
+    func bad(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(key: key, message) }
+    func finite(_ key: String, _ value: Double) throws {
+      guard value.isFinite else { throw bad(key, "must be a finite number, got \(value)") }
     }
-    guard perturbation.steps >= 0 else { throw bad("--attack-steps", "must be >= 0") }
-    guard evalSteps >= 0 else { throw bad("--eval-steps", "must be >= 0") }
-    guard logEvery > 0 else { throw bad("--log-every", "must be positive") }
-    guard diagnosticsEvery >= 0 else { throw bad("--diagnostics-every", "must be >= 0") }
-    if let n = trainSubset, n <= 0 { throw bad("--train-subset", "must be positive") }
-    if let n = testSubset, n <= 0 { throw bad("--test-subset", "must be positive") }
-    let parsedDevice = try Device(parsing: device)
+    guard DatasetFormat(rawValue: dataset) != nil else {
+      throw bad("dataset", "unknown dataset '\(dataset)' (choose from \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    guard epochs > 0 else { throw bad("epochs", "must be positive, got \(epochs)") }
+    guard batchSize > 0 else { throw bad("batch_size", "must be positive, got \(batchSize)") }
+    try finite("learning_rate", learningRate)
+    guard learningRate >= 0 else { throw bad("learning_rate", "must be >= 0, got \(learningRate)") }
+    try finite("momentum", momentum)
+    guard momentum >= 0, momentum <= 1 else { throw bad("momentum", "must lie in [0, 1], got \(momentum)") }
+    try finite("weight_decay", weightDecay)
+    guard weightDecay >= 0 else { throw bad("weight_decay", "must be >= 0, got \(weightDecay)") }
+    try finite("agr_clip", agrClip)
+    guard agrClip > 0 else { throw bad("agr_clip", "must be positive, got \(agrClip)") }
+    guard agrStartEpoch >= 1 else { throw bad("agr_start_epoch", "is 1-based and must be >= 1, got \(agrStartEpoch)") }
+    try finite("beta", beta)
+    guard beta >= 0 else { throw bad("beta", "must be >= 0, got \(beta)") }
+    try finite("perturbation.epsilon", perturbation.epsilon)
+    guard perturbation.epsilon >= 0, perturbation.epsilon <= 1 else {
+      throw bad("perturbation.epsilon", "must lie in [0, 1], got \(perturbation.epsilon)")
+    }
+    try finite("perturbation.step_size", perturbation.stepSize)
+    guard perturbation.stepSize >= 0 else { throw bad("perturbation.step_size", "must be >= 0, got \(perturbation.stepSize)") }
+    guard perturbation.steps >= 0 else { throw bad("perturbation.steps", "must be >= 0") }
+    guard evalSteps >= 0 else { throw bad("eval_steps", "must be >= 0") }
+    guard logEvery > 0 else { throw bad("log_every", "must be positive") }
+    guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
+    if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
+    if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
     if cudaGraphs == true {
-      guard parsedDevice.isCUDA else { throw bad("--cuda-graphs", "needs --device cuda, got \(device)") }
+      guard device.isCUDA else { throw bad("cuda_graphs", "needs a CUDA device, got device \(device)") }
       guard schedule.isStepwiseConstant else {
-        throw bad("--cuda-graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
+        throw bad("cuda_graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
       }
     }
   }

@@ -12,6 +12,16 @@ public enum TrainingMethod: String, Codable, CaseIterable, Sendable {
   case mart
 
   public var isAdversarial: Bool { self != .standard }
+
+  /// What the method is, for help texts.
+  public var summary: String {
+    switch self {
+    case .standard: return "clean cross-entropy"
+    case .at: return "Madry et al."
+    case .trades: return "Zhang et al."
+    case .mart: return "Wang et al."
+    }
+  }
 }
 
 /// How the training attack scores a perturbation.
@@ -20,6 +30,14 @@ public enum TrainingAttackLoss: String, Codable, CaseIterable, Sendable {
   case crossEntropy = "ce"
   /// KL divergence from the clean prediction (the original TRADES attack).
   case kl
+
+  /// What the attack is, for help texts.
+  public var summary: String {
+    switch self {
+    case .crossEntropy: return "as the AGR authors' code"
+    case .kl: return "original TRADES"
+    }
+  }
 }
 
 /// The method losses, written as in the public PyTorch code (and shared/bench/torch_reference.py).

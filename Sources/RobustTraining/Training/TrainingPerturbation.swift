@@ -18,12 +18,6 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
     self.loss = loss
   }
 
-  public func validate() throws {
-    guard epsilon >= 0, epsilon <= 1 else { throw TorchError("epsilon must lie in [0, 1], got \(epsilon)") }
-    guard stepSize > 0 || steps == 0 else { throw TorchError("attack step size must be positive, got \(stepSize)") }
-    guard steps >= 0 else { throw TorchError("attack steps must be >= 0, got \(steps)") }
-  }
-
   /// Adversarial versions of `images` (detached, within the ball and [0, 1]).
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
     try model.withMode(training: false) {

@@ -1,7 +1,8 @@
 import Foundation
+import RobustTraining
 import Torch
 
-/// The correctness guard of the fast paths (flat AGR, channels-last, CUDA graphs, native batch norm): the same
+/// The correctness guard of the fast paths (flat AGR, channels-last, CUDA graphs): the same
 /// training steps from the same seed, model and batch run as configured and plain (per-tensor AGR, contiguous
 /// memory, no graphs, cuDNN batch norm), in IEEE fp32 (TF32 off on CUDA), and the plain path once more.
 ///

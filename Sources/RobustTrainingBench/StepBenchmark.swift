@@ -1,107 +1,6 @@
 import Foundation
+import RobustTraining
 import Torch
-
-/// One configuration of `StepBenchmark.training`.
-public struct BenchmarkCase: Sendable, Equatable {
-  public var model: ModelArchitecture
-  public var method: TrainingMethod
-  public var agr: Bool
-  public var reconstructionPath: ReconstructionPath
-  public var batchSize: Int
-  public var precision: Precision
-  public var channelsLast: Bool
-  public var attackSteps: Int
-  /// Replay the step from a CUDA graph (`GraphedTrainingStep`).
-  public var cudaGraphs: Bool
-  /// Side of the synthetic images (nil: the model's usual 32, or 28 for SmallCNN). Small images leave
-  /// mostly the framework's own per-operation cost, e.g. to compare host overheads on a CPU.
-  public var imageSize: Int?
-  /// The kernels of the batch norms in eval mode (the attack's forward passes) on CUDA.
-  public var evalBatchNorm: BatchNormKernels
-
-  public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
-              batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
-              cudaGraphs: Bool = false, imageSize: Int? = nil, evalBatchNorm: BatchNormKernels = .cudnn)
-  {
-    self.evalBatchNorm = evalBatchNorm
-    self.model = model
-    self.method = method
-    self.agr = agr
-    self.reconstructionPath = reconstructionPath
-    self.batchSize = batchSize
-    self.precision = precision
-    self.channelsLast = channelsLast
-    self.attackSteps = attackSteps
-    self.cudaGraphs = cudaGraphs
-    self.imageSize = imageSize
-  }
-
-  /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
-  public var tag: String {
-    "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
-      + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")\(evalBatchNorm == .native ? " bn-native" : "")"
-      + "\(cudaGraphs ? " cuda-graphs" : "")"
-      + (imageSize.map { " img=\($0)" } ?? "")
-  }
-
-  /// The same step without any of the fast paths: per-tensor AGR, contiguous memory, no graphs.
-  public var plain: BenchmarkCase {
-    var c = self
-    c.reconstructionPath = .perTensor
-    c.channelsLast = false
-    c.cudaGraphs = false
-    c.evalBatchNorm = .cudnn
-    return c
-  }
-
-  /// Untimed steps needed before a step is the steady-state one: with CUDA graphs the first update runs
-  /// plain (it creates the momentum buffers) and the next records the graph.
-  public var minimumWarmup: Int { cudaGraphs ? 2 : 0 }
-
-  /// Whether any fast path is on (what `StepBenchmark.trajectoryCheck` compares against `plain`).
-  public var usesFastPath: Bool {
-    (agr && reconstructionPath == .flat) || channelsLast || cudaGraphs || evalBatchNorm == .native
-  }
-}
-
-/// One timing.
-public struct BenchmarkResult: Codable, Sendable {
-  /// "train" (one step: PGD-k attack, forward passes, method loss, backward, AGR, SGD) or "eval" (one batch of PGD-k evaluation).
-  public var kind: String
-  public var tag: String
-  public var model: String
-  public var method: String?
-  public var agr: Bool?
-  public var agrPath: String?
-  public var batchSize: Int
-  public var precision: String
-  public var channelsLast: Bool
-  public var attackSteps: Int
-  public var cudaGraphs: Bool?
-  public var device: String
-  public var warmup: Int
-  public var steps: Int
-  /// Milliseconds per training step (or per evaluated batch).
-  public var msPerStep: Double
-  public var imagesPerSecond: Double
-  /// Projected seconds for 50,000 training images (train) or 10,000 test images (eval).
-  public var secondsPerEpoch: Double
-  /// Peak GPU memory allocated by tensors during warm-up and timing (CUDA only).
-  public var peakMemoryMiB: Double?
-  /// The last step's loss (train) or robust accuracy (eval), to show the computation was real.
-  public var check: Double
-  /// The comparison with the plain path, when one was asked for (`--check-steps`).
-  public var trajectoryCheck: TrajectoryCheck?
-
-  /// The line the bench prints, shaped like the PyTorch peer's ("torch-eager <tag>: ...").
-  public var line: String {
-    let unit = kind == "eval" ? "ms/batch" : "ms/step"
-    let epoch = kind == "eval" ? "s/10k" : "s/epoch"
-    let memory = peakMemoryMiB.map { String(format: " peak %.0f MiB", $0) } ?? ""
-    return String(format: "agr-swift %@: %.1f %@ %.0f img/s %.1f %@", tag, msPerStep, unit, imagesPerSecond,
-                  secondsPerEpoch, epoch) + memory
-  }
-}
 
 /// Times complete training steps and PGD evaluation on synthetic data (uniform images in [0, 1],
 /// uniform labels): speed does not depend on pixel values. The model, optimizer (SGD lr 0.1,
@@ -109,8 +8,8 @@ public struct BenchmarkResult: Codable, Sendable {
 /// shared/bench/torch_reference.py. On CUDA the timed region is bracketed by device synchronisations.
 public enum StepBenchmark {
   static func inputShape(_ model: ModelArchitecture, imageSize: Int? = nil) -> [Int] {
-    let side = imageSize ?? (model == .smallCNN ? 28 : 32)
-    return [model == .smallCNN ? 1 : 3, side, side]
+    let shape = model.standardInputShape
+    return imageSize.map { [shape[0], $0, $0] } ?? shape
   }
 
   static func synchronize(_ device: Device) throws {
@@ -120,8 +19,7 @@ public enum StepBenchmark {
   static func makeModel(_ architecture: ModelArchitecture, device: Device, channelsLast: Bool, imageSize: Int? = nil)
     throws -> any Classifier
   {
-    let shape = inputShape(architecture, imageSize: imageSize)
-    let model = try architecture.make(classCount: 10, inputChannels: shape[0], imageSize: shape[1])
+    let model = try architecture.make(classCount: 10, inputShape: inputShape(architecture, imageSize: imageSize))
     try model.move(to: device, memoryFormat: channelsLast ? .channelsLast : nil)
     return model
   }
@@ -195,7 +93,6 @@ public enum StepBenchmark {
   /// A fresh model (seeded by the caller), SGD and training step of the configuration.
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
     let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
-    model.setEvalBatchNormKernels(c.evalBatchNorm)
     let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
     let step = TrainingStep(
       model: model, optimizer: optimizer, method: c.method,
@@ -232,7 +129,7 @@ public enum StepBenchmark {
   /// eval mode, under autocast for bf16; with `cudaGraphs` replayed from a CUDA graph as `--cuda-graphs` does.
   public static func evaluation(model architecture: ModelArchitecture, batchSize: Int, precision: Precision = .fp32,
                                 channelsLast: Bool = false, attackSteps: Int = 20, cudaGraphs: Bool = false,
-                                evalBatchNorm: BatchNormKernels = .cudnn, steps: Int, warmup: Int, device: Device,
+                                steps: Int, warmup: Int, device: Device,
                                 seed: UInt64 = 0) throws -> BenchmarkResult
   {
     guard steps > 0, warmup >= 0, batchSize > 0, attackSteps > 0 else {
@@ -242,7 +139,6 @@ public enum StepBenchmark {
     Torch.manualSeed(seed)
     let model = try makeModel(architecture, device: device, channelsLast: channelsLast)
     model.eval()
-    model.setEvalBatchNormKernels(evalBatchNorm)
     let attack = try PGD(threatModel: try .lInf(8.0 / 255), steps: attackSteps, stepSize: 2.0 / 255, seed: seed)
     let (images, labels) = try batch(architecture, size: batchSize, device: device, channelsLast: channelsLast)
     let inputs = [images, labels, try attack.startNoise(like: images)!]
@@ -257,7 +153,7 @@ public enum StepBenchmark {
       sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
     let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
-      + (channelsLast ? " channels_last" : "") + (evalBatchNorm == .native ? " bn-native" : "")
+      + (channelsLast ? " channels_last" : "")
       + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(
       kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,

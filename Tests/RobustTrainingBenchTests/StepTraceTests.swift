@@ -2,13 +2,24 @@ import Foundation
 import Testing
 
 @testable import RobustTraining
+@testable import RobustTrainingBench
 
 /// `agr bench --trace`: a profiler trace of training steps that scripts/trace_summary.py reads.
 @Suite(.serialized) struct StepTraceTests {
+  static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// A fresh temporary folder, removed by the caller.
+  func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-bench-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
   func traceSummary(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", TestData.repositoryRoot.appendingPathComponent("scripts/trace_summary.py").path]
+    process.arguments = ["python3", Self.repositoryRoot.appendingPathComponent("scripts/trace_summary.py").path]
       + arguments
     let output = Pipe()
     process.standardOutput = output
@@ -21,8 +32,9 @@ import Testing
   /// The GPU half of the summary, on a hand-made trace: busy time is the union of kernel intervals over the
   /// traced window, and launches through the runtime and the driver API both count.
   @Test func theTraceScriptMeasuresGPUBusyTimeAndLaunches() throws {
-    let folder = try TemporaryFolder()
-    let path = folder.url.appendingPathComponent("gpu.json")
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("gpu.json")
     let events = #"""
       {"traceEvents": [
         {"ph": "X", "cat": "cpu_op", "name": "aten::add", "pid": 1, "tid": 1, "ts": 0, "dur": 100},
@@ -40,9 +52,10 @@ import Testing
   }
 
   @Test func aStepTraceIsSummarisedByTheTraceScript() throws {
-    let folder = try TemporaryFolder()
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let c = BenchmarkCase(model: .smallCNN, method: .at, agr: true, batchSize: 4, attackSteps: 1)
-    let path = folder.url.appendingPathComponent("agr-\(StepBenchmark.fileName(tag: c.tag)).json").path
+    let path = folder.appendingPathComponent("agr-\(StepBenchmark.fileName(tag: c.tag)).json").path
     #expect(path.hasSuffix("agr-smallcnn_at+agr-flat_bs=4_fp32.json"))
     try StepBenchmark.trace(c, steps: 2, warmup: 1, device: .cpu, to: path)
 

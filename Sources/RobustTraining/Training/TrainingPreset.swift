@@ -1,7 +1,5 @@
-import RobustTraining
-
-/// Named starting configurations for `agr train --preset`; explicit flags override them.
-enum Preset: String, CaseIterable {
+/// Named starting configurations (`agr train --preset`); explicit settings override them.
+public enum TrainingPreset: String, CaseIterable, Sendable {
   /// The built-in default: a real, small job that runs on a laptop CPU in minutes.
   case quickstart
   /// The paper's CIFAR-10 recipe: PreAct-ResNet-18, 200 epochs, lr 0.1 x0.1 at 100 and 150, AGR from 155.
@@ -11,11 +9,19 @@ enum Preset: String, CaseIterable {
   /// CIFAR-10 in 15 epochs with AGR in the last third: a short GPU check of the whole recipe.
   case cifar10Short = "cifar10-short"
 
-  var configuration: TrainingConfiguration {
+  /// The preset a run starts from when none is named: the quick start for the 28x28 grey-scale datasets
+  /// (and when no dataset is named), the paper's recipe for every other dataset.
+  public static func starting(dataset: String?) -> TrainingPreset {
+    guard let dataset else { return .quickstart }
+    let shape = DatasetFormat(rawValue: dataset.lowercased())?.imageShape
+    return shape == [1, 28, 28] ? .quickstart : .cifar10
+  }
+
+  public var configuration: TrainingConfiguration {
     var c = TrainingConfiguration()
     switch self {
     case .quickstart:
-      c.dataset = "fashion-mnist"
+      c.dataset = DatasetFormat.fashionMNIST.rawValue
       c.model = .smallCNN
       c.method = .at
       c.agr = true
@@ -30,7 +36,7 @@ enum Preset: String, CaseIterable {
       c.evalSteps = 20
       c.augment = false
     case .cifar10, .cifar100, .tinyImageNet, .cifar10Short:
-      c.dataset = self == .cifar100 ? "cifar100" : self == .tinyImageNet ? "tiny-imagenet" : "cifar10"
+      c.dataset = dataset.rawValue
       c.model = .preactResNet18
       c.method = .at
       c.agr = true
@@ -49,13 +55,23 @@ enum Preset: String, CaseIterable {
     return c
   }
 
-  var summary: String {
+  private var dataset: DatasetFormat {
+    switch self {
+    case .quickstart: return .fashionMNIST
+    case .cifar10, .cifar10Short: return .cifar10
+    case .cifar100: return .cifar100
+    case .tinyImageNet: return .tinyImageNet
+    }
+  }
+
+  /// One line on what the preset runs.
+  public var summary: String {
     switch self {
     case .quickstart:
       return "Fashion-MNIST (first 10,000 training and 1,000 test images), SmallCNN, AT+AGR (AGR from epoch 2), "
         + "eps 0.1, training attack PGD-3 (step 0.04), 3 epochs, PGD-20 evaluation"
     case .cifar10, .cifar100, .tinyImageNet:
-      return "\(configuration.dataset), PreAct-ResNet-18, AT+AGR from epoch 155 of 200, PGD-10 8/255 step 2/255, "
+      return "\(dataset.rawValue), PreAct-ResNet-18, AT+AGR from epoch 155 of 200, PGD-10 8/255 step 2/255, "
         + "lr 0.1 x0.1 at epochs 100 and 150, batch 128, C = 0.1"
     case .cifar10Short:
       return "cifar10, PreAct-ResNet-18, AT+AGR from epoch 11 of 15, PGD-10 8/255, lr 0.1 x0.1 at epochs 10 and 13"

@@ -1,0 +1,42 @@
+import Foundation
+import Torch
+
+/// A model checkpoint and the settings to use it with: those given, else the `config.json` of the run
+/// directory the checkpoint sits in, else CIFAR-10, PreAct-ResNet-18 and eps 8/255.
+public struct CheckpointSource {
+  public let url: URL
+  /// The configuration of the run the checkpoint belongs to, when it sits in a run directory.
+  public let runConfiguration: TrainingConfiguration?
+  public let epsilon: Double
+  public let dataset: DatasetFormat
+  public let architecture: ModelArchitecture
+  /// The dataset's folder: the one given, else the run's.
+  public let dataDirectory: URL?
+
+  public init(url: URL, epsilon: Double? = nil, dataset: String? = nil, architecture: ModelArchitecture? = nil,
+              dataDirectory: URL? = nil) throws
+  {
+    guard FileManager.default.fileExists(atPath: url.path) else { throw CheckpointError.missingFile(url.path) }
+    self.url = url
+    runConfiguration = try? RunDirectory(url.deletingLastPathComponent()).readConfiguration()
+    self.epsilon = epsilon ?? runConfiguration?.perturbation.epsilon ?? 8.0 / 255
+    guard self.epsilon.isFinite, self.epsilon >= 0, self.epsilon <= 1 else {
+      throw ConfigurationError(key: "epsilon", "must lie in [0, 1], got \(self.epsilon)")
+    }
+    do {
+      self.dataset = try DatasetFormat.named(dataset ?? runConfiguration?.dataset ?? DatasetFormat.cifar10.rawValue)
+    } catch { throw ConfigurationError(key: "dataset", "\(error)") }
+    self.architecture = architecture ?? runConfiguration?.model ?? .preactResNet18
+    self.dataDirectory = dataDirectory ?? runConfiguration?.dataDirectory.map { URL(fileURLWithPath: $0) }
+  }
+
+  /// The test split and the model with the checkpoint's weights, on `device`, in eval mode.
+  public func load(on device: Device, dataRoot: DataRoot = .standard) throws -> (test: LabeledImages, model: any Classifier) {
+    let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test)
+    let classifier = try architecture.make(for: test, normalization: runConfiguration?.normalization)
+    try ModuleCheckpoint.load(into: classifier, from: url)
+    try classifier.move(to: device)
+    classifier.eval()
+    return (test, classifier)
+  }
+}

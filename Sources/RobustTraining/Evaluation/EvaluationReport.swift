@@ -1,0 +1,120 @@
+import Foundation
+
+/// The report of an evaluation (`eval-<checkpoint>.json`): clean accuracy, accuracy under each attack
+/// (AutoAttack with its cascade stages) and the per-sample worst case. `agr eval` writes it; run reports
+/// and comparisons read it. Fields other than the checkpoint, the clean accuracy and the attacks' names
+/// and accuracies are optional when read, so that reports written by hand or by older versions load.
+public struct EvaluationReport: Codable, Equatable, Sendable {
+  /// One stage of a cascade (AutoAttack): how many points it attacked and broke, and how long it took.
+  public struct StageCount: Codable, Equatable, Sendable {
+    public var name: String
+    public var attacked: Int
+    public var broken: Int
+    public var seconds: Double
+  }
+
+  public struct AttackResult: Codable, Equatable, Sendable {
+    public var name: String
+    public var accuracy: Double
+    public var count: Int?
+    public var seconds: Double?
+    public var epsilon: Double?
+    public var steps: Int?
+    public var stages: [StageCount]?
+  }
+
+  public var checkpoint: String
+  public var dataset: String?
+  public var model: String?
+  public var epsilon: Double?
+  public var examples: Int?
+  public var seed: UInt64?
+  public var cleanAccuracy: Double
+  public var cleanCount: Int?
+  public var attacks: [AttackResult]
+  public var worstCaseAccuracy: Double?
+  public var seconds: Double?
+  /// The JSON file and when it was written (set when read from disk).
+  public var file: URL?
+  public var written: Date?
+
+  enum CodingKeys: String, CodingKey {
+    case checkpoint, dataset, model, epsilon, examples, seed, cleanAccuracy, cleanCount, attacks, worstCaseAccuracy,
+      seconds
+  }
+
+  public init(checkpoint: String, dataset: String?, model: String?, epsilon: Double?, examples: Int?, seed: UInt64?,
+              cleanAccuracy: Double, cleanCount: Int?, attacks: [AttackResult], worstCaseAccuracy: Double?,
+              seconds: Double?)
+  {
+    self.checkpoint = checkpoint
+    self.dataset = dataset
+    self.model = model
+    self.epsilon = epsilon
+    self.examples = examples
+    self.seed = seed
+    self.cleanAccuracy = cleanAccuracy
+    self.cleanCount = cleanCount
+    self.attacks = attacks
+    self.worstCaseAccuracy = worstCaseAccuracy
+    self.seconds = seconds
+  }
+
+  /// The AutoAttack accuracy, when this evaluation ran it.
+  public var autoAttackAccuracy: Double? {
+    attacks.first { $0.name.lowercased().hasPrefix("autoattack") }?.accuracy
+  }
+
+  /// The accuracy under the first PGD attack, when this evaluation ran one.
+  public var pgdAccuracy: Double? { attacks.first { $0.name.uppercased().hasPrefix("PGD") }?.accuracy }
+
+  /// The table `agr eval` prints: one row per attack (and cascade stage), and the worst case.
+  public var table: String {
+    func padded(_ text: String, _ width: Int) -> String {
+      text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
+    }
+    func row(_ name: String, _ accuracy: String, _ count: String, _ time: String) -> String {
+      name.padding(toLength: 34, withPad: " ", startingAt: 0) + padded(accuracy, 9) + padded(count, 8) + padded(time, 9)
+    }
+    let accuracy = { (v: Double) in String(format: "%.2f%%", v * 100) }
+    var lines = [row("attack", "accuracy", "count", "time")]
+    lines.append(row("clean", accuracy(cleanAccuracy), cleanCount.map(String.init) ?? "-", "-"))
+    for a in attacks {
+      lines.append(row(a.name, accuracy(a.accuracy), a.count.map(String.init) ?? "-", Markup.duration(a.seconds)))
+      for s in a.stages ?? [] {
+        lines.append("  " + s.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+          + "broke \(s.broken) of \(s.attacked) in \(Markup.duration(s.seconds))")
+      }
+    }
+    if attacks.count > 1, let worst = worstCaseAccuracy {
+      let count = examples.map { String(Int((worst * Double($0)).rounded())) } ?? "-"
+      lines.append(row("worst case (per sample)", accuracy(worst), count, Markup.duration(seconds)))
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  public func write(to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(self).write(to: url, options: .atomic)
+  }
+
+  /// Every readable `eval-*.json` in `folder` (not the `.flags.json` resume files), oldest first.
+  public static func all(in folder: URL) -> [EvaluationReport] {
+    let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return files.filter { $0.lastPathComponent.hasPrefix("eval-") && $0.pathExtension == "json"
+      && !$0.lastPathComponent.hasSuffix(".flags.json") }
+      .compactMap { url -> EvaluationReport? in
+        guard let data = try? Data(contentsOf: url), var report = try? decoder.decode(Self.self, from: data) else {
+          return nil
+        }
+        report.file = url
+        report.written = (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+        return report
+      }
+      .sorted { ($0.written ?? .distantPast, $0.file?.path ?? "") < ($1.written ?? .distantPast, $1.file?.path ?? "") }
+  }
+}
