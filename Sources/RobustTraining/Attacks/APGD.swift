@@ -7,12 +7,11 @@ import Torch
 /// sample whose loss rose in at most `rho` of the steps since the last checkpoint, or whose best
 /// loss did not improve since a checkpoint that did not halve it; a halved sample restarts from
 /// its best point. Restarts run only on the samples not yet misclassified.
-public struct APGD: Attack {
-  public let threatModel: ThreatModel
+public struct APGD: APGDFamily, RestartingAttack {
+  /// The algorithm's settings, shared with APGD-T.
+  public let run: APGDRun
   public let loss: AttackLoss
-  public let iterations: Int
   public let restarts: Int
-  public let rho: Double
   public let seed: UInt64
 
   public var name: String { "APGD-\(loss.rawValue)" }
@@ -21,43 +20,45 @@ public struct APGD: Attack {
   public init(threatModel: ThreatModel, loss: AttackLoss = .crossEntropy, iterations: Int = 100, restarts: Int = 1,
               rho: Double = 0.75, seed: UInt64 = 0) throws
   {
-    try APGDRun.checkParameters(iterations: iterations, restarts: restarts, rho: rho)
-    self.threatModel = threatModel
+    run = try APGDRun(threatModel: threatModel, iterations: iterations, restarts: restarts, rho: rho)
     self.loss = loss
-    self.iterations = iterations
     self.restarts = restarts
-    self.rho = rho
     self.seed = seed
   }
 
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
-    try AttackSupport.run(self, model, images: images, labels: labels) {
-      let generator = try Generator(seed: seed)
-      let adversarial = try images.clone()
-      let robust = try AttackSupport.misclassified(model, images, labels: labels).logicalNot()
-      let run = APGDRun(threatModel: threatModel, iterations: iterations, rho: rho)
-      for _ in 0..<restarts {
-        try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
-                                          adversarial: adversarial) { x, y, _ in
-          try run.attack(model, images: x, labels: y, generator: generator) { try loss($0, y) }
-        }
-      }
-      return adversarial
+    try perturbRemaining(model, images: images, labels: labels) { x, y, generator in
+      try run.attack(model, images: x, labels: y, generator: generator) { try loss($0, y) }
     }
   }
 }
 
-/// One APGD run (the algorithm shared by APGD and APGD-T).
-struct APGDRun {
-  let threatModel: ThreatModel
-  let iterations: Int
-  let rho: Double
-  let momentum = 0.75
+/// APGD and APGD-T: one algorithm (`APGDRun`) on different losses.
+public protocol APGDFamily: Attack {
+  var run: APGDRun { get }
+}
 
-  static func checkParameters(iterations: Int, restarts: Int, rho: Double) throws {
+extension APGDFamily {
+  public var threatModel: ThreatModel { run.threatModel }
+  public var iterations: Int { run.iterations }
+  public var rho: Double { run.rho }
+}
+
+/// One APGD run (the algorithm shared by APGD and APGD-T).
+public struct APGDRun: Sendable {
+  public let threatModel: ThreatModel
+  public let iterations: Int
+  public let rho: Double
+  public let momentum = 0.75
+
+  /// Checks the settings (and the restarts of the attack that runs it).
+  init(threatModel: ThreatModel, iterations: Int, restarts: Int, rho: Double) throws {
     guard iterations >= 1 else { throw AttackError.invalidParameter("APGD iterations \(iterations) must be at least 1") }
     guard restarts >= 1 else { throw AttackError.invalidParameter("APGD restarts \(restarts) must be at least 1") }
     guard rho > 0, rho <= 1 else { throw AttackError.invalidParameter("APGD rho \(rho) must be in (0, 1]") }
+    self.threatModel = threatModel
+    self.iterations = iterations
+    self.rho = rho
   }
 
   /// A random point of the ball's surface (L-inf: scaled so the largest coordinate is epsilon).

@@ -28,8 +28,8 @@ enum AttackSupport {
     }
   }
 
-  /// Logits, per-sample loss (both detached) and the gradient of the summed loss with respect
-  /// to the input only; the model's parameters' `.grad` stay untouched.
+  /// Logits, per-sample loss (both detached) and the gradient of the summed loss (or of the loss itself,
+  /// when `loss` gives one scalar) with respect to the input only; the parameters' `.grad` stay untouched.
   static func lossAndGradient(_ model: any Classifier, at x: Tensor, loss: (Tensor) throws -> Tensor) throws
     -> (logits: Tensor, loss: Tensor, gradient: Tensor)
   {
@@ -37,7 +37,7 @@ enum AttackSupport {
       let input = try x.detached().requiresGrad(true)
       let logits = try model(input)
       let perSample = try loss(logits)
-      let gradient = try Autograd.gradients(of: try perSample.sum(), wrt: [input])[0]
+      let gradient = try Autograd.gradients(of: perSample.rank == 0 ? perSample : try perSample.sum(), wrt: [input])[0]
       return (try logits.detached(), try perSample.detached(), gradient)
     }
   }
@@ -106,19 +106,55 @@ enum AttackSupport {
     try robust.indexPut_(fooledIndices, try Tensor.zeros([fooledIndices.shape[0]], dtype: .bool, device: robust.device))
   }
 
-  /// The targeted attacks' loop: for each target rank in `ranks` (1: the most likely wrong class of the clean
-  /// prediction) and each restart, `attackRemaining` with `attack(x, y, targets, restart)`.
-  static func attackTargets(_ model: any Classifier, images: Tensor, labels: Tensor, robust: Tensor, adversarial: Tensor,
-                            ranking: Tensor, ranks: ClosedRange<Int>, restarts: Int,
-                            _ attack: (Tensor, Tensor, Tensor, Int) throws -> Tensor) throws
+}
+
+/// An attack that runs (AutoAttack's way) on the points still classified correctly, restart after restart
+/// (and target after target), drawing its randomness from one generator seeded by `seed` per call.
+protocol RestartingAttack: Attack {
+  var seed: UInt64 { get }
+  var restarts: Int { get }
+}
+
+extension RestartingAttack {
+  /// In eval mode: `restarts` times, `run(x, y, generator)` on the points not yet broken; a point takes the
+  /// example of the first run that misclassifies it. Returns the adversarial batch.
+  func perturbRemaining(_ model: any Classifier, images: Tensor, labels: Tensor,
+                        _ run: (_ x: Tensor, _ y: Tensor, _ generator: Generator) throws -> Tensor) throws -> Tensor
   {
-    for rank in ranks {
-      for restart in 0..<restarts {
-        try attackRemaining(model, images: images, labels: labels, robust: robust, adversarial: adversarial) {
-          x, y, indices in
-          try attack(x, y, try ranking.select(dim: 1, rank).indexed(by: indices), restart)
+    try AttackSupport.run(self, model, images: images, labels: labels) {
+      let generator = try Generator(seed: seed)
+      let adversarial = try images.clone()
+      let robust = try AttackSupport.misclassified(model, images, labels: labels).logicalNot()
+      for _ in 0..<restarts {
+        try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
+                                          adversarial: adversarial) { x, y, _ in try run(x, y, generator) }
+      }
+      return adversarial
+    }
+  }
+
+  /// The targeted form: for each target rank 1...min(`targetClasses`, classes − 1) (rank 1: the most likely
+  /// wrong class of the clean prediction) and each restart, `run(x, y, targets, generator, restart)` on the
+  /// points not yet broken. `checkClasses` may refuse the model's class count.
+  func perturbTargets(_ model: any Classifier, images: Tensor, labels: Tensor, targetClasses: Int,
+                      checkClasses: (Int) throws -> Void = { _ in },
+                      _ run: (_ x: Tensor, _ y: Tensor, _ targets: Tensor, _ generator: Generator, _ restart: Int) throws
+                        -> Tensor) throws -> Tensor
+  {
+    try AttackSupport.run(self, model, images: images, labels: labels) {
+      let generator = try Generator(seed: seed)
+      let adversarial = try images.clone()
+      let (classes, robust, ranking) = try AttackSupport.targetRanking(model, images, labels: labels)
+      try checkClasses(classes)
+      for rank in 1...min(targetClasses, max(classes - 1, 1)) {
+        for restart in 0..<restarts {
+          try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
+                                            adversarial: adversarial) { x, y, indices in
+            try run(x, y, try ranking.select(dim: 1, rank).indexed(by: indices), generator, restart)
+          }
         }
       }
+      return adversarial
     }
   }
 }

@@ -10,7 +10,7 @@ import Torch
 /// the best so far and pulled back towards the image by `beta`. FAB looks for minimal
 /// perturbations, so a sample counts as broken only when its best example is within epsilon.
 /// Restarts after the first start from a random point at half epsilon.
-public struct FABTargeted: Attack {
+public struct FABTargeted: RestartingAttack {
   public let threatModel: ThreatModel
   public let iterations: Int
   public let targetClasses: Int
@@ -44,19 +44,11 @@ public struct FABTargeted: Attack {
   }
 
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
-    try AttackSupport.run(self, model, images: images, labels: labels) {
-      let generator = try Generator(seed: seed)
-      let adversarial = try images.clone()
-      let (classes, robust, ranking) = try AttackSupport.targetRanking(model, images, labels: labels)
-      try AttackSupport.attackTargets(model, images: images, labels: labels, robust: robust, adversarial: adversarial,
-                                      ranking: ranking, ranks: 1...min(targetClasses, max(classes - 1, 1)),
-                                      restarts: restarts) { x, y, targets, restart in
-        let found = try singleRun(model, images: x, labels: y, targets: targets, generator: restart > 0 ? generator : nil)
-        // Keep only examples inside the ball; the others go back to the clean image.
-        let inside = try threatModel.distance(found, x) .<= threatModel.epsilon
-        return try AttackSupport.choose(inside, found, x)
-      }
-      return adversarial
+    try perturbTargets(model, images: images, labels: labels, targetClasses: targetClasses) { x, y, targets, generator, restart in
+      let found = try singleRun(model, images: x, labels: y, targets: targets, generator: restart > 0 ? generator : nil)
+      // Keep only examples inside the ball; the others go back to the clean image.
+      let inside = try threatModel.distance(found, x) .<= threatModel.epsilon
+      return try AttackSupport.choose(inside, found, x)
     }
   }
 

@@ -90,22 +90,21 @@ public struct PGD: Attack {
   private func singleRun(_ model: any Classifier, images: Tensor, labels: Tensor, noise: Tensor?,
                          earlyExit: Bool = true) throws -> (Tensor, Tensor)
   {
-    var x = try noise.map { try threatModel.project(try images + $0, around: images) } ?? images
-    var best = x
+    let start = try noise.map { try threatModel.project(try images + $0, around: images) } ?? images
+    var best = start
     var bestScore = try Tensor.full([images.shape[0]], -.infinity, dtype: .float32, device: images.device)
-    for step in 0...steps {
-      let (logits, lossValue, gradient) = try AttackSupport.lossAndGradient(model, at: x) { try loss($0, labels) }
+    let ascent = GradientAscent(threatModel: threatModel, stepSize: stepSize, update: .projected)
+    _ = try ascent.run(model, images: images, from: start, steps: steps, objective: { try loss($0, labels) }) {
+      step, x, logits, lossValue in
       let fooled = try logits.argmax(dim: 1) .!= labels
       let score = try lossValue.to(.float32).maskedFill(fooled, .infinity)
       let improved = try score .> bestScore
       best = try AttackSupport.choose(improved, x, best)
       bestScore = try Tensor.where(improved, score, bestScore)
-      if step == steps { break }
       // Stop early once every sample is misclassified; checked every 10 steps only, because the check
       // reads a value back, which on a GPU makes the host wait for the queued work.
       // (Without it the result is the same: a misclassified sample's best iterate cannot change.)
-      if earlyExit, step % 10 == 9, try (bestScore .== Double.infinity).all().item() != 0 { break }
-      x = try threatModel.project(try x + (try threatModel.steepestAscentStep(gradient) * stepSize), around: images)
+      return try earlyExit && step < steps && step % 10 == 9 && (bestScore .== Double.infinity).all().item() != 0
     }
     return (best, bestScore)
   }

@@ -9,7 +9,7 @@ import Torch
 /// `z_y − max_{j≠y} z_j` decreases. The window covers a fraction `p` of the image that shrinks on
 /// the reference schedule (p_init halved at 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000
 /// queries out of 10,000, rescaled to `queries`). Samples stop at their first misclassification.
-public struct Square: Attack {
+public struct Square: RestartingAttack {
   public let threatModel: ThreatModel
   public let queries: Int
   public let initialFraction: Double
@@ -39,20 +39,12 @@ public struct Square: Attack {
   }
 
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
-    try AttackSupport.run(self, model, images: images, labels: labels) {
-      guard images.rank == 4 else {
-        throw AttackError.invalidInput("Square needs images shaped (N, C, H, W), got \(images.shape)")
-      }
-      let generator = try Generator(seed: seed)
-      let adversarial = try images.clone()
-      let robust = try AttackSupport.misclassified(model, images, labels: labels).logicalNot()
-      for _ in 0..<restarts {
-        try AttackSupport.attackRemaining(model, images: images, labels: labels, robust: robust,
-                                          adversarial: adversarial) { x, y, _ in
-          try singleRun(model, images: x, labels: y, generator: generator)
-        }
-      }
-      return adversarial
+    guard images.rank == 4 else {
+      try AttackSupport.checkInputs(images: images, labels: labels)
+      throw AttackError.invalidInput("Square needs images shaped (N, C, H, W), got \(images.shape)")
+    }
+    return try perturbRemaining(model, images: images, labels: labels) { x, y, generator in
+      try singleRun(model, images: x, labels: y, generator: generator)
     }
   }
 
