@@ -24,10 +24,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-# libtorch comes from the PyPI wheel; its Python dependencies are not needed for C++ use.
+# libtorch comes from the PyPI wheel; its Python dependencies (sympy, triton, the CUDA wheels, ...) are not
+# needed for C++ use, so torch is installed with --no-deps on purpose. pip would then report every one of
+# them as a "dependency conflict" after each install: --no-warn-conflicts keeps that (expected) report quiet.
 if ! grep -qs "__version__ = '$TORCH_VERSION" "$site/torch/version.py" || [ ! -f "$site/torch/lib/libtorch_cpu.so" ]; then
   say "installing torch==$TORCH_VERSION (libtorch C++ libraries, ~530 MB)"
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps "torch==$TORCH_VERSION" \
+  .venv/bin/pip install -q --disable-pip-version-check --no-warn-conflicts --no-deps "torch==$TORCH_VERSION" \
     || die "pip could not install torch==$TORCH_VERSION: PyPI must be reachable"
 fi
 # libtorch_cpu.so links against two small CUDA runtime libraries, even on CPU-only machines; the CUDA
@@ -35,7 +37,7 @@ fi
 if [ ! -f "$site/nvidia/cu13/lib/libcudart.so.13" ] || [ ! -f "$site/nvidia/cu13/lib/libcupti.so.13" ] \
   || [ ! -f "$site/nvidia/cu13/include/crt/host_config.h" ]; then
   say "installing the CUDA runtime libraries and headers ($CUDA_RUNTIME)"
-  .venv/bin/pip install -q --disable-pip-version-check "$CUDA_RUNTIME" \
+  .venv/bin/pip install -q --disable-pip-version-check --no-warn-conflicts "$CUDA_RUNTIME" \
     || die "pip could not install $CUDA_RUNTIME: PyPI must be reachable"
 fi
 ln -sfn "${site#"$PWD/"}/torch" .libtorch

@@ -6,9 +6,8 @@ struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Evaluate a checkpoint: clean accuracy and robust accuracy under attacks, up to AutoAttack.",
     discussion: """
-      Attacks (L-inf): \(AttackCatalog.names.joined(separator: ", ")), or pgdN / cwN for N steps. \
-      aa is AutoAttack's standard version (APGD-CE, APGD-T, FAB-T, Square as a cascade on the points \
-      still robust); aa-apgd is the cheaper APGD-CE + APGD-T.
+      Attacks (L-inf): \(choices(AttackCatalog.self, \.summary)). The cascades run each stage on the points \
+      still robust and report the per-sample worst case.
       When the checkpoint sits in a run directory, its config.json supplies the dataset, model and eps.
       Writes eval-<checkpoint>.json next to the checkpoint. With --save-flags the per-sample robust flags are \
       saved after every chunk, and --resume continues an interrupted evaluation from them.

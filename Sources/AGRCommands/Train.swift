@@ -155,7 +155,7 @@ struct Train: ParsableCommand {
     if let lrSchedule {
       do {
         c.schedule = try LearningRateSchedule.parse(lrSchedule, base: c.learningRate, epochs: c.epochs)
-      } catch { throw ValidationError("\(error)") }
+      } catch { throw ValidationError("--lr-schedule: \(error)") }
     } else {
       c.schedule = c.schedule.rebased(to: c.learningRate)
     }

@@ -47,6 +47,10 @@ import Testing
       (["--eps", "8/0"], "--eps"), (["--cuda-graphs"], "--cuda-graphs"),
       (["--cuda-graphs", "--device", "cuda", "--lr-schedule", "cosine"], "--cuda-graphs"),
       (["--preset", "cifar10", "--agr-path", "packed"], "--agr-path"),
+      (["--momentum", "2"], "--momentum"), (["--beta", "nan"], "--beta"), (["--beta", "-6"], "--beta"),
+      (["--step-size", "nan"], "--step-size"), (["--agr-clip", "inf"], "--agr-clip"), (["--lr", "inf"], "--lr"),
+      (["--dataset", "imagenet"], "--dataset"), (["--device", "tpu"], "--device"),
+      (["--batch-size", "0"], "--batch-size"), (["--trades-attack", "pgd"], "--trades-attack"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -94,6 +98,17 @@ import Testing
       } catch let error as ExitCode {
         #expect(error == .validationFailure, "\(arguments)")
       }
+    }
+  }
+
+  /// Every configuration key that validate() can name maps to a flag `agr train` has.
+  @Test func configurationKeysMapToTrainFlags() throws {
+    let keys = ["epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "agr_clip", "agr_start_epoch",
+                "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
+                "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset"]
+    let help = Train.helpMessage()
+    for key in keys {
+      #expect(help.contains(flag(forKey: key) + " "), "\(key) -> \(flag(forKey: key)) is not a flag of agr train")
     }
   }
 

@@ -354,3 +354,34 @@ func expectError(_ expected: (DatasetError) -> Bool, mentioning text: String, _ 
     #expect(throws: DatasetError.self) { _ = try BatchLoader(tinyDataset(), batchSize: 0) }
   }
 }
+
+/// Where datasets are found: the data root, a format's usual folder names and its system package folder.
+@Suite struct DataRootTests {
+  @Test func aDatasetIsFoundUnderTheRootByItsNames() throws {
+    let folder = try TemporaryFolder()
+    let root = DataRoot(folder.url)
+    #expect(root.candidates(for: .cifar10) == [folder.file("cifar10")])
+    #expect(root.candidates(for: .tinyImageNet) == [folder.file("tiny-imagenet"), folder.file("tiny-imagenet-200")])
+    #expect(root.candidates(for: .fashionMNIST).last?.path == "/usr/share/datasets/fashion-mnist")
+    try FileManager.default.createDirectory(at: folder.file("tiny-imagenet-200"), withIntermediateDirectories: true)
+    #expect(try root.folder(for: .tinyImageNet) == folder.file("tiny-imagenet-200"))
+  }
+
+  @Test func aMissingDatasetNamesEveryFolderLookedIn() throws {
+    let folder = try TemporaryFolder()
+    let error = #expect(throws: DataRootError.self) { _ = try DataRoot(folder.url).folder(for: .cifar100) }
+    #expect("\(error!)".contains(folder.file("cifar100").path) && "\(error!)".contains(DataRoot.environmentVariable))
+    let given = #expect(throws: DataRootError.self) {
+      _ = try DataRoot(folder.url).folder(for: .cifar10, directory: folder.file("elsewhere"))
+    }
+    #expect(given!.givenDirectory && "\(given!)".contains("elsewhere"))
+  }
+
+  @Test func theStartingPresetFollowsTheDatasetsImageShape() {
+    #expect(TrainingPreset.starting(dataset: nil) == .quickstart)
+    #expect(TrainingPreset.starting(dataset: "mnist") == .quickstart)
+    #expect(TrainingPreset.starting(dataset: "CIFAR100") == .cifar10)
+    #expect(TrainingPreset.starting(dataset: "image-folder") == .cifar10)
+  }
+}
+

@@ -80,13 +80,13 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable, CustomStringConv
       if parts.count > 1, !parts[1].isEmpty {
         let parsed = parts[1].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parsed.allSatisfy({ $0 != nil && $0! >= 0 }) else {
-          throw ScheduleError("--lr-schedule: milestones must be epoch numbers, got '\(parts[1])'")
+          throw ScheduleError("milestones must be epoch numbers, got '\(parts[1])'")
         }
         milestones = parsed.map { $0! }
       }
       var gamma = 0.1
       if parts.count > 2 {
-        guard let g = Double(parts[2]), g > 0 else { throw ScheduleError("--lr-schedule: bad factor '\(parts[2])'") }
+        guard let g = Double(parts[2]), g > 0 else { throw ScheduleError("bad factor '\(parts[2])'") }
         gamma = g
       }
       return .multiStep(base: base, milestones: milestones, gamma: gamma)
@@ -97,7 +97,7 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable, CustomStringConv
     case "constant":
       return .constant(base)
     default:
-      throw ScheduleError("--lr-schedule: unknown schedule '\(text)' (multistep[:E1,E2[:factor]], cosine, onecycle, constant)")
+      throw ScheduleError("unknown schedule '\(text)' (multistep[:E1,E2[:factor]], cosine, onecycle, constant)")
     }
   }
 

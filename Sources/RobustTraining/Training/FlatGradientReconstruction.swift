@@ -99,10 +99,9 @@ public enum ReconstructionPath: String, Codable, CaseIterable, Sendable {
   /// Its per-tensor scalings are one kernel per tensor (no fused route), but it skips the packing copies.
   case perTensor = "per-tensor"
 
-  /// The path training takes on `device`: flat on a GPU, where kernel launches bound a step (PreAct-ResNet-18:
-  /// AGR adds 106 kernels flat, 267 per-tensor); per-tensor on the CPU, where launches cost nothing and the
-  /// packing copies do (PreAct-ResNet-18, batch 4 of 8x8 images, where AGR's share of the step is large: about
-  /// 0.2 s less per step; at batch 32 of 32x32 images the difference is within run-to-run noise).
+  /// The path training takes on `device`: flat on a GPU, where kernel launches bound a step and the flat path
+  /// launches a fixed handful; per-tensor on the CPU, where launches cost nothing and the packing copies do
+  /// (docs/performance.md has the measurements).
   public static func preferred(on device: Device) -> ReconstructionPath {
     if case .cuda = device { return .flat }
     return .perTensor

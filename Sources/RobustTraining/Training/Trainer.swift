@@ -190,7 +190,7 @@ public final class Trainer {
 
   /// Reports a graph that could not be recorded (once per graph) on standard error.
   static func warn(_ what: String) -> (String) -> Void {
-    { reason in FileHandle.standardError.write(Data("warning: --cuda-graphs: \(what): \(reason)\n".utf8)) }
+    { reason in FileHandle.standardError.write(Data("warning: CUDA graphs: \(what): \(reason)\n".utf8)) }
   }
 
   // MARK: checkpoints and resume
