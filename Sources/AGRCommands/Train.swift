@@ -10,7 +10,8 @@ struct Train: ParsableCommand {
       --dataset cifar10 / cifar100 / tiny-imagenet without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
       (cifar10-short); any flag given overrides the preset; --dry-run prints the settings that result \
-      (every default included) without training. Fractions are accepted: --eps 8/255.
+      (every default included) without training. Fractions are accepted: --eps 8/255; numeric flags take \
+      the next word as their value, so a negative one needs no '=' (--beta -6 is read, and refused by range).
       By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \
       AGR authors' code (BatchNorm then sees clean and adversarial batches, so AT and AT+AGR compare exactly); \
       --skip-clean-pass gives plain Madry AT (adversarial batch only; clean train accuracy is then not reported).
@@ -26,26 +27,26 @@ struct Train: ParsableCommand {
   @Option(help: "Dataset: \(choices(DatasetFormat.self)).") var dataset: String?
   @Option(help: "Folder holding the dataset files (default: $\(DataRoot.environmentVariable)/<dataset>, else data/<dataset>).")
   var dataDir: String?
-  @Option(help: "Use only the first N training images.") var trainSubset: Int?
-  @Option(help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
+  @Option(parsing: .unconditional, help: "Use only the first N training images.") var trainSubset: Int?
+  @Option(parsing: .unconditional, help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(help: "Method: \(choices(TrainingMethod.self, \.summary)).") var method: String?
   @Flag(inversion: .prefixedNo, help: "Adaptive gradient reconstruction on top of the method.") var agr: Bool?
-  @Option(help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
-  @Option(help: "AGR's per-tensor gradient norm bound C.") var agrClip: Double?
-  @Option(help: "TRADES/MART beta.") var beta: Double?
+  @Option(parsing: .unconditional, help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
+  @Option(parsing: .unconditional, help: "AGR's per-tensor gradient norm bound C.") var agrClip: Double?
+  @Option(parsing: .unconditional, help: "TRADES/MART beta.") var beta: Double?
   @Option(help: "TRADES training attack: \(choices(TrainingAttackLoss.self, \.summary)).") var tradesAttack: String?
   @Flag(help: "Plain AT: no clean forward pass in train mode for the baseline.") var skipCleanPass = false
-  @Option(help: "Epochs.") var epochs: Int?
-  @Option(help: "Batch size.") var batchSize: Int?
-  @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Double?
+  @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
+  @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int?
+  @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Double?
   @Option(help: "Schedule: multistep[:E1,E2[:factor]], cosine, onecycle, constant.") var lrSchedule: String?
-  @Option(help: "SGD momentum.") var momentum: Double?
-  @Option(help: "Weight decay.") var weightDecay: Double?
-  @Option(help: "L-inf radius of the attacks (e.g. 8/255).") var eps: String?
-  @Option(help: "Training attack step size (e.g. 2/255).") var stepSize: String?
-  @Option(help: "Training attack PGD steps.") var attackSteps: Int?
-  @Option(help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
+  @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Double?
+  @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay: Double?
+  @Option(parsing: .unconditional, help: "L-inf radius of the attacks (e.g. 8/255).") var eps: String?
+  @Option(parsing: .unconditional, help: "Training attack step size (e.g. 2/255).") var stepSize: String?
+  @Option(parsing: .unconditional, help: "Training attack PGD steps.") var attackSteps: Int?
+  @Option(parsing: .unconditional, help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
   @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment: Bool?
   @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
@@ -56,8 +57,8 @@ struct Train: ParsableCommand {
   var cudaGraphs = false
   @Option(help: "AGR arithmetic: flat (packed gradients) or per-tensor; the same numbers (default: flat on a GPU, per-tensor on the CPU).")
   var agrPath: String?
-  @Option(help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
-  @Option(help: "Read metrics back from the device every N steps.") var logEvery: Int?
+  @Option(parsing: .unconditional, help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
+  @Option(parsing: .unconditional, help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
   @Flag(help: "Print the resolved configuration (preset, defaults and flags) as JSON and exit.") var dryRun = false
 
