@@ -27,6 +27,9 @@ func reportingErrors<Command: ParsableCommand>(_ command: Command.Type, _ body: 
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     if !error.givenDirectory { FileHandle.standardError.write(Data("(or pass its folder with --data-dir)\n".utf8)) }
     throw ExitCode.failure
+  } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+    FileHandle.standardError.write(Data("error: \(fileErrorText(error))\n".utf8))
+    throw ExitCode.failure
   } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode.failure

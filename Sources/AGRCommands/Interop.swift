@@ -46,7 +46,7 @@ struct Interop: ParsableCommand {
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-      throw CommandError("--output \(output): cannot create the folder: \(error.localizedDescription)")
+      throw CommandError("--output \(output): cannot create the folder: \(fileErrorText(error))")
     }
     try ModuleCheckpoint.save(network, to: folder.appendingPathComponent("model.safetensors"))
     try SafeTensors(tensors: [("images", inputs)]).write(to: folder.appendingPathComponent("inputs.safetensors"))

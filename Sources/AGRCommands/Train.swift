@@ -69,14 +69,21 @@ struct Train: ParsableCommand {
     if let resume {
       let run = RunDirectory(URL(fileURLWithPath: resume))
       let configuration = try run.readConfiguration()
+      let lock = try run.lock()
       let trainer = try makeTrainer(configuration, run: run, printer: printer)
-      let next = try trainer.restore(from: run)
+      var next = 0
+      do {
+        next = try trainer.restore(from: run)
+      } catch TrainingError.noCheckpoint {
+        print("\(run.url.path): no epoch had finished; training it again from epoch 1")
+      }
       guard next < configuration.epochs else {
         print("\(resume): all \(configuration.epochs) epochs are done; nothing to resume")
         return
       }
-      print("resuming \(run.url.path) at epoch \(next + 1) of \(configuration.epochs)")
+      if next > 0 { print("resuming \(run.url.path) at epoch \(next + 1) of \(configuration.epochs)") }
       try finish(trainer, from: next, run: run, printer: printer)
+      withExtendedLifetime(lock) {}
       return
     }
     let configuration = try buildConfiguration()
@@ -86,6 +93,8 @@ struct Train: ParsableCommand {
       return
     }
     let run = RunDirectory(URL(fileURLWithPath: output ?? defaultRunName(configuration)))
+    let existed = FileManager.default.fileExists(atPath: run.url.path)
+    let lock = try run.lock()
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
     }
@@ -94,8 +103,16 @@ struct Train: ParsableCommand {
       print("  \(TrainingPreset.quickstart.summary)")
       print("  (a subset and a cheaper training attack keep it to a few minutes; --preset cifar10 is the paper's recipe)")
     }
-    let trainer = try makeTrainer(configuration, run: run, printer: printer)
+    let trainer: Trainer
+    do {
+      trainer = try makeTrainer(configuration, run: run, printer: printer)
+    } catch {
+      // Nothing was trained: leave no folder behind that was not there before.
+      if !existed { try? FileManager.default.removeItem(at: run.url) }
+      throw error
+    }
     try finish(trainer, from: 0, run: run, printer: printer)
+    withExtendedLifetime(lock) {}
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
@@ -115,8 +132,17 @@ struct Train: ParsableCommand {
     return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer)
   }
 
+  /// Trains from `epoch`; Ctrl-C stops at the next step with the way to resume (exit status 130).
   private func finish(_ trainer: Trainer, from epoch: Int, run: RunDirectory, printer: ProgressPrinter) throws {
-    let records = try trainer.train(from: epoch)
+    StopRequest.install()
+    let records: [EpochRecord]
+    do {
+      records = try trainer.train(from: epoch)
+    } catch let error as TrainingError {
+      guard case .interrupted = error else { throw error }
+      FileHandle.standardError.write(Data("\n\(error)\ncontinue with: agr train --resume \(run.url.path)\n".utf8))
+      throw ExitCode(130)
+    }
     guard !records.isEmpty else { return }
     printer.summary(records, configuration: trainer.configuration, run: run)
     if let graphed = trainer.graphedStep {

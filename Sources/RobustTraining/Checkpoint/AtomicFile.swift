@@ -9,7 +9,11 @@ import Foundation
 /// Whole-file writes that readers never see half done: the bytes go to a temporary file in the
 /// same folder (so the rename stays on one file system), are flushed to disk, then renamed over the target.
 enum AtomicFile {
-  static func write(_ data: Data, to url: URL) throws {
+  /// The name a temporary file of `url` has while it is written.
+  static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
+
+  /// `beforeRename` runs when the temporary file is complete (a test hook).
+  static func write(_ data: Data, to url: URL, beforeRename: () -> Void = {}) throws {
     let folder = url.deletingLastPathComponent()
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
@@ -26,6 +30,7 @@ enum AtomicFile {
         try? handle.close()
         throw error
       }
+      beforeRename()
       guard rename(temporary.path, url.path) == 0 else {
         throw CheckpointError.io(file: url.path, reason: "cannot replace the file: \(String(cString: strerror(errno)))")
       }
@@ -34,7 +39,7 @@ enum AtomicFile {
       throw error
     } catch {
       try? FileManager.default.removeItem(at: temporary)
-      throw CheckpointError.io(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+      throw CheckpointError.io(file: url.path, reason: "cannot write: \(describe(error))")
     }
   }
 }

@@ -4,8 +4,12 @@ import Torch
 /// A module's `stateDict()` in a safetensors file, under PyTorch's key names.
 public enum ModuleCheckpoint {
   public static func save(_ module: any Module, to url: URL, metadata: [String: String] = [:]) throws {
+    try save(module, to: url, metadata: metadata, beforeRename: {})
+  }
+
+  static func save(_ module: any Module, to url: URL, metadata: [String: String], beforeRename: () -> Void) throws {
     let tensors = try module.stateDict().map { (name: $0.name, tensor: try $0.tensor.detached()) }
-    try SafeTensors(tensors: tensors, metadata: metadata).write(to: url)
+    try SafeTensors(tensors: tensors, metadata: metadata).write(to: url, beforeRename: beforeRename)
   }
 
   /// Copies the checkpoint's tensors into `module`'s existing tensors, in place and without
@@ -15,11 +19,16 @@ public enum ModuleCheckpoint {
   @discardableResult
   public static func load(into module: any Module, from url: URL) throws -> [String: String] {
     let file = try SafeTensors.read(from: url)
-    let pairs = try matched(module.stateDict(), with: file, path: url.path)
+    try load(into: module, from: file, path: url.path)
+    return file.metadata
+  }
+
+  /// `load(into:from:)` from tensors already read; `path` names their source in errors.
+  static func load(into module: any Module, from file: SafeTensors, path: String) throws {
+    let pairs = try matched(module.stateDict(), with: file, path: path)
     try Autograd.withNoGrad {
       for (destination, source) in pairs { try destination.copy_(source) }
     }
-    return file.metadata
   }
 
   /// Pairs each module tensor with its checkpoint tensor, or throws naming the first key that does not fit.
@@ -36,7 +45,7 @@ public enum ModuleCheckpoint {
       throw CheckpointError.unexpectedKey(file: path, key: unexpected.name)
     }
     return try state.map { name, tensor in
-      let source = stored[name]!
+      guard let source = stored[name] else { throw CheckpointError.missingKey(file: path, key: name) }
       guard source.shape == tensor.shape else {
         throw CheckpointError.shapeMismatch(file: path, key: name, expected: tensor.shape, found: source.shape)
       }

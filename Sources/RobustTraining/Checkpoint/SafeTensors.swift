@@ -24,14 +24,16 @@ public struct SafeTensors {
     do {
       bytes = try Data(contentsOf: url)
     } catch {
-      throw CheckpointError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+      throw CheckpointError.io(file: url.path, reason: "cannot read: \(describe(error))")
     }
     return try decode(bytes, file: url.path, device: device)
   }
 
   /// Writes atomically: the file is complete or untouched, never half-written.
-  public func write(to url: URL) throws {
-    try AtomicFile.write(try encoded(file: url.path), to: url)
+  public func write(to url: URL) throws { try write(to: url, beforeRename: {}) }
+
+  func write(to url: URL, beforeRename: () -> Void) throws {
+    try AtomicFile.write(try encoded(file: url.path), to: url, beforeRename: beforeRename)
   }
 
   /// Parses safetensors bytes; `file` only names the source in errors.

@@ -47,8 +47,17 @@ struct SafeTensorsHeader {
     }
   }
 
-  /// Decodes `json` and checks every entry against a data buffer of `bufferSize` bytes.
+  /// Decodes `json` and checks every entry against a data buffer of `bufferSize` bytes: as the format
+  /// requires, the header is UTF-8 JSON with no key twice, and the tensors' byte ranges are contiguous,
+  /// non-overlapping and cover the data buffer exactly (a header length off by a byte would otherwise
+  /// shift every tensor without a word).
   init(json: Data, bufferSize: Int, file: String) throws {
+    guard String(data: json, encoding: .utf8) != nil else {
+      throw CheckpointError.malformed(file: file, detail: "the header is not valid UTF-8")
+    }
+    if let duplicate = Self.duplicateTopLevelKey(in: json) {
+      throw CheckpointError.malformed(file: file, detail: "the header names '\(duplicate)' twice")
+    }
     let raw: RawHeader
     do {
       raw = try JSONDecoder().decode(RawHeader.self, from: json)
@@ -91,8 +100,55 @@ struct SafeTensorsHeader {
       throw CheckpointError.malformed(
         file: file, detail: "tensors '\(previous.name)' and '\(next.name)' overlap in the data buffer")
     }
+    var covered = 0
+    for entry in entries {
+      guard entry.range.lowerBound == covered else {
+        throw CheckpointError.malformed(
+          file: file, detail: "bytes \(covered)..<\(entry.range.lowerBound) of the data buffer belong to no tensor "
+            + "(before '\(entry.name)'): the header length or the offsets are wrong")
+      }
+      covered = entry.range.upperBound
+    }
+    guard covered == bufferSize else {
+      throw CheckpointError.malformed(
+        file: file, detail: "the tensors cover \(covered) bytes but the data buffer holds \(bufferSize): "
+          + "the header length or the offsets are wrong, or bytes follow the data")
+    }
     self.entries = entries
     self.metadata = raw.metadata
+  }
+
+  /// The first key that the header's top-level object holds twice (JSON decoders keep one silently).
+  static func duplicateTopLevelKey(in json: Data) -> String? {
+    var seen = Set<String>()
+    var depth = 0
+    var index = json.startIndex
+    var lastString: Data?
+    while index < json.endIndex {
+      let byte = json[index]
+      switch byte {
+      case UInt8(ascii: "\""):
+        let start = index
+        index += 1
+        while index < json.endIndex && json[index] != UInt8(ascii: "\"") {
+          index += json[index] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        guard index < json.endIndex else { return nil }  // unterminated: the decoder reports it
+        lastString = json[start...index]
+      case UInt8(ascii: ":"):
+        if depth == 1, let token = lastString,
+          let key = try? JSONDecoder().decode(String.self, from: Data(token)), !seen.insert(key).inserted
+        {
+          return key
+        }
+        lastString = nil
+      case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+      case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+      default: break
+      }
+      index += 1
+    }
+    return nil
   }
 
   private static func describe(_ error: Error) -> String {

@@ -62,8 +62,10 @@ public struct TrainingState {
     }
   }
 
-  public func save(to url: URL) throws {
-    try SafeTensors(tensors: tensors, metadata: metadata).write(to: url)
+  public func save(to url: URL) throws { try save(to: url, beforeRename: {}) }
+
+  func save(to url: URL, beforeRename: () -> Void) throws {
+    try SafeTensors(tensors: tensors, metadata: metadata).write(to: url, beforeRename: beforeRename)
   }
 
   public static func load(from url: URL, device: Device = .cpu) throws -> TrainingState {

@@ -9,16 +9,33 @@ enum DatasetFile {
     throw DatasetError.missingFile(candidates: candidates.map(\.path))
   }
 
-  /// The file's bytes, decompressed when it is gzip (by extension or by signature).
-  static func read(_ url: URL) throws -> Data {
+  /// The file's bytes, decompressed when it is gzip (by extension or by signature); `limit` bounds the
+  /// decompressed size (see `Gzip.decompress`).
+  static func read(_ url: URL, limit: (Data) throws -> Int? = { _ in nil }) throws -> Data {
     guard FileManager.default.fileExists(atPath: url.path) else { throw DatasetError.missingFile(candidates: [url.path]) }
+    if let problem = notRegularFile(url) { throw DatasetError.unreadable(file: url.path, reason: problem) }
     let raw: Data
     do {
       raw = try Data(contentsOf: url)
     } catch {
-      throw DatasetError.unreadable(file: url.path, reason: error.localizedDescription)
+      throw DatasetError.unreadable(file: url.path, reason: describe(error))
     }
-    if url.pathExtension == "gz" || Gzip.hasMagic(raw) { return try Gzip.decompress(raw, file: url.path) }
+    if url.pathExtension == "gz" || Gzip.hasMagic(raw) { return try Gzip.decompress(raw, file: url.path, limit: limit) }
     return raw
   }
+
+  /// Why `url` cannot be read as a data file (a FIFO, a device such as /dev/zero, a folder), or nil.
+  static func notRegularFile(_ url: URL) -> String? {
+    guard let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType else {
+      return nil  // the read reports it
+    }
+    switch type {
+    case .typeRegular: return nil
+    case .typeDirectory: return "a folder, not a file"
+    default: return "not a regular file (\(type.rawValue))"
+    }
+  }
+
+  /// The memory this machine has, the bound for anything a file's header asks to allocate.
+  static var memoryBound: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
 }

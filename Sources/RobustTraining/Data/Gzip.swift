@@ -8,8 +8,10 @@ enum Gzip {
   }
 
   /// Decompresses every gzip member in `compressed` (concatenated members are one stream, as `gunzip` reads them).
-  /// `file` only names the source in errors.
-  static func decompress(_ compressed: Data, file: String) throws -> Data {
+  /// `file` only names the source in errors. `limit` sees the output so far after every chunk and returns the
+  /// most bytes the output may hold once it knows (from a header inside the data), or throws: a stream that
+  /// inflates past it (a decompression bomb) is refused before it fills the memory.
+  static func decompress(_ compressed: Data, file: String, limit: (Data) throws -> Int? = { _ in nil }) throws -> Data {
     guard hasMagic(compressed) else { throw DatasetError.corruptGzip(file: file, detail: "no gzip signature") }
     var stream = z_stream()
     // 15 window bits + 16: gzip wrapper only.
@@ -32,6 +34,10 @@ enum Gzip {
           return (status, chunkSize - Int(stream.avail_out))
         }
         output.append(contentsOf: chunk[0..<produced])
+        if let most = try limit(output), output.count > most {
+          throw DatasetError.wrongSize(
+            file: file, detail: "inflates to more than the \(most) bytes its header allows (stopped there)")
+        }
         switch status {
         case Z_STREAM_END:
           // Another member may follow; anything but a gzip signature after the end is rejected.

@@ -60,10 +60,15 @@ public enum ImageFolderLoader {
     -> LabeledImages
   {
     let pixelsPerImage = 3 * width * height
+    let (total, overflow) = pixelsPerImage.multipliedReportingOverflow(by: files.count)
+    guard !overflow, total <= DatasetFile.memoryBound else {
+      throw DatasetError.unsupported("\(name): \(files.count) images of \(width)x\(height) pixels (as \(files[0].url.path) "
+        + "declares) need more memory than this machine has")
+    }
     var firstError: (index: Int, error: Error)?
     let lock = NSLock()
     let images = try Tensor.filled([files.count, 3, height, width], dtype: .uint8) { out in
-      let base = out.bindMemory(to: UInt8.self).baseAddress!
+      guard let base = out.bindMemory(to: UInt8.self).baseAddress else { return }
       let chunk = 256
       DispatchQueue.concurrentPerform(iterations: (files.count + chunk - 1) / chunk) { part in
         let rgb = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: pixelsPerImage)

@@ -15,6 +15,10 @@ public enum JPEG {
     public let rgb: [UInt8]
   }
 
+  /// The most pixels an image may have (8192 x 8192): a header may declare up to 65,535 x 65,535, and a
+  /// corrupt or hostile one should be refused, not allocated.
+  public static let maximumPixels = 8192 * 8192
+
   /// Decodes any baseline or progressive JPEG; grayscale images come back as RGB (R = G = B).
   public static func decode(_ data: Data) throws -> Image {
     var capacity = 64 * 64 * 3
@@ -26,6 +30,10 @@ public enum JPEG {
       if status == Int32(CJPEG_OK) {
         return Image(width: Int(width), height: Int(height), rgb: Array(rgb.prefix(Int(width) * Int(height) * 3)))
       }
+      guard Int(width) * Int(height) <= maximumPixels else {
+        throw Failure(reason: "the header declares \(width)x\(height) pixels, more than the \(maximumPixels) this reader accepts")
+      }
+      guard Int(width) * Int(height) * 3 > capacity else { throw Failure(reason: "the decoder asked for no larger buffer") }
       capacity = Int(width) * Int(height) * 3
     }
   }

@@ -49,9 +49,17 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
     }
   }
 
+  /// The smallest image side the model is meant for: the ResNets halve it three times (below 8 pixels their
+  /// last stages see padding only); SmallCNN's two conv-pool stages need 14.
+  public var minimumInputSide: Int { self == .smallCNN ? 14 : 8 }
+
   /// A model for `inputShape` (C, H, W) images.
   public func make(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil) throws -> any Classifier {
     guard inputShape.count == 3 else { throw TorchError("a model input shape is (C, H, W), got \(inputShape)") }
+    guard Swift.min(inputShape[1], inputShape[2]) >= minimumInputSide else {
+      throw TorchError("\(rawValue) needs images of at least \(minimumInputSide)x\(minimumInputSide) pixels, "
+        + "the data has \(inputShape[1])x\(inputShape[2])")
+    }
     return try make(classCount: classCount, inputChannels: inputShape[0], imageSize: inputShape[2],
                     normalization: normalization)
   }

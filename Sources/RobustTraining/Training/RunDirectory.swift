@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The files of one training run:
 ///
 ///     config.json                 the full TrainingConfiguration
@@ -24,7 +30,44 @@ public struct RunDirectory: Sendable {
   public var bestModel: URL { url.appendingPathComponent("best.safetensors") }
 
   public func create() throws {
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    do {
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+      throw TrainingError.badRunDirectory("\(url.path): cannot create the run directory: \(describe(error))")
+    }
+  }
+
+  /// The lock file that marks a run directory in use.
+  public var lockFile: URL { url.appendingPathComponent(".lock") }
+
+  /// Takes the run directory for this process (creating it): a second process that tries gets an error
+  /// naming the one that holds it. The lock is the kernel's (`flock`), so it ends with the process,
+  /// however that ends (kill -9 included).
+  public func lock() throws -> RunLock {
+    try create()
+    let descriptor = open(lockFile.path, O_RDWR | O_CREAT, 0o644)
+    guard descriptor >= 0 else {
+      throw TrainingError.badRunDirectory("\(lockFile.path): cannot open the lock file: \(String(cString: strerror(errno)))")
+    }
+    guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+      let holder = (try? String(contentsOf: lockFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+      close(descriptor)
+      throw TrainingError.badRunDirectory(
+        "\(url.path) is in use by another run (\(holder.map { $0.isEmpty ? "process unknown" : $0 } ?? "process unknown")); "
+          + "wait for it to end, or use another run directory")
+    }
+    let stamp = "process \(getpid()) on \(ProcessInfo.processInfo.hostName), since \(ISO8601DateFormatter().string(from: Date()))\n"
+    _ = ftruncate(descriptor, 0)
+    _ = stamp.withCString { write(descriptor, $0, strlen($0)) }
+    return RunLock(descriptor: descriptor)
+  }
+
+  /// Removes the temporary files of writes that a killed process left behind (`.NAME.UUID.tmp`).
+  public func removeInterruptedWrites() {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    for name in names where AtomicFile.isTemporary(name) {
+      try? FileManager.default.removeItem(at: url.appendingPathComponent(name))
+    }
   }
 
   /// Whether this folder looks like a run (it has a config.json).
@@ -44,7 +87,14 @@ public struct RunDirectory: Sendable {
   }()
 
   public func writeConfiguration(_ c: TrainingConfiguration) throws {
-    try Self.configurationJSON(c).write(to: config, options: .atomic)
+    try writing(config) { try AtomicFile.write(try Self.configurationJSON(c), to: config) }
+  }
+
+  /// Runs a write of `file`, turning a file-system error into one that names the file and the reason.
+  func writing(_ file: URL, _ body: () throws -> Void) throws {
+    do { try body() } catch let error as CheckpointError { throw error } catch {
+      throw TrainingError.badRunDirectory("\(file.path): cannot write: \(describe(error))")
+    }
   }
 
   /// The configuration as `config.json` holds it.
@@ -67,9 +117,9 @@ public struct RunDirectory: Sendable {
   /// Rewrites metrics.jsonl and metrics.csv from `records` (atomically).
   public func writeMetrics(_ records: [EpochRecord]) throws {
     let lines = try records.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
-    try (lines.map { $0 + "\n" }.joined()).write(to: metricsJSONL, atomically: true, encoding: .utf8)
+    try writing(metricsJSONL) { try AtomicFile.write(Data((lines.map { $0 + "\n" }.joined()).utf8), to: metricsJSONL) }
     let csv = ([EpochRecord.csvColumns.joined(separator: ",")] + records.map(\.csvRow)).joined(separator: "\n") + "\n"
-    try csv.write(to: metricsCSV, atomically: true, encoding: .utf8)
+    try writing(metricsCSV) { try AtomicFile.write(Data(csv.utf8), to: metricsCSV) }
   }
 
   /// The epoch records, skipping lines that do not parse (an interrupted write leaves at most one).
@@ -81,13 +131,16 @@ public struct RunDirectory: Sendable {
   public func appendDiagnostics(_ samples: [GradientSample]) throws {
     guard !samples.isEmpty else { return }
     let text = try samples.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) + "\n" }.joined()
-    if !FileManager.default.fileExists(atPath: diagnostics.path) {
-      _ = FileManager.default.createFile(atPath: diagnostics.path, contents: nil)
+    try writing(diagnostics) {
+      if !FileManager.default.fileExists(atPath: diagnostics.path) {
+        _ = FileManager.default.createFile(atPath: diagnostics.path, contents: nil)
+      }
+      let handle = try FileHandle(forWritingTo: diagnostics)
+      defer { try? handle.close() }
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data(text.utf8))
+      try handle.synchronize()
     }
-    let handle = try FileHandle(forWritingTo: diagnostics)
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(text.utf8))
   }
 
   public func readDiagnostics() -> [GradientSample] {
@@ -98,16 +151,28 @@ public struct RunDirectory: Sendable {
   /// Drops diagnostics recorded after `epoch` (1-based), e.g. by a run killed mid-epoch.
   public func truncateDiagnostics(afterEpoch epoch: Int) throws {
     let kept = readDiagnostics().filter { $0.epoch <= epoch }
-    try? FileManager.default.removeItem(at: diagnostics)
-    try appendDiagnostics(kept)
+    let text = try kept.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+    try writing(diagnostics) { try AtomicFile.write(Data(text.utf8), to: diagnostics) }
   }
 
   public func writeParameterIndex(_ index: ParameterIndex) throws {
-    try Self.encoder.encode(index).write(to: parameterIndex, options: .atomic)
+    try writing(parameterIndex) { try AtomicFile.write(try Self.encoder.encode(index), to: parameterIndex) }
   }
 
   public func readParameterIndex() -> ParameterIndex? {
     guard let data = try? Data(contentsOf: parameterIndex) else { return nil }
     return try? Self.decoder.decode(ParameterIndex.self, from: data)
+  }
+}
+
+/// A held run-directory lock; released when the value goes away (or the process ends).
+public final class RunLock {
+  private let descriptor: Int32
+
+  init(descriptor: Int32) { self.descriptor = descriptor }
+
+  deinit {
+    _ = flock(descriptor, LOCK_UN)
+    close(descriptor)
   }
 }

@@ -23,9 +23,9 @@ public final class Trainer {
   weak var observer: TrainingObserver?
   let names: [String]
   let kinds: [LayerKind]
-  public private(set) var records: [EpochRecord] = []
-  private var bestAccuracy = -1.0
-  private var diagnosticsBuffer: [GradientSample] = []
+  public internal(set) var records: [EpochRecord] = []
+  var bestAccuracy = -1.0
+  var diagnosticsBuffer: [GradientSample] = []
 
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
               run: RunDirectory?, observer: TrainingObserver? = nil) throws
@@ -44,6 +44,8 @@ public final class Trainer {
                         momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov)
     let trainSet = try c.trainSubset.map { try train.prefix($0) } ?? train
     let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
+    guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
+    guard testSet.count > 0 else { throw TrainingError.emptyDataset("\(test.name): the test set holds no images") }
     trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
                                   device: device, resident: device.isCUDA)
     testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
@@ -121,6 +123,7 @@ public final class Trainer {
       pending.append(output)
       pendingSizes.append(batch.labels.shape[0])
       index += 1
+      if StopRequest.isRequested { throw TrainingError.interrupted(epoch: epoch + 1, step: index, steps: batchCount) }
       if pending.count >= c.logEvery || index == batchCount {
         let window = try flush(pending, sizes: pendingSizes, epoch: epoch, firstStep: index - pending.count)
         sums = (sums.loss + window.loss, sums.clean + window.clean, sums.adversarial + window.adversarial,
@@ -191,44 +194,5 @@ public final class Trainer {
   /// Reports a graph that could not be recorded (once per graph) on standard error.
   static func warn(_ what: String) -> (String) -> Void {
     { reason in FileHandle.standardError.write(Data("warning: CUDA graphs: \(what): \(reason)\n".utf8)) }
-  }
-
-  // MARK: checkpoints and resume
-
-  private func saveCheckpoints(after epoch: Int, record: EpochRecord) throws {
-    guard let run else { return }
-    try ModuleCheckpoint.save(model, to: run.lastModel, metadata: ["epoch": String(epoch + 1)])
-    var state = TrainingState()
-    for (name, buffer) in zip(names, optimizer.momentumBuffers) {
-      if let buffer { try state.setTensor(buffer, forKey: "momentum." + name) }
-    }
-    try state.setValue(epoch + 1, forKey: "epochs_done")
-    try state.setValue(records, forKey: "records")
-    let score = record.testRobustAccuracy ?? record.testCleanAccuracy
-    if score > bestAccuracy {
-      bestAccuracy = score
-      try ModuleCheckpoint.save(model, to: run.bestModel, metadata: ["epoch": String(epoch + 1)])
-    }
-    try state.setValue(bestAccuracy, forKey: "best_accuracy")
-    try state.save(to: run.lastState)
-    try run.writeMetrics(records)
-    try run.appendDiagnostics(diagnosticsBuffer)
-    diagnosticsBuffer.removeAll()
-  }
-
-  /// Restores model, optimizer and records from `run`'s last checkpoint; returns the epoch to continue from.
-  public func restore(from run: RunDirectory) throws -> Int {
-    guard FileManager.default.fileExists(atPath: run.lastState.path) else {
-      throw TrainingError.badRunDirectory("\(run.url.path) has no checkpoint yet (no last-state.safetensors): start it again")
-    }
-    try ModuleCheckpoint.load(into: model, from: run.lastModel)
-    let state = try TrainingState.load(from: run.lastState, device: device)
-    try optimizer.setMomentumBuffers(names.map { state[tensor: "momentum." + $0] })
-    let done = try state.value(Int.self, forKey: "epochs_done")
-    records = try state.value([EpochRecord].self, forKey: "records")
-    bestAccuracy = try state.value(Double.self, forKey: "best_accuracy")
-    try run.writeMetrics(records)
-    try run.truncateDiagnostics(afterEpoch: done)
-    return done
   }
 }

@@ -77,12 +77,41 @@ public protocol TrainingObserver: AnyObject {
 public enum TrainingError: Error, CustomStringConvertible {
   case nonFinite(epoch: Int, step: Int, what: String)
   case badRunDirectory(String)
+  /// The run directory holds no finished epoch yet (the run stopped during its first).
+  case noCheckpoint(String)
+  /// A stop was requested (`StopRequest`); training stopped after step `step` of epoch `epoch` (1-based).
+  case interrupted(epoch: Int, step: Int, steps: Int)
+  case emptyDataset(String)
 
   public var description: String {
     switch self {
     case .nonFinite(let epoch, let step, let what):
       return "training stopped: non-finite \(what) at epoch \(epoch), step \(step); the last good checkpoint is kept"
     case .badRunDirectory(let message): return message
+    case .noCheckpoint(let path): return "\(path) has no checkpoint yet (no epoch finished)"
+    case .interrupted(let epoch, let step, let steps):
+      return "interrupted at step \(step) of \(steps) of epoch \(epoch); the last checkpoint is the end of epoch \(epoch - 1)"
+    case .emptyDataset(let what): return what
     }
   }
+}
+
+/// A request to stop training at the next step boundary (Ctrl-C): `install()` makes SIGINT and SIGTERM
+/// set it, and a second signal ends the process at once. The trainer checks it after every step.
+public enum StopRequest {
+  nonisolated(unsafe) private static var requested: sig_atomic_t = 0
+
+  public static var isRequested: Bool { requested != 0 }
+
+  public static func install() {
+    for signalNumber in [SIGINT, SIGTERM] {
+      signal(signalNumber) { number in
+        StopRequest.requested = 1
+        signal(number, SIG_DFL)
+      }
+    }
+  }
+
+  /// Sets or clears the request (for tests and embedding programs).
+  public static func set(_ on: Bool) { requested = on ? 1 : 0 }
 }

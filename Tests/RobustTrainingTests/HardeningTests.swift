@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import RobustTraining
+
+/// Files that would have crashed a reader or been misread: each is refused with a message that names the
+/// file (and the key or size at fault), before anything large is allocated.
+@Suite struct HostileFileTests {
+  /// Streams `header` then `zeros` zero bytes through the system's gzip into `url` (never held whole).
+  func writeGzipStream(header: [UInt8], zeros: Int, to url: URL) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["gzip", "-c", "-1"]
+    let input = Pipe()
+    process.standardInput = input
+    FileManager.default.createFile(atPath: url.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: url)
+    try process.run()
+    input.fileHandleForWriting.write(Data(header))
+    let block = Data(count: 1 << 20)
+    for _ in 0..<(zeros / block.count) { input.fileHandleForWriting.write(block) }
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+  }
+
+  func idxHeader(_ dims: [Int]) -> [UInt8] {
+    [0, 0, 0x08, UInt8(dims.count)] + dims.flatMap { withUnsafeBytes(of: UInt32($0).bigEndian, Array.init) }
+  }
+
+  @Test func aGzipBombIsStoppedAtTheSizeItsHeaderPromises() throws {
+    let folder = try TemporaryFolder()
+    let url = folder.file("t10k-images-idx3-ubyte.gz")
+    // 10 images of 28x28 promised (7,840 bytes), 256 MiB of zeros delivered
+    try writeGzipStream(header: idxHeader([10, 28, 28]), zeros: 256 << 20, to: url)
+    let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int
+    #expect((size ?? 0) <= (2 << 20))
+    expectError({ if case .wrongSize = $0 { true } else { false } }, mentioning: [url.path, "7856 bytes"]) {
+      _ = try IDXFile(contentsOf: url, expectedRank: 3)
+    }
+  }
+
+  @Test func anIDXHeaderPromisingMoreThanTheMemoryIsRefused() throws {
+    let folder = try TemporaryFolder()
+    let url = folder.file("huge.gz")
+    try writeGzipStream(header: idxHeader([4_000_000_000, 255, 255]), zeros: 1 << 20, to: url)
+    expectError({ if case .wrongSize = $0 { true } else { false } }, mentioning: [url.path, "more than this machine's memory"]) {
+      _ = try IDXFile(contentsOf: url, expectedRank: 3)
+    }
+    try folder.write(idxHeader([4_000_000_000, 255, 255]), to: "huge-plain")
+    expectError(mentioning: [folder.file("huge-plain").path]) {
+      _ = try IDXFile(contentsOf: folder.file("huge-plain"), expectedRank: 3)
+    }
+  }
+
+  /// A JPEG whose frame header declares 65000x65000 pixels (the rest is a real 8x8 image).
+  func hugeJPEG() throws -> Data {
+    var data = [UInt8](try JPEG.encode([UInt8](repeating: 128, count: 8 * 8 * 3), width: 8, height: 8, channels: 3))
+    guard let sof = (0..<(data.count - 9)).first(where: { data[$0] == 0xFF && (data[$0 + 1] == 0xC0 || data[$0 + 1] == 0xC2) })
+    else { throw JPEG.Failure(reason: "no frame header") }
+    for offset in [5, 7] { data[sof + offset] = 0xFD; data[sof + offset + 1] = 0xE8 }  // 65000
+    return Data(data)
+  }
+
+  @Test func aJPEGDeclaringHugeDimensionsIsRefusedBeforeAllocating() throws {
+    let error = #expect(throws: JPEG.Failure.self) { _ = try JPEG.decode(try hugeJPEG()) }
+    #expect("\(error!)".contains("65000x65000"))
+    let folder = try TemporaryFolder()
+    for split in ["train", "test"] {
+      try FileManager.default.createDirectory(at: folder.file("\(split)/a"), withIntermediateDirectories: true)
+      try hugeJPEG().write(to: folder.file("\(split)/a/0.jpg"))
+    }
+    expectError(mentioning: ["0.jpg", "65000x65000"]) { _ = try ImageFolderLoader.load(from: folder.url, split: .train) }
+  }
+
+  @Test func aFIFOOrADeviceIsNotReadAsData() throws {
+    expectError(mentioning: ["/dev/zero", "not a regular file"]) { _ = try DatasetFile.read(URL(fileURLWithPath: "/dev/zero")) }
+    let folder = try TemporaryFolder()
+    let fifo = folder.file("t10k-labels-idx1-ubyte")
+    #expect(mkfifo(fifo.path, 0o644) == 0)
+    expectError(mentioning: [fifo.path, "not a regular file"]) { _ = try DatasetFile.read(fifo) }
+    expectError(mentioning: [folder.url.path, "a folder"]) { _ = try DatasetFile.read(folder.url) }
+  }
+
+  @Test func aModelRefusesImagesTooSmallForIt() throws {
+    let error = #expect(throws: (any Error).self) {
+      _ = try ModelArchitecture.preactResNet18.make(classCount: 10, inputShape: [3, 2, 2])
+    }
+    #expect("\(error!)".contains("at least 8x8") && "\(error!)".contains("2x2"))
+    _ = try ModelArchitecture.preactResNet18.make(classCount: 10, inputShape: [3, 8, 8])
+  }
+}
+
+/// safetensors files the format forbids: duplicate keys, bytes that belong to no tensor, a header length
+/// that lands in the padding (which would shift every tensor).
+@Suite struct StrictSafeTensorsTests {
+  func raw(_ header: String, _ data: [UInt8]) -> Data {
+    var out = Data()
+    withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { out.append(contentsOf: $0) }
+    out.append(contentsOf: Array(header.utf8))
+    out.append(contentsOf: data)
+    return out
+  }
+
+  func message(_ bytes: Data) -> String? {
+    do {
+      _ = try SafeTensors.decode(bytes, file: "x.safetensors")
+      return nil
+    } catch { return "\(error)" }
+  }
+
+  @Test func duplicateKeysAreRefusedByName() {
+    let same = #"{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}"#
+    let different = #"{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}}"#
+    for header in [same, different] {
+      let text = message(raw(header, [1, 2]))
+      #expect(text?.contains("'a' twice") == true && text?.contains("x.safetensors") == true, "\(text ?? "accepted")")
+    }
+    let metadata = #"{"__metadata__": {"k": "1"}, "__metadata__": {"k": "2"}}"#
+    #expect(message(raw(metadata, []))?.contains("'__metadata__' twice") == true)
+    // an escaped key is the same key
+    let escaped = #"{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "\u0061": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}"#
+    #expect(message(raw(escaped, [1, 2]))?.contains("'a' twice") == true)
+    // keys inside values do not count
+    let nested = #"{"__metadata__": {"a": "1"}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}"#
+    #expect(message(raw(nested, [1])) == nil)
+  }
+
+  @Test func bytesThatBelongToNoTensorAreRefused() {
+    let header = #"{"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}}"#
+    #expect(message(raw(header, [1, 2])) == nil)
+    #expect(message(raw(header, [1, 2, 0]))?.contains("cover 2 bytes but the data buffer holds 3") == true)
+    let gap = #"{"a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}"#
+    #expect(message(raw(gap, [1, 2]))?.contains("bytes 0..<1") == true)
+    var large = raw(header, [1, 2])
+    large.append(Data(count: 1 << 20))
+    #expect(message(large)?.contains("holds 1048578") == true)
+  }
+
+  @Test func aHeaderLengthShortenedIntoThePaddingIsRefused() throws {
+    let valid = try SafeTensors(tensors: [("w", try Tensor([Float](arrayLiteral: 1, 2, 3)))]).encoded()
+    let length = Int(valid.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    let padding = valid[8..<(8 + length)].reversed().prefix { $0 == UInt8(ascii: " ") }.count
+    #expect(padding >= 1, "the sample needs header padding")
+    for cut in 1...padding {
+      var bytes = valid
+      withUnsafeBytes(of: UInt64(length - cut).littleEndian) { for k in 0..<8 { bytes[k] = $0[k] } }
+      #expect(message(bytes) != nil, "a header \(cut) bytes short was accepted")
+    }
+  }
+
+  @Test func anInvalidUTF8HeaderIsRefused() {
+    var header = Array(#"{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}"#.utf8)
+    header[2] = 0xFF
+    var bytes = Data()
+    withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes.append(contentsOf: $0) }
+    bytes.append(contentsOf: header + [7])
+    #expect(message(bytes)?.contains("UTF-8") == true)
+  }
+}
