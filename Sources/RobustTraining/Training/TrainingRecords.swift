@@ -104,6 +104,12 @@ public enum StopRequest {
   public static var isRequested: Bool { requested != 0 }
 
   public static func install() {
+    // A parent may have blocked them (the mask is inherited across exec); the handler would never run.
+    var unblock = sigset_t()
+    sigemptyset(&unblock)
+    sigaddset(&unblock, SIGINT)
+    sigaddset(&unblock, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &unblock, nil)
     for signalNumber in [SIGINT, SIGTERM] {
       signal(signalNumber) { number in
         StopRequest.requested = 1
