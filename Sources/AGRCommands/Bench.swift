@@ -95,7 +95,10 @@ struct Bench: ParsableCommand {
         throw ValidationError("--trace: cannot create the folder \(trace) (a file in the way, or no permission)")
       }
     }
-    if let threads { try Torch.setThreadCount(threads) }
+    if let threads {
+      guard threads > 0 else { throw ValidationError("--threads: must be positive, got \(threads)") }
+      try Torch.setThreadCount(threads)
+    }
     let device = try prepareDevice(self.device)
     if dispatchOverhead {
       let microseconds = try StepBenchmark.dispatchOverhead(device: device)

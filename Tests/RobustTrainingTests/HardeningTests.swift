@@ -158,3 +158,92 @@ import Testing
     #expect(message(bytes)?.contains("UTF-8") == true)
   }
 }
+
+/// Seeded mutants of the files the loaders and the resume read: each loads, or is refused with the
+/// reader's own error; none crashes the process.
+@Suite(.serialized) struct ReaderFuzzTests {
+  /// `count` mutants of `valid`: truncations, 1-3 byte flips (mostly within `hot`), random bytes.
+  func mutants(of valid: [UInt8], count: Int, hot: Range<Int>, seed: UInt64) -> [[UInt8]] {
+    var random = SplitMix64(seed: seed)
+    return (0..<count).map { k in
+      switch k % 4 {
+      case 0: return Array(valid.prefix(Int.random(in: 0..<valid.count, using: &random)))
+      case 3: return (0..<Int.random(in: 0..<64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+      default:
+        var bytes = valid
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+          let position = Bool.random(using: &random) && !hot.isEmpty
+            ? Int.random(in: hot, using: &random) : Int.random(in: 0..<valid.count, using: &random)
+          bytes[position] ^= UInt8.random(in: 1...255, using: &random)
+        }
+        return bytes
+      }
+    }
+  }
+
+  @Test func trainingStateMutantsResumeOrAreRefused() throws {
+    let run = temporaryRun("fuzz-state")
+    defer { try? FileManager.default.removeItem(at: run.url) }
+    var c = TrainingConfiguration()
+    c.epochs = 2
+    c.batchSize = 16
+    c.perturbation = TrainingPerturbation(epsilon: 0.1, stepSize: 0.05, steps: 1)
+    c.evalSteps = 1
+    c.diagnosticsEvery = 0
+    func trainer() throws -> Trainer {
+      Torch.manualSeed(1)
+      return try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 32, seed: 1),
+                         test: try halvesDataset(count: 16, seed: 2), run: run)
+    }
+    try trainer().train(until: 1)
+    let valid = [UInt8](try Data(contentsOf: run.lastState))
+    let headerEnd = 8 + Int(valid.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    let restoring = try trainer()
+    var (restored, refused) = (0, 0)
+    for bytes in mutants(of: valid, count: 2000, hot: 8..<headerEnd, seed: 7) {
+      try Data(bytes).write(to: run.lastState)
+      do {
+        _ = try restoring.restore(from: run)
+        restored += 1
+      } catch is CheckpointError {
+        refused += 1
+      } catch is TrainingError {
+        refused += 1
+      } catch {
+        Issue.record("\(type(of: error)): \(error)")
+      }
+    }
+    #expect(restored + refused == 2000 && refused > 1000 && restored > 0, "\(restored) restored, \(refused) refused")
+  }
+
+  @Test func idxMutantsLoadOrAreRefused() throws {
+    let valid: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6] + (0..<120).map { UInt8($0) }
+    var (loaded, refused) = (0, 0)
+    for bytes in mutants(of: valid, count: 3000, hot: 0..<16, seed: 11) {
+      do {
+        _ = try IDXFile(bytes: Data(bytes), file: "fuzz-idx", expectedRank: 3)
+        loaded += 1
+      } catch let error as DatasetError {
+        #expect(error.description.contains("fuzz-idx"))
+        refused += 1
+      }
+    }
+    #expect(loaded + refused == 3000 && refused > 1500 && loaded > 0)
+  }
+
+  @Test func jpegMutantsDecodeOrAreRefused() throws {
+    var random = SplitMix64(seed: 3)
+    let pixels = (0..<(16 * 16 * 3)).map { _ in UInt8.random(in: 0...255, using: &random) }
+    let valid = [UInt8](try JPEG.encode(pixels, width: 16, height: 16, channels: 3))
+    var (decoded, refused) = (0, 0)
+    for bytes in mutants(of: valid, count: 2000, hot: 0..<Swift.min(valid.count, 400), seed: 5) {
+      do {
+        _ = try JPEG.decode(Data(bytes))
+        decoded += 1
+      } catch is JPEG.Failure {
+        refused += 1
+      }
+    }
+    #expect(decoded + refused == 2000 && refused > 500 && decoded > 0, "\(decoded) decoded, \(refused) refused")
+  }
+}

@@ -53,7 +53,7 @@ struct SafeTensorsHeader {
   /// shift every tensor without a word).
   init(json: Data, bufferSize: Int, file: String) throws {
     guard String(data: json, encoding: .utf8) != nil else {
-      throw CheckpointError.malformed(file: file, detail: "the header is not valid UTF-8")
+      throw CheckpointError.malformed(file: file, detail: "the header is not UTF-8 text, so not the expected JSON")
     }
     if let duplicate = Self.duplicateTopLevelKey(in: json) {
       throw CheckpointError.malformed(file: file, detail: "the header names '\(duplicate)' twice")

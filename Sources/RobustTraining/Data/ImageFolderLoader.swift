@@ -79,7 +79,7 @@ public enum ImageFolderLoader {
             planarize(rgb, area: width * height, into: base + i * pixelsPerImage)
           } catch {
             lock.lock()
-            if firstError == nil || i < firstError!.index { firstError = (i, error) }
+            if firstError.map({ i < $0.index }) ?? true { firstError = (i, error) }
             lock.unlock()
             return
           }
