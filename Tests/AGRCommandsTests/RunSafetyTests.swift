@@ -183,6 +183,19 @@ import Testing
     }
   }
 
+  @Test func anEmptyAttackListIsRefusedByItsFlag() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("evaluated")
+    #expect(try Self.agr(trainArguments(run, epochs: 1)).status == 0)
+    let checkpoint = run.appendingPathComponent("best.safetensors").path
+    let empty = try Self.agr(["eval", checkpoint, "--attacks", ","])
+    #expect(empty.status == 64 && empty.errors.contains("--attacks"), "\(empty.status): \(empty.errors)")
+    let unknown = try Self.agr(["eval", checkpoint, "--attacks", "pgd20,deepfool"])
+    #expect(unknown.status == 64 && unknown.errors.contains("deepfool"), "\(unknown.errors)")
+    let reports = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("eval-") }
+    #expect(reports.isEmpty)
+  }
+
   @Test func badInputsStopBeforeAnythingIsWritten() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = folder.appendingPathComponent("never")

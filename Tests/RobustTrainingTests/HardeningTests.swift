@@ -82,6 +82,19 @@ import Testing
     expectError(mentioning: [folder.url.path, "a folder"]) { _ = try DatasetFile.read(folder.url) }
   }
 
+  @Test func anEmptyTrainingOrTestSetIsRefused() throws {
+    var c = TrainingConfiguration()
+    c.epochs = 1
+    let empty = try LabeledImages(name: "none", pixels: [], labels: [], channels: 1, height: 8, width: 8, classCount: 2)
+    let some = try halvesDataset(count: 8, seed: 1)
+    for (train, test) in [(empty, some), (some, empty)] {
+      let error = #expect(throws: TrainingError.self) {
+        _ = try Trainer(configuration: c, model: TinyConvNet(), train: train, test: test, run: nil)
+      }
+      #expect("\(error!)".contains("holds no images"))
+    }
+  }
+
   @Test func aModelRefusesImagesTooSmallForIt() throws {
     let error = #expect(throws: (any Error).self) {
       _ = try ModelArchitecture.preactResNet18.make(classCount: 10, inputShape: [3, 2, 2])
