@@ -20,7 +20,7 @@ void set_error(const std::string &message) {
   last_error = cut == std::string::npos ? message : message.substr(0, cut);
 }
 
-at::ScalarType scalar_type(int dtype) {
+at::ScalarType scalar_type(ctorch_dtype dtype) {
   switch (dtype) {
     case CT_FLOAT32: return at::kFloat;
     case CT_BFLOAT16: return at::kBFloat16;
@@ -31,10 +31,10 @@ at::ScalarType scalar_type(int dtype) {
     case CT_FLOAT64: return at::kDouble;
     case CT_INT32: return at::kInt;
   }
-  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+  throw std::invalid_argument("unknown dtype code " + std::to_string(static_cast<int32_t>(dtype)));
 }
 
-int dtype_code(at::ScalarType s) {
+ctorch_dtype dtype_code(at::ScalarType s) {
   switch (s) {
     case at::kFloat: return CT_FLOAT32;
     case at::kBFloat16: return CT_BFLOAT16;
@@ -48,12 +48,15 @@ int dtype_code(at::ScalarType s) {
   }
 }
 
-at::Device device(int code) {
+at::Device device(ctorch_device code) {
   if (code < 0) return at::Device(at::kCPU);
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(code));
 }
 
-int device_code(const at::Device &d) { return d.is_cuda() ? d.index() < 0 ? 0 : d.index() : -1; }
+ctorch_device device_code(const at::Device &d) {
+  if (!d.is_cuda()) return CT_CPU;
+  return static_cast<ctorch_device>(d.index() < 0 ? 0 : d.index());
+}
 
 c10::optional<at::Generator> generator(ctorch_generator g) {
   if (!g) return c10::nullopt;
@@ -99,14 +102,13 @@ int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t cap) {
   })
 }
 int ctorch_tensor_numel(ctorch_tensor t, int64_t *out) { CT_TRY(*out = T(t).numel()) }
-int ctorch_tensor_dtype(ctorch_tensor t, int *out) { CT_TRY(*out = dtype_code(T(t).scalar_type())) }
-int ctorch_tensor_device(ctorch_tensor t, int *out) { CT_TRY(*out = device_code(T(t).device())) }
-int ctorch_tensor_is_contiguous(ctorch_tensor t, int memory_format, int *out) {
-  CT_TRY(*out = T(t).is_contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
+int ctorch_tensor_dtype(ctorch_tensor t, ctorch_dtype *out) { CT_TRY(*out = dtype_code(T(t).scalar_type())) }
+int ctorch_tensor_device(ctorch_tensor t, ctorch_device *out) { CT_TRY(*out = device_code(T(t).device())) }
+int ctorch_tensor_is_contiguous(ctorch_tensor t, ctorch_memory_format format, int *out) {
+  CT_TRY(*out = T(t).is_contiguous(memory_format(format)))
 }
-int ctorch_tensor_defined(ctorch_tensor t, int *out) { CT_TRY(*out = T(t).defined()) }
 
-int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes) {
+int ctorch_tensor_copy_out(ctorch_tensor t, ctorch_dtype dtype, void *dst, size_t bytes) {
   CT_TRY({
     count_host_wait();
     auto c = T(t).detach().to(at::kCPU, scalar_type(dtype)).contiguous();
@@ -139,47 +141,49 @@ int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap) {
   })
 }
 
-int ctorch_make_from_data(const void *data, int src_dtype, const int64_t *shape, int64_t ndim, int dev,
-                          ctorch_tensor *out) {
+int ctorch_make_from_data(const void *data, ctorch_dtype src_dtype, const int64_t *shape, int64_t ndim,
+                          ctorch_device dev, ctorch_tensor *out) {
   count_host_wait();  // a copy from host memory (blocking when it goes to a GPU); counted on every device
-  CT_OUT(at::from_blob(const_cast<void *>(data), at::IntArrayRef(shape, ndim), options(src_dtype, -1))
+  CT_OUT(at::from_blob(const_cast<void *>(data), at::IntArrayRef(shape, ndim), options(src_dtype, CT_CPU))
              .to(device(dev), /*non_blocking=*/false, /*copy=*/true))
 }
-int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, int dtype, int dev, ctorch_tensor *out) {
+int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, ctorch_dtype dtype, ctorch_device dev,
+                     ctorch_tensor *out) {
   CT_OUT(at::full(at::IntArrayRef(shape, ndim), value, options(dtype, dev)))
 }
-int ctorch_make_arange(double start, double end, double step, int dtype, int dev, ctorch_tensor *out) {
+int ctorch_make_arange(double start, double end, double step, ctorch_dtype dtype, ctorch_device dev,
+                       ctorch_tensor *out) {
   CT_OUT(at::arange(start, end, step, options(dtype, dev)))
 }
-int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, int dtype, int dev, ctorch_generator gen,
-                     ctorch_tensor *out) {
+int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, ctorch_dtype dtype, ctorch_device dev,
+                     ctorch_generator gen, ctorch_tensor *out) {
   CT_OUT(normal ? at::randn(at::IntArrayRef(shape, ndim), generator(gen), options(dtype, dev))
                 : at::rand(at::IntArrayRef(shape, ndim), generator(gen), options(dtype, dev)))
 }
-int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, int dev, ctorch_generator gen,
-                        ctorch_tensor *out) {
+int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, ctorch_device dev,
+                        ctorch_generator gen, ctorch_tensor *out) {
   CT_OUT(at::randint(low, high, at::IntArrayRef(shape, ndim), generator(gen), options(CT_INT64, dev)))
 }
-int ctorch_make_randperm(int64_t n, int dev, ctorch_generator gen, ctorch_tensor *out) {
+int ctorch_make_randperm(int64_t n, ctorch_device dev, ctorch_generator gen, ctorch_tensor *out) {
   CT_OUT(at::randperm(n, generator(gen), options(CT_INT64, dev)))
 }
-int ctorch_make_like(ctorch_tensor t, double value, int kind, ctorch_tensor *out) {
-  CT_OUT(kind == 1 ? at::empty_like(T(t)) : at::full_like(T(t), value))
+int ctorch_make_like(ctorch_tensor t, double value, ctorch_like_kind kind, ctorch_tensor *out) {
+  CT_OUT(kind == CT_LIKE_EMPTY ? at::empty_like(T(t)) : at::full_like(T(t), value))
 }
 
 // ---- generators ----
-static at::Generator new_generator(uint64_t seed, int dev) {
+static at::Generator new_generator(uint64_t seed, ctorch_device dev) {
   if (dev < 0) return at::make_generator<at::CPUGeneratorImpl>(seed);
   auto g = at::detail::getCUDAHooks().getNewGenerator(static_cast<c10::DeviceIndex>(dev));
   g.set_current_seed(seed);
   return g;
 }
 
-int ctorch_gen_new(uint64_t seed, int dev, ctorch_generator *out) {
+int ctorch_gen_new(uint64_t seed, ctorch_device dev, ctorch_generator *out) {
   CT_TRY(*out = reinterpret_cast<ctorch_generator>(new at::Generator(new_generator(seed, dev))))
 }
 void ctorch_gen_free(ctorch_generator g) { delete reinterpret_cast<at::Generator *>(g); }
-int ctorch_gen_default(int dev, ctorch_generator *out) {
+int ctorch_gen_default(ctorch_device dev, ctorch_generator *out) {
   CT_TRY({
     at::Generator g = dev < 0 ? at::detail::getDefaultCPUGenerator()
                               : at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(dev));

@@ -145,21 +145,21 @@ int ctorch_get_cuda_tf32(int *convolutions, int *matmuls) {
   })
 }
 
-int ctorch_autocast_enter(int device_type, int dtype) {
+int ctorch_autocast_enter(ctorch_device_type device_type, ctorch_dtype dtype) {
   CT_TRY({
-    auto dt = device_type == 1 ? at::kCUDA : at::kCPU;
+    auto dt = device_type == CT_DEVICE_TYPE_CUDA ? at::kCUDA : at::kCPU;
     auto type = scalar_type(dtype);
     // Remember the enclosing scope's state so that exit restores it (nested scopes).
-    autocast_saved[device_type == 1].push_back({at::autocast::is_autocast_enabled(dt), at::autocast::get_autocast_dtype(dt)});
+    autocast_saved[device_type == CT_DEVICE_TYPE_CUDA].push_back({at::autocast::is_autocast_enabled(dt), at::autocast::get_autocast_dtype(dt)});
     at::autocast::set_autocast_dtype(dt, type);
     at::autocast::set_autocast_enabled(dt, true);
     at::autocast::increment_nesting();
   })
 }
-int ctorch_autocast_exit(int device_type) {
+int ctorch_autocast_exit(ctorch_device_type device_type) {
   CT_TRY({
-    auto dt = device_type == 1 ? at::kCUDA : at::kCPU;
-    auto &saved = autocast_saved[device_type == 1];
+    auto dt = device_type == CT_DEVICE_TYPE_CUDA ? at::kCUDA : at::kCPU;
+    auto &saved = autocast_saved[device_type == CT_DEVICE_TYPE_CUDA];
     if (saved.empty()) {
       at::autocast::set_autocast_enabled(dt, false);
     } else {

@@ -9,13 +9,13 @@ using namespace ctorch;
 
 static at::IntArrayRef pair(const int64_t *p) { return at::IntArrayRef(p, 2); }
 
-static int64_t reduction(int r) {
+static int64_t reduction(ctorch_reduction r) {
   switch (r) {
     case CT_REDUCTION_NONE: return at::Reduction::None;
     case CT_REDUCTION_MEAN: return at::Reduction::Mean;
     case CT_REDUCTION_SUM: return at::Reduction::Sum;
   }
-  throw std::invalid_argument("unsupported reduction code " + std::to_string(r));
+  throw std::invalid_argument("unsupported reduction code " + std::to_string(static_cast<int32_t>(r)));
 }
 
 // The int64 lengths of a segmented reduction, on `device`, made once per (device, lengths) and kept: a
@@ -62,14 +62,14 @@ int ctorch_nn_adaptive_avg_pool2d(ctorch_tensor x, const int64_t *size, ctorch_t
 int ctorch_nn_softmax(ctorch_tensor x, int64_t dim, int log, ctorch_tensor *out) {
   CT_OUT(log ? at::log_softmax(T(x), dim) : at::softmax(T(x), dim))
 }
-int ctorch_nn_cross_entropy(ctorch_tensor logits, ctorch_tensor target, int red, double label_smoothing,
+int ctorch_nn_cross_entropy(ctorch_tensor logits, ctorch_tensor target, ctorch_reduction red, double label_smoothing,
                             ctorch_tensor *out) {
   CT_OUT(at::cross_entropy_loss(T(logits), T(target), {}, reduction(red), -100, label_smoothing))
 }
-int ctorch_nn_nll_loss(ctorch_tensor logp, ctorch_tensor target, int red, ctorch_tensor *out) {
+int ctorch_nn_nll_loss(ctorch_tensor logp, ctorch_tensor target, ctorch_reduction red, ctorch_tensor *out) {
   CT_OUT(at::nll_loss(T(logp), T(target), {}, reduction(red)))
 }
-int ctorch_nn_kl_div(ctorch_tensor input, ctorch_tensor target, int red, int log_target, ctorch_tensor *out) {
+int ctorch_nn_kl_div(ctorch_tensor input, ctorch_tensor target, ctorch_reduction red, int log_target, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(input);
     at::Tensor r;

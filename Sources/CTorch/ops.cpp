@@ -15,50 +15,85 @@ static at::Scalar scalar_for(const at::Tensor &t, double s) {
   return at::Scalar(s);
 }
 
-static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
-  switch (op) {
-    case CT_ADD: return a + b;
-    case CT_SUB: return a - b;
-    case CT_MUL: return a * b;
-    case CT_DIV: return a / b;
-    case CT_POW: return at::pow(a, b);
-    case CT_MAXIMUM: return at::maximum(a, b);
-    case CT_MINIMUM: return at::minimum(a, b);
-    case CT_EQ: return a.eq(b);
-    case CT_NE: return a.ne(b);
-    case CT_LT: return a.lt(b);
-    case CT_LE: return a.le(b);
-    case CT_GT: return a.gt(b);
-    case CT_GE: return a.ge(b);
-    case CT_AND: return at::logical_and(a, b);
-    case CT_OR: return at::logical_or(a, b);
-    case CT_REMAINDER: return at::remainder(a, b);
-    case CT_ATAN2: return at::atan2(a, b);
-  }
-  throw std::invalid_argument("unknown binary op " + std::to_string(op));
+// The binary ops, one entry per op in code order (checked below): a op b on two tensors; a op s with a scalar
+// (null: unsupported); s op a where it is not the tensor-tensor form with s as a 0-dim tensor (null: it is);
+// and the in-place forms a op= b, a op= s (null: unsupported). A scalar s reaches the tensor-scalar and
+// in-place forms as scalar_for(a, s); the s-op-a form gets the double and converts it itself.
+struct BinaryForms {
+  ctorch_binary_op op;
+  at::Tensor (*tensor)(const at::Tensor &a, const at::Tensor &b);
+  at::Tensor (*scalar)(const at::Tensor &a, const at::Scalar &s);
+  at::Tensor (*reversed)(const at::Tensor &a, double s);
+  void (*in_place)(at::Tensor &a, const at::Tensor &b);
+  void (*in_place_scalar)(at::Tensor &a, const at::Scalar &s);
+};
+
+#define AB(e) [](const at::Tensor &a, const at::Tensor &b) -> at::Tensor { return e; }
+#define AS(e) [](const at::Tensor &a, const at::Scalar &s) -> at::Tensor { return e; }
+#define SA(e) [](const at::Tensor &a, double s) -> at::Tensor { return e; }
+#define AB_(e) [](at::Tensor &a, const at::Tensor &b) { e; }
+#define AS_(e) [](at::Tensor &a, const at::Scalar &s) { e; }
+static constexpr BinaryForms binary_ops[] = {
+  // op          a op b                     a op s                   s op a                             a op= b         a op= s
+  {CT_ADD,       AB(a + b),                 AS(a + s),               SA(a + scalar_for(a, s)),          AB_(a.add_(b)), AS_(a.add_(s))},
+  {CT_SUB,       AB(a - b),                 AS(a - s),               SA(at::rsub(a, scalar_for(a, s))), AB_(a.sub_(b)), AS_(a.sub_(s))},
+  {CT_MUL,       AB(a * b),                 AS(a * s),               SA(a * scalar_for(a, s)),          AB_(a.mul_(b)), AS_(a.mul_(s))},
+  {CT_DIV,       AB(a / b),                 AS(a / s),               SA(a.reciprocal() * s),            AB_(a.div_(b)), AS_(a.div_(s))},
+  {CT_POW,       AB(at::pow(a, b)),         AS(at::pow(a, s)),       SA(at::pow(scalar_for(a, s), a)),  nullptr,        nullptr},
+  {CT_MAXIMUM,   AB(at::maximum(a, b)),     AS(at::clamp_min(a, s)), nullptr,                           nullptr,        nullptr},
+  {CT_MINIMUM,   AB(at::minimum(a, b)),     AS(at::clamp_max(a, s)), nullptr,                           nullptr,        nullptr},
+  {CT_EQ,        AB(a.eq(b)),               AS(a.eq(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_NE,        AB(a.ne(b)),               AS(a.ne(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_LT,        AB(a.lt(b)),               AS(a.lt(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_LE,        AB(a.le(b)),               AS(a.le(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_GT,        AB(a.gt(b)),               AS(a.gt(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_GE,        AB(a.ge(b)),               AS(a.ge(s)),             nullptr,                           nullptr,        nullptr},
+  {CT_AND,       AB(at::logical_and(a, b)), nullptr,                 nullptr,                           nullptr,        nullptr},
+  {CT_OR,        AB(at::logical_or(a, b)),  nullptr,                 nullptr,                           nullptr,        nullptr},
+  {CT_REMAINDER, AB(at::remainder(a, b)),   AS(at::remainder(a, s)), nullptr,                           nullptr,        nullptr},
+  {CT_ATAN2,     AB(at::atan2(a, b)),       nullptr,                 nullptr,                           nullptr,        nullptr},
+};
+#undef AB
+#undef AS
+#undef SA
+#undef AB_
+#undef AS_
+
+static constexpr bool binary_ops_in_code_order() {
+  for (size_t i = 0; i < sizeof(binary_ops) / sizeof(binary_ops[0]); i++)
+    if (binary_ops[i].op != static_cast<int32_t>(i)) return false;
+  return true;
+}
+static_assert(binary_ops_in_code_order(), "binary_ops: entry i must be the op with code i");
+
+// The table entry for op, or null for a code outside it.
+static const BinaryForms *binary_forms(ctorch_binary_op op) {
+  auto i = static_cast<int32_t>(op);
+  return i >= 0 && i < static_cast<int32_t>(sizeof(binary_ops) / sizeof(binary_ops[0])) ? &binary_ops[i] : nullptr;
+}
+static std::string op_code(ctorch_binary_op op) { return std::to_string(static_cast<int32_t>(op)); }
+
+static at::Tensor binary(ctorch_binary_op op, const at::Tensor &a, const at::Tensor &b) {
+  auto forms = binary_forms(op);
+  if (!forms) throw std::invalid_argument("unknown binary op " + op_code(op));
+  return forms->tensor(a, b);
 }
 
-static at::Tensor binary_scalar(int op, const at::Tensor &a, const at::Scalar &s) {
-  switch (op) {
-    case CT_ADD: return a + s;
-    case CT_SUB: return a - s;
-    case CT_MUL: return a * s;
-    case CT_DIV: return a / s;
-    case CT_POW: return at::pow(a, s);
-    case CT_MAXIMUM: return at::clamp_min(a, s);
-    case CT_MINIMUM: return at::clamp_max(a, s);
-    case CT_EQ: return a.eq(s);
-    case CT_NE: return a.ne(s);
-    case CT_LT: return a.lt(s);
-    case CT_LE: return a.le(s);
-    case CT_GT: return a.gt(s);
-    case CT_GE: return a.ge(s);
-    case CT_REMAINDER: return at::remainder(a, s);
-  }
-  throw std::invalid_argument("unsupported tensor-scalar op " + std::to_string(op));
+static at::Tensor binary_scalar(ctorch_binary_op op, const at::Tensor &a, const at::Scalar &s) {
+  auto forms = binary_forms(op);
+  if (!forms || !forms->scalar) throw std::invalid_argument("unsupported tensor-scalar op " + op_code(op));
+  return forms->scalar(a, s);
 }
 
-static at::Tensor unary(int op, at::Tensor &a) {
+// The in-place form of op (checked before its operands are read).
+template <class Form>
+static Form in_place_form(ctorch_binary_op op, Form BinaryForms::*member) {
+  auto forms = binary_forms(op);
+  if (!forms || !(forms->*member)) throw std::invalid_argument("unsupported in-place op " + op_code(op));
+  return forms->*member;
+}
+
+static at::Tensor unary(ctorch_unary_op op, at::Tensor &a) {
   switch (op) {
     case CT_NEG: return -a;
     case CT_ABS: return a.abs();
@@ -84,24 +119,23 @@ static at::Tensor unary(int op, at::Tensor &a) {
     case CT_ZERO_: return a.zero_();
     case CT_RELU_: return a.relu_();
   }
-  throw std::invalid_argument("unknown unary op " + std::to_string(op));
+  throw std::invalid_argument("unknown unary op " + std::to_string(static_cast<int32_t>(op)));
 }
 
 extern "C" {
 
-int ctorch_op_to(ctorch_tensor t, int dtype, int dev, int copy, ctorch_tensor *out) {
+int ctorch_op_to(ctorch_tensor t, ctorch_dtype dtype, ctorch_device dev, int copy, ctorch_tensor *out) {
   CT_TRY({
     auto target = device(dev);
     if (T(t).device() != target && (target.is_cuda() || T(t).is_cuda())) count_host_wait();
     *out = wrap(T(t).to(target, scalar_type(dtype), /*non_blocking=*/false, copy != 0));
   })
 }
-int ctorch_op_contiguous(ctorch_tensor t, int memory_format, ctorch_tensor *out) {
-  CT_OUT(T(t).contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
+int ctorch_op_contiguous(ctorch_tensor t, ctorch_memory_format format, ctorch_tensor *out) {
+  CT_OUT(T(t).contiguous(memory_format(format)))
 }
 int ctorch_op_clone(ctorch_tensor t, ctorch_tensor *out) { CT_OUT(T(t).clone()) }
 int ctorch_op_detach(ctorch_tensor t, ctorch_tensor *out) { CT_OUT(T(t).detach()) }
-int ctorch_op_alias(ctorch_tensor t, ctorch_tensor *out) { CT_OUT(T(t)) }
 int ctorch_op_reshape(ctorch_tensor t, const int64_t *shape, int64_t ndim, ctorch_tensor *out) {
   CT_OUT(T(t).reshape(ints(shape, ndim)))
 }
@@ -162,27 +196,20 @@ int ctorch_op_pad(ctorch_tensor t, const int64_t *pad, int64_t npad, double valu
   CT_OUT(at::constant_pad_nd(T(t), ints(pad, npad), value))
 }
 
-int ctorch_op_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) { CT_OUT(binary(op, T(a), T(b))) }
-int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *out) {
+int ctorch_op_binary(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) {
+  CT_OUT(binary(op, T(a), T(b)))
+}
+int ctorch_op_binary_scalar(ctorch_binary_op op, ctorch_tensor a, double s, ctorch_tensor *out) {
   CT_OUT(binary_scalar(op, T(a), scalar_for(T(a), s)))
 }
-int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out) {
+int ctorch_op_rbinary_scalar(ctorch_binary_op op, double s, ctorch_tensor a, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
-    auto sc = scalar_for(x, s);
-    at::Tensor r;
-    switch (op) {
-      case CT_ADD: r = x + sc; break;
-      case CT_SUB: r = at::rsub(x, sc); break;
-      case CT_MUL: r = x * sc; break;
-      case CT_DIV: r = x.reciprocal() * s; break;
-      case CT_POW: r = at::pow(sc, x); break;
-      default: r = binary(op, at::scalar_tensor(s, x.options()), x);
-    }
-    *out = wrap(r);
+    auto forms = binary_forms(op);
+    *out = wrap(forms && forms->reversed ? forms->reversed(x, s) : binary(op, at::scalar_tensor(s, x.options()), x));
   })
 }
-int ctorch_op_unary(int op, ctorch_tensor a, ctorch_tensor *out) { CT_OUT(unary(op, T(a))) }
+int ctorch_op_unary(ctorch_unary_op op, ctorch_tensor a, ctorch_tensor *out) { CT_OUT(unary(op, T(a))) }
 int ctorch_op_add_scaled(ctorch_tensor a, ctorch_tensor b, double alpha, ctorch_tensor *out) {
   CT_OUT(at::add(T(a), T(b), alpha))
 }
@@ -204,29 +231,16 @@ int ctorch_op_softplus(ctorch_tensor a, double beta, double threshold, ctorch_te
 }
 int ctorch_op_lerp(ctorch_tensor a, ctorch_tensor b, double w, ctorch_tensor *out) { CT_OUT(at::lerp(T(a), T(b), w)) }
 
-int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b) {
+int ctorch_op_binary_(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b) {
   CT_TRY({
     auto &x = T(a);
-    switch (op) {
-      case CT_ADD: x.add_(T(b)); break;
-      case CT_SUB: x.sub_(T(b)); break;
-      case CT_MUL: x.mul_(T(b)); break;
-      case CT_DIV: x.div_(T(b)); break;
-      default: throw std::invalid_argument("unsupported in-place op " + std::to_string(op));
-    }
+    in_place_form(op, &BinaryForms::in_place)(x, T(b));
   })
 }
-int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s) {
+int ctorch_op_binary_scalar_(ctorch_binary_op op, ctorch_tensor a, double s) {
   CT_TRY({
     auto &x = T(a);
-    auto sc = scalar_for(x, s);
-    switch (op) {
-      case CT_ADD: x.add_(sc); break;
-      case CT_SUB: x.sub_(sc); break;
-      case CT_MUL: x.mul_(sc); break;
-      case CT_DIV: x.div_(sc); break;
-      default: throw std::invalid_argument("unsupported in-place op " + std::to_string(op));
-    }
+    in_place_form(op, &BinaryForms::in_place_scalar)(x, scalar_for(x, s));
   })
 }
 int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha) { CT_TRY(T(a).add_(T(b), alpha)) }
@@ -240,7 +254,7 @@ int ctorch_op_normal_(ctorch_tensor a, double mean, double std, ctorch_generator
   CT_TRY(T(a).normal_(mean, std, generator(gen)))
 }
 
-int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
+int ctorch_op_reduce(ctorch_reduce_op op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out) {
   CT_TRY({
     auto &x = T(a);
     // keepdim over everything keeps the rank (shape [1, ..., 1]), as in PyTorch: reduce over every dim.
@@ -276,7 +290,7 @@ int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims
       case CT_LOGSUMEXP: r = all ? at::logsumexp(x.flatten(), 0) : at::logsumexp(x, d, keepdim); break;
       case CT_VAR: r = all ? x.var() : x.var(d, /*unbiased=*/true, keepdim); break;
       case CT_STD: r = all ? x.std() : x.std(d, /*unbiased=*/true, keepdim); break;
-      default: throw std::invalid_argument("unknown reduction " + std::to_string(op));
+      default: throw std::invalid_argument("unknown reduction " + std::to_string(static_cast<int32_t>(op)));
     }
     *out = wrap(r);
   })

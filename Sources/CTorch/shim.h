@@ -32,11 +32,14 @@ inline c10::optional<at::Tensor> opt(ctorch_tensor t) {
   if (!t) return c10::nullopt;
   return T(t);
 }
-at::ScalarType scalar_type(int dtype);
-int dtype_code(at::ScalarType s);
-at::Device device(int code);
-int device_code(const at::Device &d);
-inline at::TensorOptions options(int dtype, int dev) {
+at::ScalarType scalar_type(ctorch_dtype dtype);
+ctorch_dtype dtype_code(at::ScalarType s);
+at::Device device(ctorch_device code);
+ctorch_device device_code(const at::Device &d);
+inline at::MemoryFormat memory_format(ctorch_memory_format f) {
+  return f == CT_CHANNELS_LAST ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+inline at::TensorOptions options(ctorch_dtype dtype, ctorch_device dev) {
   return at::TensorOptions().dtype(scalar_type(dtype)).device(device(dev));
 }
 inline std::vector<at::Tensor> list(const ctorch_tensor *ts, int64_t n) {

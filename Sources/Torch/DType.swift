@@ -1,8 +1,37 @@
 import CTorch
 
 /// Element types a tensor can hold.
-public enum DType: Int32, CaseIterable, CustomStringConvertible, Sendable {
-  case float32 = 0, bfloat16, float16, int64, uint8, bool, float64, int32
+public enum DType: CaseIterable, CustomStringConvertible, Sendable {
+  case float32, bfloat16, float16, int64, uint8, bool, float64, int32
+
+  /// The shim's code for this dtype.
+  var code: ctorch_dtype {
+    switch self {
+    case .float32: return CT_FLOAT32
+    case .bfloat16: return CT_BFLOAT16
+    case .float16: return CT_FLOAT16
+    case .int64: return CT_INT64
+    case .uint8: return CT_UINT8
+    case .bool: return CT_BOOL
+    case .float64: return CT_FLOAT64
+    case .int32: return CT_INT32
+    }
+  }
+
+  /// The dtype the shim's `code` stands for (the shim only reports the codes above).
+  init(code: ctorch_dtype) {
+    switch code {
+    case CT_FLOAT32: self = .float32
+    case CT_BFLOAT16: self = .bfloat16
+    case CT_FLOAT16: self = .float16
+    case CT_INT64: self = .int64
+    case CT_UINT8: self = .uint8
+    case CT_BOOL: self = .bool
+    case CT_FLOAT64: self = .float64
+    case CT_INT32: self = .int32
+    default: preconditionFailure("unknown dtype code \(code.rawValue) from the shim")
+    }
+  }
 
   public var isFloatingPoint: Bool { [.float32, .bfloat16, .float16, .float64].contains(self) }
 

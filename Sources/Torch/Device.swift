@@ -19,14 +19,19 @@ public enum Device: Hashable, CustomStringConvertible, Sendable {
     }
   }
 
-  init(code: Int32) { self = code < 0 ? .cpu : .cuda(Int(code)) }
+  /// The device the shim's `code` stands for: CT_CPU (any negative code), else CUDA device `code`.
+  init(code: ctorch_device) { self = code.rawValue < 0 ? .cpu : .cuda(Int(code.rawValue)) }
 
-  var code: Int32 {
+  /// The shim's code for this device: CT_CPU, or the CUDA device's index.
+  var code: ctorch_device {
     switch self {
-    case .cpu: return -1
-    case .cuda(let k): return Int32(k)
+    case .cpu: return CT_CPU
+    case .cuda(let k): return ctorch_device(rawValue: Int32(k))
     }
   }
+
+  /// The shim's code for this device's kind (autocast).
+  var typeCode: ctorch_device_type { isCUDA ? CT_DEVICE_TYPE_CUDA : CT_DEVICE_TYPE_CPU }
 
   public var isCUDA: Bool { if case .cuda = self { return true } else { return false } }
 
@@ -39,7 +44,15 @@ public enum Device: Hashable, CustomStringConvertible, Sendable {
 }
 
 /// Memory layouts for 4-D tensors.
-public enum MemoryFormat: Int32, Sendable {
-  case contiguous = 0
-  case channelsLast = 1
+public enum MemoryFormat: Sendable {
+  case contiguous
+  case channelsLast
+
+  /// The shim's code for this format.
+  var code: ctorch_memory_format {
+    switch self {
+    case .contiguous: return CT_CONTIGUOUS
+    case .channelsLast: return CT_CHANNELS_LAST
+    }
+  }
 }

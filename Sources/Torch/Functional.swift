@@ -1,10 +1,20 @@
 import CTorch
 
 /// How a loss reduces over the batch.
-public enum Reduction: Int32, Sendable {
-  case none = 0, mean = 1, sum = 2
+public enum Reduction: Sendable {
+  case none, mean, sum
   /// Sum divided by the batch size (PyTorch's `kl_div(reduction="batchmean")`).
-  case batchMean = 3
+  case batchMean
+
+  /// The shim's code for this reduction.
+  var code: ctorch_reduction {
+    switch self {
+    case .none: return CT_REDUCTION_NONE
+    case .mean: return CT_REDUCTION_MEAN
+    case .sum: return CT_REDUCTION_SUM
+    case .batchMean: return CT_REDUCTION_BATCHMEAN
+    }
+  }
 }
 
 /// Stateless neural-network functions (PyTorch's `torch.nn.functional`).
@@ -70,14 +80,14 @@ public enum Functional {
                                   labelSmoothing: Double = 0) throws -> Tensor
   {
     guard reduction != .batchMean else { throw TorchError("cross_entropy does not support batchmean reduction") }
-    return try make { ctorch_nn_cross_entropy(logits.handle, labels.handle, reduction.rawValue, labelSmoothing, $0) }
+    return try make { ctorch_nn_cross_entropy(logits.handle, labels.handle, reduction.code, labelSmoothing, $0) }
   }
 
   public static func nllLoss(_ logProbabilities: Tensor, _ labels: Tensor, reduction: Reduction = .mean) throws
     -> Tensor
   {
     guard reduction != .batchMean else { throw TorchError("nll_loss does not support batchmean reduction") }
-    return try make { ctorch_nn_nll_loss(logProbabilities.handle, labels.handle, reduction.rawValue, $0) }
+    return try make { ctorch_nn_nll_loss(logProbabilities.handle, labels.handle, reduction.code, $0) }
   }
 
   /// KL divergence as PyTorch's `kl_div(input, target)`: `input` holds log-probabilities,
@@ -85,7 +95,7 @@ public enum Functional {
   public static func klDiv(_ input: Tensor, _ target: Tensor, reduction: Reduction = .batchMean,
                            logTarget: Bool = false) throws -> Tensor
   {
-    try make { ctorch_nn_kl_div(input.handle, target.handle, reduction.rawValue, logTarget ? 1 : 0, $0) }
+    try make { ctorch_nn_kl_div(input.handle, target.handle, reduction.code, logTarget ? 1 : 0, $0) }
   }
 
   public static func dropout(_ x: Tensor, probability: Double, training: Bool) throws -> Tensor {

@@ -10,7 +10,7 @@ extension Tensor {
     let dims = shape.map(Int64.init)
     var out: OpaquePointer?
     let status = values.withUnsafeBytes { buffer in
-      ctorch_make_from_data(buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, T.dtype.rawValue, dims,
+      ctorch_make_from_data(buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, T.dtype.code, dims,
                             Int64(dims.count), device.code, &out)
     }
     try check(status)
@@ -20,7 +20,7 @@ extension Tensor {
   /// A 0-dimensional tensor.
   public convenience init(scalar: Double, dtype: DType = .float32, device: Device = .cpu) throws {
     var out: OpaquePointer?
-    try check(ctorch_make_full(nil, 0, scalar, dtype.rawValue, device.code, &out))
+    try check(ctorch_make_full(nil, 0, scalar, dtype.code, device.code, &out))
     self.init(handle: out!)
   }
 
@@ -28,7 +28,7 @@ extension Tensor {
     -> Tensor
   {
     let dims = shape.map(Int64.init)
-    return try make { ctorch_make_full(dims, Int64(dims.count), value, dtype.rawValue, device.code, $0) }
+    return try make { ctorch_make_full(dims, Int64(dims.count), value, dtype.code, device.code, $0) }
   }
 
   public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
@@ -42,7 +42,7 @@ extension Tensor {
   public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64,
                             device: Device = .cpu) throws -> Tensor
   {
-    try make { ctorch_make_arange(start, end, step, dtype.rawValue, device.code, $0) }
+    try make { ctorch_make_arange(start, end, step, dtype.code, device.code, $0) }
   }
 
   /// Uniform samples in [0, 1).
@@ -109,13 +109,13 @@ extension Tensor {
     let dims = shape.map(Int64.init)
     return try withExtendedLifetime(generator) {
       try make {
-        ctorch_make_rand(dims, Int64(dims.count), normal ? 1 : 0, dtype.rawValue, device.code, generator?.handle, $0)
+        ctorch_make_rand(dims, Int64(dims.count), normal ? 1 : 0, dtype.code, device.code, generator?.handle, $0)
       }
     }
   }
 
   /// A tensor of this one's shape, dtype and device, filled with `value`.
-  public func fullLike(_ value: Double) throws -> Tensor { try make { ctorch_make_like(handle, value, 0, $0) } }
+  public func fullLike(_ value: Double) throws -> Tensor { try make { ctorch_make_like(handle, value, CT_LIKE_FULL, $0) } }
   public func zerosLike() throws -> Tensor { try fullLike(0) }
   public func onesLike() throws -> Tensor { try fullLike(1) }
 }

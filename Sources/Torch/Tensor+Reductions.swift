@@ -1,38 +1,36 @@
 import CTorch
 
-enum ReduceOp: Int32 { case sum = 0, mean, max, min, argmax, argmin, prod, any, all, logsumexp, variance, std }
-
 extension Tensor {
-  func reduce(_ op: ReduceOp, _ dims: [Int], keepDim: Bool) throws -> Tensor {
+  func reduce(_ op: ctorch_reduce_op, _ dims: [Int], keepDim: Bool) throws -> Tensor {
     let d = dims.map(Int64.init)
-    return try make { ctorch_op_reduce(op.rawValue, handle, d, Int64(d.count), keepDim ? 1 : 0, $0) }
+    return try make { ctorch_op_reduce(op, handle, d, Int64(d.count), keepDim ? 1 : 0, $0) }
   }
 
   /// Sum over `dims` (all elements when empty).
-  public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.sum, dims, keepDim: keepDim) }
-  public func mean(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.mean, dims, keepDim: keepDim) }
-  public func max(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.max, dims, keepDim: keepDim) }
-  public func min(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.min, dims, keepDim: keepDim) }
-  public func any(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.any, dims, keepDim: keepDim) }
-  public func all(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(.all, dims, keepDim: keepDim) }
+  public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_SUM, dims, keepDim: keepDim) }
+  public func mean(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_MEAN, dims, keepDim: keepDim) }
+  public func max(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_MAX, dims, keepDim: keepDim) }
+  public func min(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_MIN, dims, keepDim: keepDim) }
+  public func any(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_ANY, dims, keepDim: keepDim) }
+  public func all(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_ALL, dims, keepDim: keepDim) }
   public func logSumExp(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
-    try reduce(.logsumexp, dims, keepDim: keepDim)
+    try reduce(CT_LOGSUMEXP, dims, keepDim: keepDim)
   }
   public func variance(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
-    try reduce(.variance, dims, keepDim: keepDim)
+    try reduce(CT_VAR, dims, keepDim: keepDim)
   }
   public func standardDeviation(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
-    try reduce(.std, dims, keepDim: keepDim)
+    try reduce(CT_STD, dims, keepDim: keepDim)
   }
   public func prod(dim: Int? = nil, keepDim: Bool = false) throws -> Tensor {
-    try reduce(.prod, dim.map { [$0] } ?? [], keepDim: keepDim)
+    try reduce(CT_PROD, dim.map { [$0] } ?? [], keepDim: keepDim)
   }
   /// Index of the largest element along `dim` (over the flattened tensor when nil).
   public func argmax(dim: Int? = nil, keepDim: Bool = false) throws -> Tensor {
-    try reduce(.argmax, dim.map { [$0] } ?? [], keepDim: keepDim)
+    try reduce(CT_ARGMAX, dim.map { [$0] } ?? [], keepDim: keepDim)
   }
   public func argmin(dim: Int? = nil, keepDim: Bool = false) throws -> Tensor {
-    try reduce(.argmin, dim.map { [$0] } ?? [], keepDim: keepDim)
+    try reduce(CT_ARGMIN, dim.map { [$0] } ?? [], keepDim: keepDim)
   }
 
   /// The vector p-norm over `dims` (all elements when empty); p may be .infinity.

@@ -3,20 +3,20 @@ import CTorch
 extension Tensor {
   public func to(_ dtype: DType) throws -> Tensor {
     if dtype == self.dtype { return self }
-    return try make { ctorch_op_to(handle, dtype.rawValue, device.code, 0, $0) }
+    return try make { ctorch_op_to(handle, dtype.code, device.code, 0, $0) }
   }
 
   public func to(_ device: Device) throws -> Tensor {
     if device == self.device { return self }
-    return try make { ctorch_op_to(handle, dtype.rawValue, device.code, 0, $0) }
+    return try make { ctorch_op_to(handle, dtype.code, device.code, 0, $0) }
   }
 
   public func to(_ device: Device, _ dtype: DType) throws -> Tensor {
-    try make { ctorch_op_to(handle, dtype.rawValue, device.code, 0, $0) }
+    try make { ctorch_op_to(handle, dtype.code, device.code, 0, $0) }
   }
 
   public func contiguous(_ format: MemoryFormat = .contiguous) throws -> Tensor {
-    try make { ctorch_op_contiguous(handle, format.rawValue, $0) }
+    try make { ctorch_op_contiguous(handle, format.code, $0) }
   }
 
   public func clone() throws -> Tensor { try make { ctorch_op_clone(handle, $0) } }

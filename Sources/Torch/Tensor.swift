@@ -35,19 +35,19 @@ public final class Tensor {
 
   public var count: Int { Int(property({ ctorch_tensor_numel(handle, $0) }, Int64(0))) }
 
-  public var dtype: DType { DType(rawValue: property({ ctorch_tensor_dtype(handle, $0) }, Int32(0)))! }
+  public var dtype: DType { DType(code: property({ ctorch_tensor_dtype(handle, $0) }, CT_FLOAT32)) }
 
-  public var device: Device { Device(code: property({ ctorch_tensor_device(handle, $0) }, Int32(-1))) }
+  public var device: Device { Device(code: property({ ctorch_tensor_device(handle, $0) }, CT_CPU)) }
 
   public func isContiguous(_ format: MemoryFormat = .contiguous) -> Bool {
-    property({ ctorch_tensor_is_contiguous(handle, format.rawValue, $0) }, Int32(0)) != 0
+    property({ ctorch_tensor_is_contiguous(handle, format.code, $0) }, Int32(0)) != 0
   }
 
   /// All elements, converted to `T`, in row-major order (copied to the host).
   public func toArray<T: TensorScalar>(_ type: T.Type = T.self) throws -> [T] {
     var out = [T](repeating: T(), count: count)
     try out.withUnsafeMutableBytes { buffer in
-      try check(ctorch_tensor_copy_out(handle, T.dtype.rawValue, buffer.baseAddress, buffer.count))
+      try check(ctorch_tensor_copy_out(handle, T.dtype.code, buffer.baseAddress, buffer.count))
     }
     return out
   }

@@ -25,8 +25,8 @@ public enum Torch {
                                      _ body: () throws -> R) throws -> R
   {
     guard enabled else { return try body() }
-    let kind: Int32 = device.isCUDA ? 1 : 0
-    try check(ctorch_autocast_enter(kind, dtype.rawValue))
+    let kind = device.typeCode
+    try check(ctorch_autocast_enter(kind, dtype.code))
     defer { _ = ctorch_autocast_exit(kind) }
     return try body()
   }

@@ -5,7 +5,10 @@
 //   libtorch message left in a thread-local buffer read by ctorch_last_error();
 // - results come back through out-parameters; a tensor handle owns one at::Tensor and is
 //   released with ctorch_tensor_free;
-// - no C++ exception ever crosses this boundary.
+// - no C++ exception ever crosses this boundary;
+// - every code (dtype, device, op, ...) is a named enum type with a fixed int32_t underlying type, so that
+//   Swift imports it as a struct with `rawValue: Int32` and each constant (CT_ADD, ...) as a global of it:
+//   the Swift side names the constants and never repeats their numbers.
 #ifndef CTORCH_H
 #define CTORCH_H
 
@@ -20,9 +23,15 @@ typedef struct ctorch_tensor_opaque *ctorch_tensor;
 typedef struct ctorch_generator_opaque *ctorch_generator;
 
 // dtypes (the project's own codes; mapped to c10::ScalarType inside)
-enum { CT_FLOAT32 = 0, CT_BFLOAT16 = 1, CT_FLOAT16 = 2, CT_INT64 = 3, CT_UINT8 = 4, CT_BOOL = 5, CT_FLOAT64 = 6, CT_INT32 = 7 };
-// devices: -1 is the CPU, k >= 0 is CUDA device k
-enum { CT_CPU = -1 };
+typedef enum ctorch_dtype : int32_t {
+  CT_FLOAT32 = 0, CT_BFLOAT16 = 1, CT_FLOAT16 = 2, CT_INT64 = 3, CT_UINT8 = 4, CT_BOOL = 5, CT_FLOAT64 = 6, CT_INT32 = 7
+} ctorch_dtype;
+// devices: CT_CPU (-1) is the CPU, k >= 0 is CUDA device k (every negative code is taken as the CPU)
+typedef enum ctorch_device : int32_t { CT_CPU = -1 } ctorch_device;
+// kinds of device, for autocast
+typedef enum ctorch_device_type : int32_t { CT_DEVICE_TYPE_CPU = 0, CT_DEVICE_TYPE_CUDA = 1 } ctorch_device_type;
+// memory layouts of 4-D tensors (any other code is taken as CT_CONTIGUOUS)
+typedef enum ctorch_memory_format : int32_t { CT_CONTIGUOUS = 0, CT_CHANNELS_LAST = 1 } ctorch_memory_format;
 
 // ---- library --------------------------------------------------------------------------
 const char *ctorch_last_error(void);
@@ -39,12 +48,11 @@ int ctorch_tensor_dim(ctorch_tensor t, int64_t *out);
 int ctorch_tensor_shape(ctorch_tensor t, int64_t *out, int64_t cap);     // cap >= dim
 int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t cap);
 int ctorch_tensor_numel(ctorch_tensor t, int64_t *out);
-int ctorch_tensor_dtype(ctorch_tensor t, int *out);
-int ctorch_tensor_device(ctorch_tensor t, int *out);
-int ctorch_tensor_is_contiguous(ctorch_tensor t, int memory_format, int *out); // 0 plain, 1 channels-last
-int ctorch_tensor_defined(ctorch_tensor t, int *out);
+int ctorch_tensor_dtype(ctorch_tensor t, ctorch_dtype *out);
+int ctorch_tensor_device(ctorch_tensor t, ctorch_device *out);
+int ctorch_tensor_is_contiguous(ctorch_tensor t, ctorch_memory_format memory_format, int *out);
 // Copies all elements, converted to dtype, row-major, into dst (bytes must equal numel*size).
-int ctorch_tensor_copy_out(ctorch_tensor t, int dtype, void *dst, size_t bytes);
+int ctorch_tensor_copy_out(ctorch_tensor t, ctorch_dtype dtype, void *dst, size_t bytes);
 // the data of a contiguous CPU tensor, for filling it in place (no copy); valid while the tensor lives
 int ctorch_tensor_host_data(ctorch_tensor t, void **out, size_t *bytes);
 int ctorch_tensor_item(ctorch_tensor t, double *out);
@@ -52,32 +60,35 @@ int ctorch_tensor_description(ctorch_tensor t, char *buf, size_t cap);   // at::
 
 // ---- creation ---------------------------------------------------------------------------
 // from host memory (copied); src_dtype describes data
-int ctorch_make_from_data(const void *data, int src_dtype, const int64_t *shape, int64_t ndim,
-                          int device, ctorch_tensor *out);
-int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, int dtype, int device, ctorch_tensor *out);
-int ctorch_make_arange(double start, double end, double step, int dtype, int device, ctorch_tensor *out);
+int ctorch_make_from_data(const void *data, ctorch_dtype src_dtype, const int64_t *shape, int64_t ndim,
+                          ctorch_device device, ctorch_tensor *out);
+int ctorch_make_full(const int64_t *shape, int64_t ndim, double value, ctorch_dtype dtype, ctorch_device device,
+                     ctorch_tensor *out);
+int ctorch_make_arange(double start, double end, double step, ctorch_dtype dtype, ctorch_device device,
+                       ctorch_tensor *out);
 // random: gen may be NULL (the device's default generator)
-int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, int dtype, int device,
+int ctorch_make_rand(const int64_t *shape, int64_t ndim, int normal, ctorch_dtype dtype, ctorch_device device,
                      ctorch_generator gen, ctorch_tensor *out);
-int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, int device,
+int ctorch_make_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, ctorch_device device,
                         ctorch_generator gen, ctorch_tensor *out);
-int ctorch_make_randperm(int64_t n, int device, ctorch_generator gen, ctorch_tensor *out);
-int ctorch_make_like(ctorch_tensor t, double value, int kind, ctorch_tensor *out); // kind 0 full, 1 empty
+int ctorch_make_randperm(int64_t n, ctorch_device device, ctorch_generator gen, ctorch_tensor *out);
+// same shape, dtype and device as t: filled with value, or left uninitialised (any other kind is CT_LIKE_FULL)
+typedef enum ctorch_like_kind : int32_t { CT_LIKE_FULL = 0, CT_LIKE_EMPTY = 1 } ctorch_like_kind;
+int ctorch_make_like(ctorch_tensor t, double value, ctorch_like_kind kind, ctorch_tensor *out);
 
 // ---- generators --------------------------------------------------------------------------
-int ctorch_gen_new(uint64_t seed, int device, ctorch_generator *out);
+int ctorch_gen_new(uint64_t seed, ctorch_device device, ctorch_generator *out);
 void ctorch_gen_free(ctorch_generator g);
-int ctorch_gen_default(int device, ctorch_generator *out);        // borrowed view of the default one; free it too
+int ctorch_gen_default(ctorch_device device, ctorch_generator *out);       // borrowed view of the default one; free it too
 int ctorch_gen_get_state(ctorch_generator g, ctorch_tensor *out);  // uint8 tensor
 int ctorch_gen_set_state(ctorch_generator g, ctorch_tensor state);
 int ctorch_gen_seed(ctorch_generator g, uint64_t seed);
 
 // ---- conversion and views ----------------------------------------------------------------
-int ctorch_op_to(ctorch_tensor t, int dtype, int device, int copy, ctorch_tensor *out);
-int ctorch_op_contiguous(ctorch_tensor t, int memory_format, ctorch_tensor *out);
+int ctorch_op_to(ctorch_tensor t, ctorch_dtype dtype, ctorch_device device, int copy, ctorch_tensor *out);
+int ctorch_op_contiguous(ctorch_tensor t, ctorch_memory_format memory_format, ctorch_tensor *out);
 int ctorch_op_clone(ctorch_tensor t, ctorch_tensor *out);
 int ctorch_op_detach(ctorch_tensor t, ctorch_tensor *out);
-int ctorch_op_alias(ctorch_tensor t, ctorch_tensor *out);   // a second handle to the same tensor
 int ctorch_op_reshape(ctorch_tensor t, const int64_t *shape, int64_t ndim, ctorch_tensor *out);
 int ctorch_op_permute(ctorch_tensor t, const int64_t *dims, int64_t ndim, ctorch_tensor *out);
 int ctorch_op_transpose(ctorch_tensor t, int64_t d0, int64_t d1, ctorch_tensor *out);
@@ -101,19 +112,20 @@ int ctorch_op_flip(ctorch_tensor t, const int64_t *dims, int64_t ndim, ctorch_te
 int ctorch_op_pad(ctorch_tensor t, const int64_t *pad, int64_t npad, double value, ctorch_tensor *out);
 
 // ---- elementwise --------------------------------------------------------------------------
-enum {
+// binary ops: which forms each has (tensor-scalar, in place) is in ops.cpp's table
+typedef enum ctorch_binary_op : int32_t {
   CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_EQ, CT_NE, CT_LT, CT_LE,
   CT_GT, CT_GE, CT_AND, CT_OR, CT_REMAINDER, CT_ATAN2
-};
-enum {
+} ctorch_binary_op;
+typedef enum ctorch_unary_op : int32_t {
   CT_NEG = 0, CT_ABS, CT_SIGN, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_RELU, CT_SIGMOID, CT_TANH,
   CT_FLOOR, CT_CEIL, CT_ROUND, CT_NOT, CT_SQUARE, CT_RECIPROCAL, CT_SIN, CT_COS, CT_LOG1P,
   CT_ISFINITE, CT_ISNAN, CT_ZERO_, CT_RELU_
-};
-int ctorch_op_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
-int ctorch_op_binary_scalar(int op, ctorch_tensor a, double s, ctorch_tensor *out);
-int ctorch_op_rbinary_scalar(int op, double s, ctorch_tensor a, ctorch_tensor *out); // s op a
-int ctorch_op_unary(int op, ctorch_tensor a, ctorch_tensor *out);   // in-place kinds return the same tensor
+} ctorch_unary_op;
+int ctorch_op_binary(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
+int ctorch_op_binary_scalar(ctorch_binary_op op, ctorch_tensor a, double s, ctorch_tensor *out);
+int ctorch_op_rbinary_scalar(ctorch_binary_op op, double s, ctorch_tensor a, ctorch_tensor *out); // s op a
+int ctorch_op_unary(ctorch_unary_op op, ctorch_tensor a, ctorch_tensor *out);   // in-place kinds return the same tensor
 int ctorch_op_add_scaled(ctorch_tensor a, ctorch_tensor b, double alpha, ctorch_tensor *out); // a + alpha*b
 int ctorch_op_clamp(ctorch_tensor a, double lo, double hi, int has_lo, int has_hi, ctorch_tensor *out);
 int ctorch_op_clamp_tensor(ctorch_tensor a, ctorch_tensor lo, ctorch_tensor hi, ctorch_tensor *out); // lo/hi may be NULL
@@ -123,8 +135,8 @@ int ctorch_op_softplus(ctorch_tensor a, double beta, double threshold, ctorch_te
 int ctorch_op_lerp(ctorch_tensor a, ctorch_tensor b, double w, ctorch_tensor *out);
 
 // in place (the handle keeps pointing at the updated tensor)
-int ctorch_op_binary_(int op, ctorch_tensor a, ctorch_tensor b);          // ADD SUB MUL DIV only
-int ctorch_op_binary_scalar_(int op, ctorch_tensor a, double s);          // ADD SUB MUL DIV only
+int ctorch_op_binary_(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b);   // ADD SUB MUL DIV only
+int ctorch_op_binary_scalar_(ctorch_binary_op op, ctorch_tensor a, double s);   // ADD SUB MUL DIV only
 int ctorch_op_add_scaled_(ctorch_tensor a, ctorch_tensor b, double alpha); // a += alpha*b
 int ctorch_op_copy_(ctorch_tensor dst, ctorch_tensor src);
 int ctorch_op_fill_(ctorch_tensor a, double value);
@@ -133,9 +145,11 @@ int ctorch_op_uniform_(ctorch_tensor a, double lo, double hi, ctorch_generator g
 int ctorch_op_normal_(ctorch_tensor a, double mean, double std, ctorch_generator gen);
 
 // ---- reductions -----------------------------------------------------------------------------
-enum { CT_SUM = 0, CT_MEAN, CT_MAX, CT_MIN, CT_ARGMAX, CT_ARGMIN, CT_PROD, CT_ANY, CT_ALL, CT_LOGSUMEXP, CT_VAR, CT_STD };
+typedef enum ctorch_reduce_op : int32_t {
+  CT_SUM = 0, CT_MEAN, CT_MAX, CT_MIN, CT_ARGMAX, CT_ARGMIN, CT_PROD, CT_ANY, CT_ALL, CT_LOGSUMEXP, CT_VAR, CT_STD
+} ctorch_reduce_op;
 // ndims == 0 reduces over everything (argmax/argmin: over the flattened tensor)
-int ctorch_op_reduce(int op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out);
+int ctorch_op_reduce(ctorch_reduce_op op, ctorch_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out);
 int ctorch_op_norm(ctorch_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ctorch_tensor *out);
 int ctorch_op_sort(ctorch_tensor a, int64_t dim, int descending, ctorch_tensor *values, ctorch_tensor *indices);
 int ctorch_op_topk(ctorch_tensor a, int64_t k, int64_t dim, int largest, ctorch_tensor *values, ctorch_tensor *indices);
@@ -159,10 +173,15 @@ int ctorch_nn_max_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *
 int ctorch_nn_avg_pool2d(ctorch_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding, ctorch_tensor *out);
 int ctorch_nn_adaptive_avg_pool2d(ctorch_tensor x, const int64_t *size, ctorch_tensor *out);
 int ctorch_nn_softmax(ctorch_tensor x, int64_t dim, int log, ctorch_tensor *out);
-enum { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2, CT_REDUCTION_BATCHMEAN = 3 };
-int ctorch_nn_cross_entropy(ctorch_tensor logits, ctorch_tensor target, int reduction, double label_smoothing, ctorch_tensor *out);
-int ctorch_nn_nll_loss(ctorch_tensor logp, ctorch_tensor target, int reduction, ctorch_tensor *out);
-int ctorch_nn_kl_div(ctorch_tensor input, ctorch_tensor target, int reduction, int log_target, ctorch_tensor *out);
+// how a loss reduces over the batch
+typedef enum ctorch_reduction : int32_t {
+  CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2, CT_REDUCTION_BATCHMEAN = 3
+} ctorch_reduction;
+int ctorch_nn_cross_entropy(ctorch_tensor logits, ctorch_tensor target, ctorch_reduction reduction, double label_smoothing,
+                            ctorch_tensor *out);
+int ctorch_nn_nll_loss(ctorch_tensor logp, ctorch_tensor target, ctorch_reduction reduction, ctorch_tensor *out);
+int ctorch_nn_kl_div(ctorch_tensor input, ctorch_tensor target, ctorch_reduction reduction, int log_target,
+                     ctorch_tensor *out);
 int ctorch_nn_dropout(ctorch_tensor x, double p, int training, ctorch_tensor *out);
 
 // ---- autograd ----------------------------------------------------------------------------------
@@ -236,9 +255,10 @@ int ctorch_graph_side_stream_exit(ctorch_graph g);
 int ctorch_graph_capture_begin(ctorch_graph g);
 int ctorch_graph_capture_end(ctorch_graph g);
 int ctorch_graph_replay(ctorch_graph g);
-// autocast scope for a device type (0 CPU, 1 CUDA) and dtype; exit restores the enclosing scope's state
-int ctorch_autocast_enter(int device_type, int dtype);
-int ctorch_autocast_exit(int device_type);
+// autocast scope for a device type and dtype; exit restores the enclosing scope's state
+// (any device type other than CT_DEVICE_TYPE_CUDA is taken as the CPU)
+int ctorch_autocast_enter(ctorch_device_type device_type, ctorch_dtype dtype);
+int ctorch_autocast_exit(ctorch_device_type device_type);
 
 #ifdef __cplusplus
 }
