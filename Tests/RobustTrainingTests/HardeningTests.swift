@@ -13,7 +13,7 @@ import Testing
     process.arguments = ["gzip", "-c", "-1"]
     let input = Pipe()
     process.standardInput = input
-    FileManager.default.createFile(atPath: url.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: url)
     try process.run()
     input.fileHandleForWriting.write(Data(header))
