@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
-"""Robust accuracy of an agr checkpoint under AutoAttack built from torchattacks' ports of the reference
-attacks, on the first N test images of an idx dataset, for comparison with `agr eval`.
+"""The official AutoAttack (fra31/auto-attack's code, as the `pyautoattack` package on PyPI ships it) on an agr
+checkpoint and the first N test images of an idx dataset, for comparison with `agr eval` on the same points.
 
-usage: reference_autoattack.py ARCH CHECKPOINT IDX_DIR N EPS [VERSION]
+usage: reference_autoattack.py ARCH CHECKPOINT IDX_DIR N EPS [VERSION] [--seed S]
   e.g. reference_autoattack.py smallcnn runs/quickstart/best.safetensors /usr/share/datasets/fashion-mnist 200 0.1
 VERSION:
-  standard      (default) the cascade with the official AutoAttack settings, as `agr eval --attacks aa`:
-                APGD-CE and APGD-T (9 targets) 100 iterations, FAB-T (9 targets) 100 iterations,
-                Square 5,000 queries (p_init 0.8), each on the points still robust
-  apgd          APGD-CE + APGD-T only, as `agr eval --attacks aa-apgd`
-  torchattacks  torchattacks.AutoAttack as shipped: note that it runs APGD, APGD-T and FAB with
-                their default 10 iterations, not the 100 of the reference, so it is weaker
-Needs torch, safetensors, numpy and torchattacks (not this project's venv: see PyTorchInteropTests).
+  standard  (default) AutoAttack(version='standard'): APGD-CE, APGD-T, FAB-T, Square as a cascade on the points
+            still robust; prints each stage's robust accuracy, as `agr eval --attacks aa` prints its stages
+  square    Square alone, as the standard version builds it (5,000 queries, p_init 0.8, resc_schedule=False),
+            on the clean-correct points: compare with `agr eval --attacks square`
+  apgd      APGD-CE + APGD-T only (version='custom'), as `agr eval --attacks aa-apgd`
+Runs on the CPU, where Square draws its random numbers from the same generator as ours: the two Square
+results should then be the same point for point. Both sides must see the N points in one batch
+(`agr eval --batch-size` >= N), since each batch reseeds the attacks.
+Needs torch, safetensors, numpy and pyautoattack (`pip install --no-deps pyautoattack`); not this project's venv.
 """
-import gzip, os, sys, time
+import argparse, gzip, logging, os, sys, time
 import numpy as np
 import torch
-import torchattacks
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,39 +32,54 @@ def idx(path):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def find(folder, stem):
+    for name in (stem, stem + ".gz"):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    sys.exit(f"{folder}: no {stem}[.gz]")
+
+
 def main():
-    arch, checkpoint, folder, n, eps = sys.argv[1:6]
-    version = sys.argv[6] if len(sys.argv) > 6 else "standard"
-    n, eps = int(n), float(eps)
-    images = idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"))[:n]
-    labels = idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))[:n]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("arch", choices=["smallcnn", "preact18", "wrn34-10"])
+    parser.add_argument("checkpoint")
+    parser.add_argument("folder")
+    parser.add_argument("n", type=int)
+    parser.add_argument("eps", type=float)
+    parser.add_argument("version", nargs="?", default="standard", choices=["standard", "square", "apgd"])
+    parser.add_argument("--seed", type=int, default=0)
+    a = parser.parse_args()
+    from pyautoattack import AutoAttack
+
+    images = idx(find(a.folder, "t10k-images-idx3-ubyte"))[:a.n]
+    labels = idx(find(a.folder, "t10k-labels-idx1-ubyte"))[:a.n]
     x = torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 255.0
     y = torch.tensor(labels, dtype=torch.int64)
-    model = {"smallcnn": SmallCNN, "preact18": PreActResNet18, "wrn34-10": WRN34_10}[arch]()
-    model.load_state_dict(load_file(checkpoint), strict=True)
+    model = {"smallcnn": SmallCNN, "preact18": PreActResNet18, "wrn34-10": WRN34_10}[a.arch]()
+    model.load_state_dict(load_file(a.checkpoint), strict=True)
     model.eval()
     with torch.no_grad():
-        clean = (model(x).argmax(1) == y)
-    print(f"clean {clean.float().mean().item() * 100:.2f}%", flush=True)
-    apgd = [torchattacks.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, loss="ce", seed=0),
-            torchattacks.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, n_classes=10, seed=0)]
-    if version == "standard":
-        attack = torchattacks.MultiAttack(apgd + [
-            torchattacks.FAB(model, norm="Linf", eps=eps, steps=100, n_restarts=1, multi_targeted=True,
-                             n_classes=10, seed=0),
-            torchattacks.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8, seed=0)])
-    elif version == "apgd":
-        attack = torchattacks.MultiAttack(apgd)
-    elif version == "torchattacks":
-        attack = torchattacks.AutoAttack(model, norm="Linf", eps=eps, version="standard", n_classes=10, seed=0)
+        clean = model(x).argmax(1) == y
+    print(f"clean {clean.float().mean().item() * 100:.2f}% ({int(clean.sum())}/{a.n})", flush=True)
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the per-stage lines AutoAttack logs
+    if a.version == "standard":
+        adversary = AutoAttack(model, norm="Linf", eps=a.eps, version="standard", seed=a.seed, device="cpu")
     else:
-        sys.exit(f"unknown VERSION {version!r} (standard, apgd, torchattacks)")
+        # custom versions keep the attacks as AutoAttack's __init__ builds them: Square as in the standard version
+        attacks = ["square"] if a.version == "square" else ["apgd-ce", "apgd-t"]
+        adversary = AutoAttack(model, norm="Linf", eps=a.eps, version="custom", attacks=attacks, seed=a.seed, device="cpu")
+        adversary.apgd.n_restarts = 1
+        adversary.apgd_targeted.n_target_classes = 9
     start = time.time()
-    adv = attack(x, y)
+    adv = adversary.run_standard_evaluation(x, y, batch_size=a.n)
+    if isinstance(adv, tuple):  # the PyPI packaging returns (adversarial examples, ...)
+        adv = adv[0]
     with torch.no_grad():
         robust = (model(adv).argmax(1) == y) & clean
-    print(f"reference AutoAttack ({version}) eps {eps}: {robust.float().mean().item() * 100:.2f}% "
-          f"({int(robust.sum())}/{n}) in {time.time() - start:.0f} s", flush=True)
+    print(f"reference AutoAttack ({a.version}) eps {a.eps}: {robust.float().mean().item() * 100:.2f}% "
+          f"({int(robust.sum())}/{a.n}) in {time.time() - start:.0f} s", flush=True)
+    print("robust flags: " + "".join("1" if r else "0" for r in robust.tolist()))
 
 
 if __name__ == "__main__":

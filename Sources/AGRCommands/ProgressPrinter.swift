@@ -16,12 +16,16 @@ final class ProgressPrinter: TrainingObserver {
     print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
       + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes"
       + String(format: " (read in %.1f s)", readSeconds))
-    print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors")
+    let normalization = c.normalization.map { n in
+      InputNormalization.named.first { $0.value == n }.map { ", \($0.key) normalisation" } ?? ", normalisation \(n.mean)/\(n.std)"
+    } ?? ""
+    print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors\(normalization)")
     print("method:   \(c.method.rawValue)\(agr)")
     if c.method.isAdversarial {
       let p = c.perturbation
-      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@), evaluation PGD-%d", p.steps, p.epsilon, p.stepSize,
-                   p.loss.rawValue, c.evalSteps))
+      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@%@), evaluation PGD-%d", p.steps, p.epsilon, p.stepSize,
+                   p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "", c.evalSteps)
+        + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
       + "\(c.epochs) epochs")

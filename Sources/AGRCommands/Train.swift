@@ -37,6 +37,11 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "TRADES/MART beta.") var beta: Double?
   @Option(help: "TRADES training attack: \(choices(TrainingAttackLoss.self, \.summary)).") var tradesAttack: String?
   @Flag(help: "Plain AT: no clean forward pass in train mode for the baseline.") var skipCleanPass = false
+  @Option(help: "Input normalisation inside the model: none, \(InputNormalization.named.keys.sorted().joined(separator: ", ")) or MEAN/STD (e.g. 0.5,0.5,0.5/0.25,0.25,0.25); recorded in checkpoints.")
+  var normalization: String?
+  @Flag(inversion: .prefixedNo, help: "MART as the AGR authors' code: the forward passes repeated in train mode (BatchNorm statistics updated 4 times per step, not 2; same gradients).")
+  var martRepeatedPasses: Bool?
+  @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
   @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
   @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int?
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Double?
@@ -174,6 +179,13 @@ struct Train: ParsableCommand {
       c.perturbation.loss = .kl
     }
     if skipCleanPass { c.cleanPassInTrainMode = false }
+    if let normalization {
+      do { c.normalization = try InputNormalization.parse(normalization) } catch let error as ConfigurationError {
+        throw ValidationError(flagMessage(error))
+      }
+    }
+    if let martRepeatedPasses { c.martRepeatedPasses = martRepeatedPasses }
+    if let trainingPgd { c.perturbation.iterates = try parseChoice(trainingPgd, flag: "--training-pgd") }
     if let epochs { c.epochs = epochs }
     if let batchSize { c.batchSize = batchSize }
     if let learningRate { c.learningRate = learningRate }

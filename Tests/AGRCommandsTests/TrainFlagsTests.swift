@@ -51,6 +51,7 @@ import Testing
       (["--step-size", "nan"], "--step-size"), (["--agr-clip", "inf"], "--agr-clip"), (["--lr", "inf"], "--lr"),
       (["--dataset", "imagenet"], "--dataset"), (["--device", "tpu"], "--device"),
       (["--batch-size", "0"], "--batch-size"), (["--trades-attack", "pgd"], "--trades-attack"),
+      (["--normalization", "imagenet1k"], "--normalization"), (["--training-pgd", "loose"], "--training-pgd"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -99,6 +100,22 @@ import Testing
         #expect(error == .validationFailure, "\(arguments)")
       }
     }
+  }
+
+  /// The paper's presets follow the AGR authors' code; the quick start and explicit flags keep their own.
+  @Test func thePaperPresetsUseTheAuthorsNormalisationAndMARTPasses() throws {
+    for preset in ["cifar10", "cifar100", "tiny-imagenet", "cifar10-short"] {
+      let c = try configuration(["--preset", preset])
+      #expect(c.normalization == .imagenet && c.martRepeatedPasses == true, "\(preset)")
+      #expect(c.perturbation.iterates == nil, "\(preset): the standard PGD stays the default")
+    }
+    let quick = try configuration([])
+    #expect(quick.normalization == nil && quick.martRepeatedPasses == nil)
+    let chosen = try configuration(["--preset", "cifar10", "--normalization", "none", "--no-mart-repeated-passes",
+                                    "--training-pgd", "authors"])
+    #expect(chosen.normalization == nil && chosen.martRepeatedPasses == false && chosen.perturbation.iterates == .authors)
+    let values = try configuration(["--normalization", "0.5/0.25"])
+    #expect(values.normalization == InputNormalization(mean: [0.5], std: [0.25]))
   }
 
   /// Every configuration key that validate() can name maps to a flag `agr train` has.

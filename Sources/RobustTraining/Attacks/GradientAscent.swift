@@ -13,6 +13,10 @@ struct GradientAscent {
     /// The offset from the image stepped and clipped to [-eps, eps], then added to the image and
     /// clipped to [0, 1]: the form of `shared/bench/torch_reference.py`'s training attack. L-inf only.
     case offset
+    /// The AGR authors' `attack.py`: `x + stepSize * d`, its offset from the image clipped to [-eps, eps] and
+    /// added back, with no clipping to [0, 1] (their `clamp(0., 1.).detach_()` discards its result); the
+    /// caller clips the last iterate. L-inf only.
+    case offsetUnclipped
   }
 
   let threatModel: ThreatModel
@@ -29,6 +33,11 @@ struct GradientAscent {
       let epsilon = threatModel.epsilon
       let offset = try (try x - images).adding(try gradient.sign(), scaledBy: stepSize).clamped(min: -epsilon, max: epsilon)
       return try (try images + offset).clamped(min: 0, max: 1)
+    case .offsetUnclipped:
+      guard threatModel.norm == .lInf else { throw AttackError.invalidParameter("the offset update is L-inf only") }
+      let epsilon = threatModel.epsilon
+      let moved = try x + (try gradient.sign() * stepSize)
+      return try images + (try (try moved - images).clamped(min: -epsilon, max: epsilon))
     }
   }
 

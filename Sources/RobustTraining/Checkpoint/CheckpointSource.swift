@@ -30,11 +30,15 @@ public struct CheckpointSource {
     self.dataDirectory = dataDirectory ?? runConfiguration?.dataDirectory.map { URL(fileURLWithPath: $0) }
   }
 
-  /// The test split and the model with the checkpoint's weights, on `device`, in eval mode.
+  /// The test split and the model with the checkpoint's weights, on `device`, in eval mode. The input
+  /// normalisation is the run's, else the one the checkpoint's metadata records.
   public func load(on device: Device, dataRoot: DataRoot = .standard) throws -> (test: LabeledImages, model: any Classifier) {
     let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test)
-    let classifier = try architecture.make(for: test, normalization: runConfiguration?.normalization)
-    try ModuleCheckpoint.load(into: classifier, from: url)
+    let file = try SafeTensors.read(from: url)
+    let normalization = try runConfiguration.map { $0.normalization }
+      ?? InputNormalization.fromMetadata(file.metadata, file: url.path)
+    let classifier = try architecture.make(for: test, normalization: normalization)
+    try ModuleCheckpoint.load(into: classifier, from: file, path: url.path)
     try classifier.move(to: device)
     classifier.eval()
     return (test, classifier)

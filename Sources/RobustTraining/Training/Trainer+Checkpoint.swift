@@ -13,7 +13,7 @@ extension Trainer {
   func saveCheckpoints(after epoch: Int, record: EpochRecord) throws {
     guard let run else { return }
     let done = epoch + 1
-    let epochMetadata = ["epoch": String(done)]
+    let epochMetadata = ["epoch": String(done)].merging(configuration.normalization?.metadata ?? [:]) { $1 }
     try ModuleCheckpoint.save(model, to: run.lastModel, metadata: epochMetadata,
                               beforeRename: { KillSwitch.reach("model-temp", epoch: done) })
     KillSwitch.reach("model", epoch: done)

@@ -20,7 +20,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// Evaluate on the first N test images each epoch (nil: all).
   public var testSubset: Int? = nil
   public var model: ModelArchitecture = .smallCNN
+  /// Per-channel input normalisation inside the model (nil: none); recorded in checkpoints' metadata.
   public var normalization: InputNormalization? = nil
+  /// MART as the AGR authors' `mart_loss` runs it: the clean and adversarial forward passes again, in train
+  /// mode, so BatchNorm's running statistics are updated four times per step instead of two (the gradients
+  /// are the same). Absent or false: two passes, as the MART paper's algorithm and the other methods.
+  public var martRepeatedPasses: Bool? = nil
   public var method: TrainingMethod = .at
   /// AGR on top of the method, from epoch `agrStartEpoch` on (1-based, as the paper counts: 155 of 200).
   public var agr: Bool = true

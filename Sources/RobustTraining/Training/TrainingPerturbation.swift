@@ -9,6 +9,20 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   public var stepSize: Double
   public var steps: Int
   public var loss: TrainingAttackLoss
+  /// How the cross-entropy attack's iterates are kept (absent: `.clipped`, the standard PGD).
+  public var iterates: Iterates?
+
+  /// Where PGD's iterates may go between steps.
+  public enum Iterates: String, Codable, CaseIterable, Sendable {
+    /// Within the eps-ball and [0, 1] after every step (Madry et al.; every public PGD but one).
+    case clipped
+    /// Within the eps-ball only, clipped to [0, 1] at the end: the AGR authors' `attack.py`, whose
+    /// `image_adv.clamp(0., 1.).detach_()` discards its result (from one random start, 15-25% of the
+    /// CIFAR-10 pixels of x_adv differ from the standard form's).
+    case authors
+
+    public var summary: String { self == .clipped ? "standard PGD" : "as the AGR authors' attack.py" }
+  }
 
   public init(epsilon: Double = 8.0 / 255, stepSize: Double = 2.0 / 255, steps: Int = 10,
               loss: TrainingAttackLoss = .crossEntropy)
@@ -27,10 +41,12 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
       case .crossEntropy:
         // From a uniform point of the ball, climbing the batch-mean cross-entropy.
         let noise = try Tensor.uniform(images.shape, low: -epsilon, high: epsilon, dtype: images.dtype, device: images.device)
-        let ascent = GradientAscent(threatModel: threat, stepSize: stepSize, update: .offset)
-        return try ascent.run(model, images: images, from: try (try images + noise).clamped(min: 0, max: 1), steps: steps) {
+        let authors = iterates == .authors
+        let ascent = GradientAscent(threatModel: threat, stepSize: stepSize, update: authors ? .offsetUnclipped : .offset)
+        let last = try ascent.run(model, images: images, from: try (try images + noise).clamped(min: 0, max: 1), steps: steps) {
           try Functional.crossEntropy($0, labels)
         }
+        return authors ? try last.clamped(min: 0, max: 1) : last
       case .kl:
         // TRADES: start near the clean point and climb KL(model(x') || model(x)).
         let target = try Autograd.withNoGrad { try Functional.softmax(try model(images), dim: 1) }

@@ -51,6 +51,9 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
       c.evalSteps = 20
       c.augment = true
       c.agrClip = 0.1
+      // as the AGR authors' code: ImageNet statistics inside the model, MART's loss on forward passes of its own
+      c.normalization = .imagenet
+      c.martRepeatedPasses = true
     }
     return c
   }

@@ -14,6 +14,10 @@ public final class TrainingStep {
   /// How AGR's arithmetic runs (the same numbers either way); by default the cheaper one for the
   /// parameters' device (`ReconstructionPath.preferred(on:)`).
   public var reconstructionPath: ReconstructionPath
+  /// MART as the AGR authors' code runs it (`TrainingConfiguration.martRepeatedPasses`): each forward pass
+  /// is repeated once in train mode without gradients, so BatchNorm's running statistics see the clean batch
+  /// twice, then the adversarial batch twice, as theirs do; the loss and gradients are unchanged.
+  public var martRepeatedPasses = false
   let parameters: [Tensor]
   var flatLayout: FlatLayout?
 
@@ -61,9 +65,13 @@ public final class TrainingStep {
     model.train()
     // Under bf16 autocast the logits come out bf16; the losses are taken in fp32, as PyTorch's autocast does
     // for cross-entropy, softmax and KL divergence (the cast is differentiable: gradients flow through it).
+    let repeatPasses = martRepeatedPasses && method == .mart
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
-      (try (needClean ? try model(images) : nil).map(Self.fullPrecision),
-       try adversarial.map { try Self.fullPrecision(try model($0)) })
+      let clean = try (needClean ? try model(images) : nil).map(Self.fullPrecision)
+      if repeatPasses, needClean { try Autograd.withNoGrad { _ = try model(images) } }
+      let adversarialLogits = try adversarial.map { try Self.fullPrecision(try model($0)) }
+      if repeatPasses, let adversarial { try Autograd.withNoGrad { _ = try model(adversarial) } }
+      return (clean, adversarialLogits)
     }
     let loss = try MethodLoss.loss(method, cleanLogits: cleanLogits, adversarialLogits: adversarialLogits,
                                    labels: labels, beta: beta)
