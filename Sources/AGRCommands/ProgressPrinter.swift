@@ -28,7 +28,7 @@ final class ProgressPrinter: TrainingObserver {
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
-      + "\(c.epochs) epochs")
+      + "\(c.epochs) epochs" + (c.activeAugmentations.isEmpty ? "" : ", augmentation \(c.activeAugmentations.map(\.rawValue).joined(separator: "+"))"))
     print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")
   }
 

@@ -52,7 +52,9 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Training attack step size (e.g. 2/255).") var stepSize: String?
   @Option(parsing: .unconditional, help: "Training attack PGD steps.") var attackSteps: Int?
   @Option(parsing: .unconditional, help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
-  @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment: Bool?
+  @Option(help: "Training augmentations, comma-separated, in this order: \(choices(Augmentation.self, \.summary)); or none.")
+  var augment: String?
+  @Flag(help: "No training augmentation (--augment none).") var noAugment = false
   @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "Precision: \(choices(Precision.self, \.summary)).") var precision: String?
@@ -202,7 +204,12 @@ struct Train: ParsableCommand {
     if let stepSize { c.perturbation.stepSize = try parseFraction(stepSize, flag: "--step-size") }
     if let attackSteps { c.perturbation.steps = attackSteps }
     if let evalSteps { c.evalSteps = evalSteps }
-    if let augment { c.augment = augment }
+    if noAugment || augment != nil {
+      let kinds: [Augmentation] = try noAugment ? [] : (augment ?? "").lowercased() == "none" ? []
+        : (augment ?? "").split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), flag: "--augment") }
+      c.augmentations = Augmentation.allCases.filter(kinds.contains)
+      c.augment = kinds.contains(.crop) || kinds.contains(.flip)
+    }
     if let seed { c.seed = seed }
     if let device {
       do { c.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }

@@ -52,6 +52,7 @@ import Testing
       (["--dataset", "imagenet"], "--dataset"), (["--device", "tpu"], "--device"),
       (["--batch-size", "0"], "--batch-size"), (["--trades-attack", "pgd"], "--trades-attack"),
       (["--normalization", "imagenet1k"], "--normalization"), (["--training-pgd", "loose"], "--training-pgd"),
+      (["--augment", "crop,blur"], "--augment"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -114,6 +115,11 @@ import Testing
     let chosen = try configuration(["--preset", "cifar10", "--normalization", "none", "--no-mart-repeated-passes",
                                     "--training-pgd", "authors"])
     #expect(chosen.normalization == nil && chosen.martRepeatedPasses == false && chosen.perturbation.iterates == .authors)
+    #expect(try configuration(["--preset", "cifar10"]).activeAugmentations == [.crop, .flip, .cutout])
+    #expect(try configuration([]).activeAugmentations == [])
+    #expect(try configuration(["--preset", "cifar10", "--augment", "cutout,crop"]).activeAugmentations == [.crop, .cutout])
+    #expect(try configuration(["--preset", "cifar10", "--augment", "none"]).activeAugmentations == [])
+    #expect(try configuration(["--preset", "cifar10", "--no-augment"]).activeAugmentations == [])
     let values = try configuration(["--normalization", "0.5/0.25"])
     #expect(values.normalization == InputNormalization(mean: [0.5], std: [0.25]))
   }

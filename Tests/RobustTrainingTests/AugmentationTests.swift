@@ -99,3 +99,63 @@ import Testing
     #expect(throws: DatasetError.self) { _ = try RandomCropFlip()(try Tensor.zeros([3, 8, 8]), seed: 0) }
   }
 }
+
+/// Cutout with torchtoolbox's defaults, on tensors: over many draws the share of images cut, the rectangles'
+/// areas and aspect ratios follow p 0.5, U(2 %, 40 %) and U(0.4, 2.5); a cut is one value in every channel.
+@Suite struct CutoutTests {
+  @Test func drawsFollowTheDefaultsDistributions() throws {
+    let (n, side) = (20_000, 32)
+    let d = try Cutout().draw(count: n, height: side, width: side, device: .cpu, generator: try Generator(seed: 7))
+    let applied = try d.applied.toArray(Bool.self)
+    let heights = try d.height.toArray(Int64.self).map(Double.init)
+    let widths = try d.width.toArray(Int64.self).map(Double.init)
+    let tops = try d.top.toArray(Int64.self)
+    let lefts = try d.left.toArray(Int64.self)
+    let values = try d.value.toArray(Double.self)
+    let share = Double(applied.filter { $0 }.count) / Double(n)
+    #expect(abs(share - 0.5) < 0.02, "\(share) of the images cut")
+    // area = floor(sqrt(s H W / r)) * floor(sqrt(s H W r)): within rounding of s H W, s in [0.02, 0.4]
+    let areas = zip(heights, widths).map { $0 * $1 / Double(side * side) }
+    #expect(areas.allSatisfy { $0 <= 0.4 + 1e-9 } && areas.min()! >= 0.0)
+    let meanArea = areas.reduce(0, +) / Double(n)
+    #expect(meanArea > 0.17 && meanArea < 0.21, "mean area \(meanArea) (U(0.02, 0.4) has mean 0.21, less the floors)")
+    let ratios = zip(heights, widths).filter { $0.1 > 2 }.map { $0.0 / $0.1 }
+    #expect(ratios.allSatisfy { $0 > 0.25 && $0 < 4 })
+    #expect(abs(ratios.reduce(0, +) / Double(ratios.count) - 1.45) < 0.1, "aspect ratios average about (0.4 + 2.5) / 2")
+    for i in 0..<n {
+      #expect(tops[i] >= 0 && Double(tops[i]) + heights[i] <= Double(side) && lefts[i] >= 0 && Double(lefts[i]) + widths[i] <= Double(side))
+    }
+    let levels = values.map { $0 * 255 }
+    #expect(levels.allSatisfy { $0 >= 0 && $0 <= 255 && abs($0 - $0.rounded()) < 1e-9 })
+    #expect(Set(levels.map { Int($0.rounded()) }).count == 256, "every grey level from 0 to 255 occurs")
+  }
+
+  @Test func aCutIsOneRectangleOfOneValueInEveryChannel() throws {
+    let images = try Tensor.rand([64, 3, 16, 16], generator: try Generator(seed: 1))
+    let cut = try Cutout(probability: 1)(images, generator: try Generator(seed: 2))
+    let changed = try (try (cut - images).abs() .> 0).to(.float32)
+    for i in 0..<64 {
+      let sample = try cut.select(dim: 0, i)
+      let mask = try changed.select(dim: 0, i).max(dims: [0])  // any channel
+      let count = Int(try mask.sum().item() as Double)
+      guard count > 0 else { continue }
+      let values = try sample.toArray(Float.self)
+      let maskValues = try mask.toArray(Float.self)
+      let filled = maskValues.indices.filter { maskValues[$0] > 0 }
+      let first = values[filled[0]]
+      #expect(filled.allSatisfy { p in (0..<3).allSatisfy { c in values[c * 256 + p] == first } }, "sample \(i)")
+      // the changed pixels form a rectangle
+      let rows = Set(filled.map { $0 / 16 }), columns = Set(filled.map { $0 % 16 })
+      #expect(count <= rows.count * columns.count)
+    }
+    let none = try Cutout(probability: 0)(images, generator: try Generator(seed: 2))
+    #expect(try (none - images).abs().max().item() == 0)
+  }
+
+  @Test func theSameSeedCutsTheSameWay() throws {
+    let images = try Tensor.rand([8, 3, 32, 32], generator: try Generator(seed: 3))
+    let a = try Cutout()(images, generator: try Generator(seed: 9))
+    let b = try Cutout()(images, generator: try Generator(seed: 9))
+    #expect(try (a - b).abs().max().item() == 0)
+  }
+}

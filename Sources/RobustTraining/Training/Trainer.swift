@@ -86,8 +86,13 @@ public final class Trainer {
     let c = configuration
     let agrActive = c.agrActive(inEpoch: epoch)
     Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))
-    let augmentation = c.augment ? RandomCropFlip() : nil
+    let kinds = c.activeAugmentations
+    let augmentation = kinds.contains(.crop) || kinds.contains(.flip)
+      ? RandomCropFlip(padding: kinds.contains(.crop) ? 4 : 0, flips: kinds.contains(.flip)) : nil
     let augmentGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0002, UInt64(epoch)), device: device)
+    // Cutout draws from a generator of its own, so that crop and flip draw what they drew without it.
+    let cutout = kinds.contains(.cutout) ? Cutout() : nil
+    let cutoutGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0004, UInt64(epoch)), device: device)
     var batches = try trainLoader.batches(epoch: epoch)
     let batchCount = batches.count
     let start = Date()
@@ -105,6 +110,7 @@ public final class Trainer {
       lastLearningRate = rate
       var images = batch.images
       if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
+      if let cutout { images = try cutout(images, generator: cutoutGenerator) }
       if let memoryFormat { images = try images.contiguous(memoryFormat) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial

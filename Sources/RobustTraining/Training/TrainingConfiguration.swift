@@ -11,6 +11,24 @@ public enum Precision: String, Codable, CaseIterable, Sendable {
   public var summary: String { self == .fp32 ? "float32" : "bfloat16 autocast" }
 }
 
+/// A training augmentation, run on the batch on the training device.
+public enum Augmentation: String, Codable, CaseIterable, Sendable {
+  /// Random 32x32 window of the image zero-padded by 4 pixels.
+  case crop
+  /// Horizontal mirror with probability 1/2.
+  case flip
+  /// One rectangle filled with one grey value (`Cutout`, torchtoolbox's defaults), after crop and flip.
+  case cutout
+
+  public var summary: String {
+    switch self {
+    case .crop: return "random crop, 4-pixel padding"
+    case .flip: return "horizontal flip"
+    case .cutout: return "torchtoolbox's Cutout"
+    }
+  }
+}
+
 /// Everything that defines a training run; written to `config.json` in the run directory.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var dataset: String = "fashion-mnist"
@@ -45,7 +63,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var perturbation = TrainingPerturbation()
   /// PGD steps of the per-epoch robust evaluation (PGD-20 in the papers).
   public var evalSteps: Int = 20
+  /// Random crop and flip (older configurations' only augmentation switch; `augmentations` overrides it).
   public var augment: Bool = false
+  /// The training augmentations in the order they run (absent: crop and flip when `augment`, else none).
+  public var augmentations: [Augmentation]? = nil
+
+  /// The augmentations training runs.
+  public var activeAugmentations: [Augmentation] { augmentations ?? (augment ? [.crop, .flip] : []) }
   public var seed: UInt64 = 0
   public var device: Device = .cpu
   public var precision: Precision = .fp32

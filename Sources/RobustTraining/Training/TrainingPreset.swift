@@ -51,9 +51,11 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
       c.evalSteps = 20
       c.augment = true
       c.agrClip = 0.1
-      // as the AGR authors' code: ImageNet statistics inside the model, MART's loss on forward passes of its own
+      // as the AGR authors' code: ImageNet statistics inside the model, MART's loss on forward passes of its own,
+      // crop + flip + Cutout
       c.normalization = .imagenet
       c.martRepeatedPasses = true
+      c.augmentations = [.crop, .flip, .cutout]
     }
     return c
   }
