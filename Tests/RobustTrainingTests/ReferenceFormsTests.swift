@@ -69,7 +69,7 @@ import Testing
       let step = TrainingStep(model: model, optimizer: optimizer, method: .mart,
                               perturbation: TrainingPerturbation(epsilon: 0.1, stepSize: 0.05, steps: 2),
                               reconstruction: GradientReconstruction())
-      step.martRepeatedPasses = repeated
+      step.objective = MARTObjective(beta: 6, repeatsForwardPasses: repeated)
       let data = try halvesDataset(count: 16, seed: 1)
       Torch.manualSeed(6)
       let output = try step(images: try data.images.to(.float32) / 255.0, labels: data.labels, agr: true)

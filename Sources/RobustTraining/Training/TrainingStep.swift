@@ -6,6 +6,8 @@ public final class TrainingStep {
   public let model: any Classifier
   public let optimizer: SGD
   public let method: TrainingMethod
+  /// What the step minimises (by default `method`'s objective); replace it to train another loss.
+  public var objective: any TrainingObjective
   public let perturbation: TrainingPerturbation
   public let reconstruction: GradientReconstruction
   public let beta: Double
@@ -14,10 +16,6 @@ public final class TrainingStep {
   /// How AGR's arithmetic runs (the same numbers either way); by default the cheaper one for the
   /// parameters' device (`ReconstructionPath.preferred(on:)`).
   public var reconstructionPath: ReconstructionPath
-  /// MART as the AGR authors' code runs it (`TrainingConfiguration.martRepeatedPasses`): each forward pass
-  /// is repeated once in train mode without gradients, so BatchNorm's running statistics see the clean batch
-  /// twice, then the adversarial batch twice, as theirs do; the loss and gradients are unchanged.
-  public var martRepeatedPasses = false
   let parameters: [Tensor]
   var flatLayout: FlatLayout?
 
@@ -42,6 +40,7 @@ public final class TrainingStep {
     self.model = model
     self.optimizer = optimizer
     self.method = method
+    objective = method.objective(beta: beta)
     self.perturbation = perturbation
     self.reconstruction = reconstruction
     self.beta = beta
@@ -56,16 +55,18 @@ public final class TrainingStep {
   public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false) throws -> Output {
     let device = images.device
     let autocast = precision == .bf16
-    let adversarial = method.isAdversarial
+    let adversarial = objective.needsAdversarialLogits
       ? try Torch.withAutocast(device: device, enabled: autocast) {
         try perturbation.perturb(model, images: images, labels: labels)
       } : nil
     let needGradients = agr || measure
-    let needClean = method != .at || needGradients || cleanPassInTrainMode
+    let needClean = objective.needsCleanLogits || needGradients || cleanPassInTrainMode
     model.train()
     // Under bf16 autocast the logits come out bf16; the losses are taken in fp32, as PyTorch's autocast does
     // for cross-entropy, softmax and KL divergence (the cast is differentiable: gradients flow through it).
-    let repeatPasses = martRepeatedPasses && method == .mart
+    // Repeated passes (objectives computed on passes of their own): BatchNorm's running statistics then see
+    // the clean batch twice, then the adversarial batch twice; the loss and gradients are unchanged.
+    let repeatPasses = objective.repeatsForwardPasses
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
       let clean = try (needClean ? try model(images) : nil).map(Self.fullPrecision)
       if repeatPasses, needClean { try Autograd.withNoGrad { _ = try model(images) } }
@@ -73,8 +74,7 @@ public final class TrainingStep {
       if repeatPasses, let adversarial { try Autograd.withNoGrad { _ = try model(adversarial) } }
       return (clean, adversarialLogits)
     }
-    let loss = try MethodLoss.loss(method, cleanLogits: cleanLogits, adversarialLogits: adversarialLogits,
-                                   labels: labels, beta: beta)
+    let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
     var statistics: GradientReconstruction.Statistics?
     var conflicts: Tensor?
     let applied: [Tensor]
