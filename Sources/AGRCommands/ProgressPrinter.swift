@@ -28,7 +28,8 @@ final class ProgressPrinter: TrainingObserver {
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
-      + "\(c.epochs) epochs" + (c.activeAugmentations.isEmpty ? "" : ", augmentation \(c.activeAugmentations.map(\.rawValue).joined(separator: "+"))"))
+      + "\(c.epochs) epochs" + (c.weightAveraging.map { ", weight average decay \($0)" } ?? "")
+      + (c.activeAugmentations.isEmpty ? "" : ", augmentation \(c.activeAugmentations.map(\.rawValue).joined(separator: "+"))"))
     print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")
   }
 
@@ -56,6 +57,9 @@ final class ProgressPrinter: TrainingObserver {
       "test clean \(percent(r.testCleanAccuracy))",
     ]
     if let robust = r.testRobustAccuracy { parts.append("test PGD \(percent(robust))") }
+    if let clean = r.averagedTestCleanAccuracy {
+      parts.append("averaged: clean \(percent(clean))" + (r.averagedTestRobustAccuracy.map { " PGD \(percent($0))" } ?? ""))
+    }
     if let gop = r.gopRate { parts.append("GOP rate \(percent(gop))") }
     parts.append("lr \(String(format: "%.4g", r.learningRate))")
     parts.append(formatDuration(r.seconds))

@@ -55,6 +55,10 @@ struct Train: ParsableCommand {
   @Option(help: "Training augmentations, comma-separated, in this order: \(choices(Augmentation.self, \.summary)); or none.")
   var augment: String?
   @Flag(help: "No training augmentation (--augment none).") var noAugment = false
+  @Option(parsing: .unconditional, help: "Average the weights with this decay per step (e.g. 0.995; Gowal et al.), evaluated each epoch beside the model and saved as averaged.safetensors.")
+  var weightAveraging: Double?
+  @Option(help: "Which weights best.safetensors keeps: \(choices(TrainingConfiguration.BestWeights.self, \.summary)) (default: averaged when averaging).")
+  var bestBy: String?
   @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "Precision: \(choices(Precision.self, \.summary)).") var precision: String?
@@ -218,6 +222,8 @@ struct Train: ParsableCommand {
     if let channelsLast { c.channelsLast = channelsLast }
     if cudaGraphs { c.cudaGraphs = true }
     if let agrPath { c.agrPath = try parseChoice(agrPath, flag: "--agr-path") }
+    if let weightAveraging { c.weightAveraging = weightAveraging }
+    if let bestBy { c.bestBy = try parseChoice(bestBy, flag: "--best-by") }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
     do { try c.validate() } catch let error as ConfigurationError { throw ValidationError(flagMessage(error)) }

@@ -53,6 +53,8 @@ import Testing
       (["--batch-size", "0"], "--batch-size"), (["--trades-attack", "pgd"], "--trades-attack"),
       (["--normalization", "imagenet1k"], "--normalization"), (["--training-pgd", "loose"], "--training-pgd"),
       (["--augment", "crop,blur"], "--augment"),
+      (["--weight-averaging", "1.5"], "--weight-averaging"), (["--best-by", "averaged"], "--best-by"),
+      (["--best-by", "ema"], "--best-by"),
     ]
     for (arguments, flag) in cases {
       do {

@@ -28,6 +28,8 @@ public struct RunDirectory: Sendable {
   public var lastModel: URL { url.appendingPathComponent("last.safetensors") }
   public var lastState: URL { url.appendingPathComponent("last-state.safetensors") }
   public var bestModel: URL { url.appendingPathComponent("best.safetensors") }
+  /// The weight average after the last finished epoch (runs that average weights).
+  public var averagedModel: URL { url.appendingPathComponent("averaged.safetensors") }
 
   public func create() throws {
     do {

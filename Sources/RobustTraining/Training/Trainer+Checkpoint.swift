@@ -17,10 +17,20 @@ extension Trainer {
     try ModuleCheckpoint.save(model, to: run.lastModel, metadata: epochMetadata,
                               beforeRename: { KillSwitch.reach("model-temp", epoch: done) })
     KillSwitch.reach("model", epoch: done)
-    let score = record.testRobustAccuracy ?? record.testCleanAccuracy
+    if let average {
+      try SafeTensors(tensors: average.stateDict, metadata: epochMetadata).write(to: run.averagedModel)
+    }
+    let score = configuration.bestIsAveraged
+      ? (record.averagedTestRobustAccuracy ?? record.averagedTestCleanAccuracy ?? -1)
+      : (record.testRobustAccuracy ?? record.testCleanAccuracy)
     let best = Swift.max(score, bestAccuracy)
     if score > bestAccuracy {
-      try ModuleCheckpoint.save(model, to: run.bestModel, metadata: epochMetadata)
+      if let average, configuration.bestIsAveraged {
+        try SafeTensors(tensors: average.stateDict, metadata: epochMetadata.merging(["weights": "averaged"]) { $1 })
+          .write(to: run.bestModel)
+      } else {
+        try ModuleCheckpoint.save(model, to: run.bestModel, metadata: epochMetadata)
+      }
       KillSwitch.reach("best", epoch: done)
     }
     try run.appendDiagnostics(diagnosticsBuffer)
@@ -31,6 +41,7 @@ extension Trainer {
     for (name, buffer) in zip(names, optimizer.momentumBuffers) {
       if let buffer { try state.setTensor(buffer, forKey: "momentum." + name) }
     }
+    try average?.save(into: &state)
     try state.setValue(done, forKey: "epochs_done")
     try state.setValue(records, forKey: "records")
     try state.setValue(best, forKey: "best_accuracy")
@@ -78,6 +89,7 @@ extension Trainer {
       try ModuleCheckpoint.load(into: model, from: SafeTensors(tensors: stripped), path: file)
     }
     try optimizer.setMomentumBuffers(names.map { state[tensor: "momentum." + $0] })
+    try average?.restore(from: state)
     records = saved
     bestAccuracy = best
     try run.writeMetrics(records)

@@ -26,6 +26,8 @@ public final class Trainer {
   public internal(set) var records: [EpochRecord] = []
   var bestAccuracy = -1.0
   var diagnosticsBuffer: [GradientSample] = []
+  /// The weight average (`TrainingConfiguration.weightAveraging`), updated after every step.
+  public let average: WeightAverage?
 
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
               run: RunDirectory?, observer: TrainingObserver? = nil) throws
@@ -37,6 +39,7 @@ public final class Trainer {
     device = c.device
     memoryFormat = c.usesChannelsLast ? .channelsLast : nil
     try model.move(to: device, memoryFormat: memoryFormat)
+    average = try c.weightAveraging.map { try WeightAverage(model: model, decay: $0) }
     let named = model.namedParameters()
     names = named.map(\.name)
     kinds = model.parameterKinds()
@@ -117,6 +120,7 @@ public final class Trainer {
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
       let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
         ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
+      try average?.update()
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1
@@ -151,6 +155,7 @@ public final class Trainer {
     }
     let trainSeconds = Date().timeIntervalSince(start)
     let evaluation = try evaluate(epoch: epoch)
+    let averaged = try average.map { average in try average.withAveragedWeights { try evaluate(epoch: epoch) } }
     var gop: (Double, [String: Double])?
     if let conflictTotals, agrSteps > 0 {
       gop = try gopRates(conflictTotals.toArray(Double.self), steps: agrSteps)
@@ -161,7 +166,8 @@ public final class Trainer {
       trainCleanAccuracy: ratio(sums.clean, sums.seen), trainAdversarialAccuracy: ratio(sums.adversarial, sums.seen),
       testCleanLoss: evaluation.cleanLoss, testCleanAccuracy: evaluation.cleanAccuracy,
       testRobustLoss: evaluation.robustLoss, testRobustAccuracy: evaluation.robustAccuracy,
-      gopRate: gop?.0, gopRateByKind: gop?.1, seconds: Date().timeIntervalSince(start),
+      gopRate: gop?.0, gopRateByKind: gop?.1, averagedTestCleanAccuracy: averaged?.cleanAccuracy,
+      averagedTestRobustAccuracy: averaged?.robustAccuracy, seconds: Date().timeIntervalSince(start),
       imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
   }
 

@@ -68,6 +68,21 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// The training augmentations in the order they run (absent: crop and flip when `augment`, else none).
   public var augmentations: [Augmentation]? = nil
 
+  /// Exponential moving average of the weights with this decay per step (e.g. 0.995; nil: none), evaluated
+  /// each epoch beside the model itself and saved as `averaged.safetensors`.
+  public var weightAveraging: Double? = nil
+  /// Which weights `best.safetensors` keeps (absent: the averaged ones when averaging, else the model's).
+  public var bestBy: BestWeights? = nil
+
+  /// Which weights the best checkpoint is chosen from.
+  public enum BestWeights: String, Codable, CaseIterable, Sendable {
+    case model, averaged
+    public var summary: String { self == .model ? "the model's own" : "the weight average's" }
+  }
+
+  /// Whether the best checkpoint follows the weight average.
+  public var bestIsAveraged: Bool { weightAveraging != nil && bestBy != .model }
+
   /// The augmentations training runs.
   public var activeAugmentations: [Augmentation] { augmentations ?? (augment ? [.crop, .flip] : []) }
   public var seed: UInt64 = 0
@@ -134,6 +149,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
     if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
+    if let decay = weightAveraging {
+      guard decay.isFinite, decay > 0, decay < 1 else { throw bad("weight_averaging", "the decay must lie in (0, 1), got \(decay)") }
+    }
+    if bestBy == .averaged && weightAveraging == nil {
+      throw bad("best_by", "'averaged' needs weight averaging (weight_averaging)")
+    }
     if cudaGraphs == true {
       guard device.isCUDA else { throw bad("cuda_graphs", "needs a CUDA device, got device \(device)") }
       guard schedule.isStepwiseConstant else {

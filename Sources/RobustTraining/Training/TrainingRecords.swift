@@ -16,6 +16,9 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   /// Share of (tensor, step) pairs with cs <= 0 while AGR was active, overall and per layer kind.
   public var gopRate: Double?
   public var gopRateByKind: [String: Double]?
+  /// The same test evaluation of the weight average, when the run averages weights.
+  public var averagedTestCleanAccuracy: Double? = nil
+  public var averagedTestRobustAccuracy: Double? = nil
   public var seconds: Double
   public var imagesPerSecond: Double
 
@@ -23,6 +26,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     "epoch", "learning_rate", "agr_active", "train_loss", "train_clean_accuracy", "train_adversarial_accuracy",
     "test_clean_loss", "test_clean_accuracy", "test_robust_loss", "test_robust_accuracy", "gop_rate",
     "gop_rate_conv", "gop_rate_bn", "gop_rate_linear", "seconds", "images_per_second",
+    "averaged_test_clean_accuracy", "averaged_test_robust_accuracy",
   ]
 
   var csvRow: String {
@@ -30,7 +34,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     let kinds = ["conv", "bn", "linear"].map { f(gopRateByKind?[$0]) }
     return ([String(epoch), f(learningRate), agrActive ? "1" : "0", f(trainLoss), f(trainCleanAccuracy),
              f(trainAdversarialAccuracy), f(testCleanLoss), f(testCleanAccuracy), f(testRobustLoss),
-             f(testRobustAccuracy), f(gopRate)] + kinds + [f(seconds), f(imagesPerSecond)]).joined(separator: ",")
+             f(testRobustAccuracy), f(gopRate)] + kinds + [f(seconds), f(imagesPerSecond), f(averagedTestCleanAccuracy),
+                                                           f(averagedTestRobustAccuracy)]).joined(separator: ",")
   }
 }
 
