@@ -24,6 +24,18 @@ public enum TrainingMethod: String, Codable, CaseIterable, Sendable {
   }
 }
 
+extension TrainingMethod {
+  /// The objective this method trains, with its parameters from the configuration.
+  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false) -> any TrainingObjective {
+    switch self {
+    case .standard: return StandardObjective()
+    case .at: return AdversarialObjective()
+    case .trades: return TRADESObjective(beta: beta)
+    case .mart: return MARTObjective(beta: beta, repeatsForwardPasses: martRepeatedPasses)
+    }
+  }
+}
+
 /// How the training attack scores a perturbation.
 public enum TrainingAttackLoss: String, Codable, CaseIterable, Sendable {
   /// Cross-entropy against the label (AT, MART, and TRADES as the AGR authors' code runs it).

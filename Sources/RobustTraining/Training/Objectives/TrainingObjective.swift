@@ -4,7 +4,7 @@ import Torch
 /// runs the training attack when the objective needs adversarial logits, the clean forward pass (train
 /// mode) when it needs clean ones (or AGR does), and hands the logits here; AGR then compares the gradient
 /// of this loss with the clean cross-entropy's. A loss-only method is one type conforming to this and a
-/// case in `TrainingMethod` (its `objective`).
+/// case in `TrainingMethod` with its line in `TrainingMethod.objective`.
 public protocol TrainingObjective {
   /// The loss reads the clean batch's logits.
   var needsCleanLogits: Bool { get }
@@ -24,17 +24,5 @@ extension TrainingObjective {
   func required(_ logits: Tensor?, _ what: String) throws -> Tensor {
     guard let logits else { throw TorchError("the \(type(of: self)) loss needs the \(what) logits") }
     return logits
-  }
-}
-
-extension TrainingMethod {
-  /// The objective this method trains, with its parameters from the configuration.
-  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false) -> any TrainingObjective {
-    switch self {
-    case .standard: return StandardObjective()
-    case .at: return AdversarialObjective()
-    case .trades: return TRADESObjective(beta: beta)
-    case .mart: return MARTObjective(beta: beta, repeatsForwardPasses: martRepeatedPasses)
-    }
   }
 }
