@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Torch
 
 @testable import RobustTraining
 
@@ -56,25 +57,23 @@ import Testing
 
   /// An MNIST-format split whose label is the brightest of ten horizontal bands (learnable, seeded).
   static func writeDataset(to folder: URL, trainCount: Int = 128, testCount: Int = 32) throws {
-    var random = SplitMix64(seed: 17)
+    let generator = try Generator(seed: 17)
     func split(_ stem: String, _ count: Int) throws {
+      let labels = try Tensor.randint(0, 10, [count], generator: generator).toArray(Int64.self)
+      let noise = try Tensor.randint(0, 90, [count, 28, 28], generator: generator).toArray(Int64.self)
       var pixels = [UInt8]()
-      var labels = [UInt8]()
-      for _ in 0..<count {
-        let label = Int.random(in: 0..<10, using: &random)
+      for (i, label) in labels.enumerated() {
         for row in 0..<28 {
-          for _ in 0..<28 {
-            let bright = row / 3 == label ? 160 : 0
-            pixels.append(UInt8(bright + Int.random(in: 0..<90, using: &random)))
+          for column in 0..<28 {
+            pixels.append(UInt8((row / 3 == Int(label) ? 160 : 0) + Int(noise[(i * 28 + row) * 28 + column])))
           }
         }
-        labels.append(UInt8(label))
       }
       func idx(_ dims: [Int], _ body: [UInt8]) -> Data {
         Data([0, 0, 0x08, UInt8(dims.count)] + dims.flatMap { withUnsafeBytes(of: UInt32($0).bigEndian, Array.init) } + body)
       }
       try idx([count, 28, 28], pixels).write(to: folder.appendingPathComponent("\(stem)-images-idx3-ubyte"))
-      try idx([count], labels).write(to: folder.appendingPathComponent("\(stem)-labels-idx1-ubyte"))
+      try idx([count], labels.map(UInt8.init)).write(to: folder.appendingPathComponent("\(stem)-labels-idx1-ubyte"))
     }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try split("train", trainCount)
@@ -226,18 +225,5 @@ extension RunDirectory {
       r.imagesPerSecond = 0
       return r
     })
-  }
-}
-
-/// A small seeded generator (SplitMix64) so the data are the same on every machine.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
