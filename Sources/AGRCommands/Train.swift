@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
 
   @Option(help: "Start from a preset: \(choices(TrainingPreset.self)).")
   var preset: String?
+  @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json (flags given beside it override).")
+  var config: String?
   @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
   var resume: String?
 
@@ -109,7 +111,7 @@ struct Train: ParsableCommand {
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
     }
-    if preset == nil && CommandLine.arguments.count <= 2 {
+    if preset == nil && config == nil && CommandLine.arguments.count <= 2 {
       print("agr train: no flags given, running the built-in quick-start job:")
       print("  \(TrainingPreset.quickstart.summary)")
       print("  (a subset and a cheaper training attack keep it to a few minutes; --preset cifar10 is the paper's recipe)")
@@ -164,8 +166,16 @@ struct Train: ParsableCommand {
   }
 
   func buildConfiguration() throws -> TrainingConfiguration {
-    let start: TrainingPreset = try preset.map { try parseChoice($0, flag: "--preset") } ?? .starting(dataset: dataset)
-    var c = start.configuration
+    var c: TrainingConfiguration
+    if let config {
+      guard preset == nil else { throw ValidationError("--config and --preset: give one of them") }
+      do { c = try TrainingConfiguration.read(from: URL(fileURLWithPath: config)) } catch let error as ConfigurationError {
+        throw ValidationError("--config \(config): \(error)")
+      }
+    } else {
+      let start: TrainingPreset = try preset.map { try parseChoice($0, flag: "--preset") } ?? .starting(dataset: dataset)
+      c = start.configuration
+    }
     if let dataset {
       let format: DatasetFormat = try parseChoice(dataset, flag: "--dataset")
       c.dataset = format.rawValue
@@ -181,7 +191,8 @@ struct Train: ParsableCommand {
     if let beta { c.beta = beta }
     if let tradesAttack {
       c.perturbation.loss = try parseChoice(tradesAttack, flag: "--trades-attack")
-    } else if c.method == .trades {
+    } else if method != nil && c.method == .trades {
+      // switching to TRADES by flag takes TRADES' own attack; a run file keeps the one it names
       c.perturbation.loss = .kl
     }
     if skipCleanPass { c.cleanPassInTrainMode = false }

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import AGRCommands
+@testable import RobustTraining
+
+/// `agr train --config FILE`: the JSON --dry-run prints (and a run's config.json) read back strictly.
+@Suite struct RunFileTests {
+  func file(_ text: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-config-\(UUID().uuidString).json")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url
+  }
+
+  func configuration(_ arguments: [String]) throws -> TrainingConfiguration {
+    try Train.parse(arguments).buildConfiguration()
+  }
+
+  func dryRun(_ arguments: [String]) throws -> String {
+    String(decoding: try RunDirectory.configurationJSON(try configuration(arguments)), as: UTF8.self)
+  }
+
+  @Test func theDryRunsJSONReadsBackAsTheSameConfiguration() throws {
+    for arguments in [["--preset", "cifar10", "--method", "trades", "--trades-attack", "ce", "--weight-averaging", "0.99"],
+                      [], ["--preset", "tiny-imagenet", "--normalization", "0.5,0.5,0.5/0.2,0.2,0.2", "--device", "cuda:1"]] {
+      let expected = try configuration(arguments)
+      let url = try file(try dryRun(arguments))
+      defer { try? FileManager.default.removeItem(at: url) }
+      #expect(try configuration(["--config", url.path]) == expected, "\(arguments)")
+      var changed = expected
+      changed.epochs = 7
+      changed.learningRate = 0.02
+      changed.schedule = expected.schedule.rebased(to: 0.02)
+      #expect(try configuration(["--config", url.path, "--epochs", "7", "--lr", "0.02"]) == changed, "flags override the file")
+    }
+  }
+
+  @Test func aRunFileIsStrictAndErrorsNameTheKey() throws {
+    let valid = try JSONSerialization.jsonObject(with: Data(try dryRun(["--preset", "cifar10"]).utf8)) as! [String: Any]
+    func edited(_ change: (inout [String: Any]) -> Void) throws -> URL {
+      var object = valid
+      change(&object)
+      return try file(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    }
+    let cases: [(URL, String)] = [
+      (try edited { $0["epocs"] = 3 }, "epocs"),
+      (try edited { var p = $0["perturbation"] as! [String: Any]; p["stepsize"] = 0.1; $0["perturbation"] = p }, "perturbation.stepsize"),
+      (try edited { $0["epochs"] = "ten" }, "epochs"),
+      (try edited { $0["epochs"] = 0 }, "epochs"),
+      (try edited { $0["seed"] = NSNull() }, "seed"),
+      (try edited { $0.removeValue(forKey: "batch_size") }, "batch_size"),
+      (try edited { $0["device"] = "tpu" }, "device"),
+      (try edited { $0["method"] = "awp" }, "method"),
+      (try file("[1, 2]"), "JSON object"),
+      (try file("{not json"), "not JSON"),
+    ]
+    for (url, key) in cases {
+      defer { try? FileManager.default.removeItem(at: url) }
+      do {
+        _ = try configuration(["--config", url.path])
+        Issue.record("\(key): accepted")
+      } catch let error as ValidationError {
+        #expect(error.message.contains("--config \(url.path)") && error.message.contains(key), "\(error.message)")
+      }
+    }
+    #expect(throws: ValidationError.self) { _ = try configuration(["--config", "/nonexistent.json"]) }
+    #expect(throws: ValidationError.self) { _ = try configuration(["--config", "/dev/null", "--preset", "cifar10"]) }
+  }
+}
