@@ -70,8 +70,10 @@ struct Bench: ParsableCommand {
 
   private func execute() throws {
     let architecture = try parseModel(model)
+    // "all": the methods shared/bench/torch_reference.py times too
     let adversarial = TrainingMethod.allCases.filter(\.isAdversarial)
-    let methods = method.lowercased() == "all" ? adversarial : adversarial.filter { $0.rawValue == method.lowercased() }
+    let methods = method.lowercased() == "all"
+      ? [.at, .trades, .mart] : adversarial.filter { $0.rawValue == method.lowercased() }
     guard !methods.isEmpty else {
       throw ValidationError("--method: '\(method)' (choose all, \(adversarial.map(\.rawValue).joined(separator: ", ")))")
     }

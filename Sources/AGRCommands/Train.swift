@@ -43,6 +43,8 @@ struct Train: ParsableCommand {
   var normalization: String?
   @Flag(inversion: .prefixedNo, help: "MART as the AGR authors' code: the forward passes repeated in train mode (BatchNorm statistics updated 4 times per step, not 2; same gradients).")
   var martRepeatedPasses: Bool?
+  @Flag(inversion: .prefixedNo, help: "AVmixup with the paper's soft labels (label smoothing 0.5 / 0.7) instead of the AGR authors' hard labels.")
+  var avmixupSoftLabels: Bool?
   @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
   @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
   @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int?
@@ -202,6 +204,7 @@ struct Train: ParsableCommand {
       }
     }
     if let martRepeatedPasses { c.martRepeatedPasses = martRepeatedPasses }
+    if let avmixupSoftLabels { c.avmixupSoftLabels = avmixupSoftLabels }
     if let trainingPgd { c.perturbation.iterates = try parseChoice(trainingPgd, flag: "--training-pgd") }
     if let epochs { c.epochs = epochs }
     if let batchSize { c.batchSize = batchSize }

@@ -59,3 +59,61 @@ import Testing
     #expect(abs(try got.item() - expected) < 1e-9)
   }
 }
+
+/// AVmixup's input and losses against their formulas, and a training step with it.
+@Suite(.serialized) struct AVmixupTests {
+  @Test func theInputIsAMixOfTheImageAndItsAdversarialVertex() throws {
+    let images = try Tensor([Float](arrayLiteral: 0.2, 0.9, 0.5, 0.1), shape: [2, 1, 1, 2])
+    let adversarial = try Tensor([Float](arrayLiteral: 0.25, 0.85, 0.45, 0.2), shape: [2, 1, 1, 2])
+    Torch.manualSeed(3)
+    let lambda = try Tensor.uniform([2, 1, 1, 1], low: 0, high: 1).toArray(Float.self)
+    Torch.manualSeed(3)
+    let mixed = try AVmixupObjective().adversarialInput(images: images, adversarial: adversarial).toArray(Float.self)
+    let x = try images.toArray(Float.self), a = try adversarial.toArray(Float.self)
+    for i in 0..<4 {
+      let vertex = min(max(x[i] + 2 * (a[i] - x[i]), 0), 1)
+      let l = lambda[i / 2]
+      #expect(abs(mixed[i] - (l * x[i] + (1 - l) * vertex)) < 1e-6, "pixel \(i)")
+    }
+  }
+
+  @Test func hardAndSoftLabelLosses() throws {
+    let logits = try Tensor([Float](arrayLiteral: 1, 0, -1, 0.5, 0.5, 2), shape: [2, 3])
+    let labels = try Tensor([Int64](arrayLiteral: 0, 2))
+    let hard = AVmixupObjective()
+    #expect(abs(try hard.loss(clean: nil, adversarial: logits, labels: labels).item()
+      - (try Functional.crossEntropy(logits, labels).item())) < 1e-6)
+    let soft = AVmixupObjective(softLabels: true)
+    let images = try Tensor.zeros([2, 1, 1, 1])
+    Torch.manualSeed(5)
+    _ = try soft.adversarialInput(images: images, adversarial: images)
+    Torch.manualSeed(5)
+    let lambda = try Tensor.uniform([2, 1, 1, 1], low: 0, high: 1).toArray(Float.self).map(Double.init)
+    let z = try logits.toArray(Float.self).map(Double.init)
+    var expected = 0.0
+    for (i, y) in [0, 2].enumerated() {
+      let row = Array(z[(3 * i)..<(3 * i + 3)])
+      let logSum = log(row.map { exp($0) }.reduce(0, +))
+      for k in 0..<3 {
+        func smoothed(_ f: Double) -> Double { k == y ? f : (1 - f) / 2 }
+        let target = lambda[i] * smoothed(0.5) + (1 - lambda[i]) * smoothed(0.7)
+        expected -= target * (row[k] - logSum)
+      }
+    }
+    expected /= 2
+    #expect(abs(try soft.loss(clean: nil, adversarial: logits, labels: labels).item() - expected) < 1e-6)
+  }
+
+  @Test func aTrainingStepWithAGRRuns() throws {
+    Torch.manualSeed(1)
+    let model = TinyConvNet()
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+    let step = TrainingStep(model: model, optimizer: optimizer, method: .avmixup,
+                            perturbation: TrainingPerturbation(epsilon: 0.1, stepSize: 0.05, steps: 2),
+                            reconstruction: GradientReconstruction())
+    #expect(step.objective is AVmixupObjective)
+    let data = try halvesDataset(count: 16, seed: 1)
+    let output = try step(images: try data.images.to(.float32) / 255.0, labels: data.labels, agr: true)
+    #expect(try output.loss.item().isFinite && output.statistics != nil && output.conflicts != nil)
+  }
+}

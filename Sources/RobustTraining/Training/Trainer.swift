@@ -57,7 +57,8 @@ public final class Trainer {
                         reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
                         cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
     step.reconstructionPath = c.reconstructionPath
-    step.objective = c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false)
+    step.objective = c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
+                                        avmixupSoftLabels: c.avmixupSoftLabels ?? false)
     graphedStep = c.cudaGraphs == true
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
       : nil

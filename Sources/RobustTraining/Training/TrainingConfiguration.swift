@@ -44,6 +44,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// mode, so BatchNorm's running statistics are updated four times per step instead of two (the gradients
   /// are the same). Absent or false: two passes, as the MART paper's algorithm and the other methods.
   public var martRepeatedPasses: Bool? = nil
+  /// AVmixup with the paper's soft labels (absent or false: hard labels, as the AGR authors' code).
+  public var avmixupSoftLabels: Bool? = nil
   public var method: TrainingMethod = .at
   /// AGR on top of the method, from epoch `agrStartEpoch` on (1-based, as the paper counts: 155 of 200).
   public var agr: Bool = true

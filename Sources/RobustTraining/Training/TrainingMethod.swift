@@ -10,6 +10,8 @@ public enum TrainingMethod: String, Codable, CaseIterable, Sendable {
   case trades
   /// Wang et al.: boosted CE on adversarial examples + beta * KL weighted by (1 - p_true(clean)).
   case mart
+  /// Lee et al.: cross-entropy on a random mix of the clean batch and its adversarial vertex.
+  case avmixup
 
   public var isAdversarial: Bool { self != .standard }
 
@@ -20,18 +22,22 @@ public enum TrainingMethod: String, Codable, CaseIterable, Sendable {
     case .at: return "Madry et al."
     case .trades: return "Zhang et al."
     case .mart: return "Wang et al."
+    case .avmixup: return "Lee et al."
     }
   }
 }
 
 extension TrainingMethod {
   /// The objective this method trains, with its parameters from the configuration.
-  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false) -> any TrainingObjective {
+  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false, avmixupSoftLabels: Bool = false)
+    -> any TrainingObjective
+  {
     switch self {
     case .standard: return StandardObjective()
     case .at: return AdversarialObjective()
     case .trades: return TRADESObjective(beta: beta)
     case .mart: return MARTObjective(beta: beta, repeatsForwardPasses: martRepeatedPasses)
+    case .avmixup: return AVmixupObjective(softLabels: avmixupSoftLabels)
     }
   }
 }

@@ -70,8 +70,9 @@ public final class TrainingStep {
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
       let clean = try (needClean ? try model(images) : nil).map(Self.fullPrecision)
       if repeatPasses, needClean { try Autograd.withNoGrad { _ = try model(images) } }
-      let adversarialLogits = try adversarial.map { try Self.fullPrecision(try model($0)) }
-      if repeatPasses, let adversarial { try Autograd.withNoGrad { _ = try model(adversarial) } }
+      let input = try adversarial.map { try objective.adversarialInput(images: images, adversarial: $0) }
+      let adversarialLogits = try input.map { try Self.fullPrecision(try model($0)) }
+      if repeatPasses, let input { try Autograd.withNoGrad { _ = try model(input) } }
       return (clean, adversarialLogits)
     }
     let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)

@@ -13,12 +13,16 @@ public protocol TrainingObjective {
   /// Repeat each forward pass once more in train mode without gradients (BatchNorm statistics only), as
   /// code that computes its loss on passes of its own does (the AGR authors' MART).
   var repeatsForwardPasses: Bool { get }
+  /// The input whose logits the loss reads as "adversarial": the attack's examples by default, something
+  /// made from them and the clean batch for methods such as AVmixup.
+  func adversarialInput(images: Tensor, adversarial: Tensor) throws -> Tensor
   /// The loss to minimise (a scalar), from the logits it asked for.
   func loss(clean: Tensor?, adversarial: Tensor?, labels: Tensor) throws -> Tensor
 }
 
 extension TrainingObjective {
   public var repeatsForwardPasses: Bool { false }
+  public func adversarialInput(images: Tensor, adversarial: Tensor) throws -> Tensor { adversarial }
 
   /// `logits`, or an error naming what is missing.
   func required(_ logits: Tensor?, _ what: String) throws -> Tensor {
