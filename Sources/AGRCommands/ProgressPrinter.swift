@@ -20,7 +20,10 @@ final class ProgressPrinter: TrainingObserver {
       InputNormalization.named.first { $0.value == n }.map { ", \($0.key) normalisation" } ?? ", normalisation \(n.mean)/\(n.std)"
     } ?? ""
     print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors\(normalization)")
-    print("method:   \(c.method.rawValue)\(agr)")
+    let awp = c.awp == true
+      ? " + AWP (gamma \(c.awpGamma ?? 0.01), proxy lr \(c.awpProxyLearningRate ?? 0.01)"
+        + ((c.awpWarmup ?? 0) > 0 ? ", from epoch \((c.awpWarmup ?? 0) + 1)" : "") + ")" : ""
+    print("method:   \(c.method.rawValue)\(awp)\(agr)")
     if c.method.isAdversarial {
       let p = c.perturbation
       print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@%@), evaluation PGD-%d", p.steps, p.epsilon, p.stepSize,

@@ -43,6 +43,11 @@ struct Train: ParsableCommand {
   var normalization: String?
   @Flag(inversion: .prefixedNo, help: "MART as the AGR authors' code: the forward passes repeated in train mode (BatchNorm statistics updated 4 times per step, not 2; same gradients).")
   var martRepeatedPasses: Bool?
+  @Flag(inversion: .prefixedNo, help: "AWP (adversarial weight perturbation, Wu et al.) on top of the method.") var awp: Bool?
+  @Option(parsing: .unconditional, help: "AWP's perturbation size gamma (default 0.01; 5e-3 is the usual TRADES-AWP value).")
+  var awpGamma: Double?
+  @Option(parsing: .unconditional, help: "Learning rate of AWP's proxy step (default 0.01).") var awpProxyLr: Double?
+  @Option(parsing: .unconditional, help: "Epochs trained without AWP first (default 0).") var awpWarmup: Int?
   @Flag(inversion: .prefixedNo, help: "AVmixup with the paper's soft labels (label smoothing 0.5 / 0.7) instead of the AGR authors' hard labels.")
   var avmixupSoftLabels: Bool?
   @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
@@ -205,6 +210,10 @@ struct Train: ParsableCommand {
     }
     if let martRepeatedPasses { c.martRepeatedPasses = martRepeatedPasses }
     if let avmixupSoftLabels { c.avmixupSoftLabels = avmixupSoftLabels }
+    if let awp { c.awp = awp }
+    if let awpGamma { c.awpGamma = awpGamma }
+    if let awpProxyLr { c.awpProxyLearningRate = awpProxyLr }
+    if let awpWarmup { c.awpWarmup = awpWarmup }
     if let trainingPgd { c.perturbation.iterates = try parseChoice(trainingPgd, flag: "--training-pgd") }
     if let epochs { c.epochs = epochs }
     if let batchSize { c.batchSize = batchSize }

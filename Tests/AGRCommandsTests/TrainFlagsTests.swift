@@ -55,6 +55,8 @@ import Testing
       (["--augment", "crop,blur"], "--augment"),
       (["--weight-averaging", "1.5"], "--weight-averaging"), (["--best-by", "averaged"], "--best-by"),
       (["--best-by", "ema"], "--best-by"),
+      (["--preset", "cifar10", "--awp", "--awp-gamma", "-0.01"], "--awp-gamma"), (["--awp", "--method", "standard"], "--awp"),
+      (["--preset", "cifar10", "--awp", "--awp-proxy-lr", "0"], "--awp-proxy-lr"), (["--awp-warmup", "-1"], "--awp-warmup"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -130,10 +132,12 @@ import Testing
   @Test func configurationKeysMapToTrainFlags() throws {
     let keys = ["epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "agr_clip", "agr_start_epoch",
                 "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
-                "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset"]
+                "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset", "weight_averaging", "best_by",
+                "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization"]
     let help = Train.helpMessage()
     for key in keys {
-      #expect(help.contains(flag(forKey: key) + " "), "\(key) -> \(flag(forKey: key)) is not a flag of agr train")
+      let name = flag(forKey: key)
+      #expect(help.contains(name + " ") || help.contains(name + "/"), "\(key) -> \(name) is not a flag of agr train")
     }
   }
 

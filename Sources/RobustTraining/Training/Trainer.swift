@@ -29,8 +29,10 @@ public final class Trainer {
   /// The weight average (`TrainingConfiguration.weightAveraging`), updated after every step.
   public let average: WeightAverage?
 
+  /// `awpProxy`: the model AWP's proxy step runs on (same architecture); by default one made from the
+  /// configuration's model family.
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
-              run: RunDirectory?, observer: TrainingObserver? = nil) throws
+              run: RunDirectory?, observer: TrainingObserver? = nil, awpProxy: (any Classifier)? = nil) throws
   {
     try configuration.validate()
     let c = configuration
@@ -59,6 +61,12 @@ public final class Trainer {
     step.reconstructionPath = c.reconstructionPath
     step.objective = c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
                                         avmixupSoftLabels: c.avmixupSoftLabels ?? false)
+    if c.awp == true {
+      let proxy = try awpProxy ?? c.model.make(for: train, normalization: c.normalization)
+      try proxy.move(to: device, memoryFormat: memoryFormat)
+      step.weightPerturbation = try AdversarialWeightPerturbation(
+        proxy: proxy, gamma: c.awpGamma ?? 0.01, proxyLearningRate: c.awpProxyLearningRate ?? 0.01)
+    }
     graphedStep = c.cudaGraphs == true
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
       : nil
@@ -120,7 +128,8 @@ public final class Trainer {
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
       let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
-        ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure)
+        ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure,
+                perturbWeights: epoch >= (c.awpWarmup ?? 0))
       try average?.update()
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }

@@ -44,6 +44,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// mode, so BatchNorm's running statistics are updated four times per step instead of two (the gradients
   /// are the same). Absent or false: two passes, as the MART paper's algorithm and the other methods.
   public var martRepeatedPasses: Bool? = nil
+  /// AWP on top of the method (Wu et al.; absent or false: none), with its perturbation size gamma, its proxy's
+  /// learning rate and the epochs trained without it first.
+  public var awp: Bool? = nil
+  public var awpGamma: Double? = nil
+  public var awpProxyLearningRate: Double? = nil
+  public var awpWarmup: Int? = nil
   /// AVmixup with the paper's soft labels (absent or false: hard labels, as the AGR authors' code).
   public var avmixupSoftLabels: Bool? = nil
   public var method: TrainingMethod = .at
@@ -151,6 +157,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
     if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
+    if awp == true {
+      guard method.isAdversarial else { throw bad("awp", "perturbs weights against adversarial examples: use it with an adversarial method, not \(method.rawValue)") }
+      guard cudaGraphs != true else { throw bad("cuda_graphs", "does not record AWP's steps yet; train without CUDA graphs") }
+    }
+    if let gamma = awpGamma { guard gamma.isFinite, gamma >= 0 else { throw bad("awp_gamma", "must be a finite number >= 0, got \(gamma)") } }
+    if let rate = awpProxyLearningRate {
+      guard rate.isFinite, rate > 0 else { throw bad("awp_proxy_learning_rate", "must be a positive finite number, got \(rate)") }
+    }
+    if let warmup = awpWarmup { guard warmup >= 0 else { throw bad("awp_warmup", "must be >= 0, got \(warmup)") } }
     if let decay = weightAveraging {
       guard decay.isFinite, decay > 0, decay < 1 else { throw bad("weight_averaging", "the decay must lie in (0, 1), got \(decay)") }
     }

@@ -16,6 +16,8 @@ public final class TrainingStep {
   /// How AGR's arithmetic runs (the same numbers either way); by default the cheaper one for the
   /// parameters' device (`ReconstructionPath.preferred(on:)`).
   public var reconstructionPath: ReconstructionPath
+  /// AWP on top of the method (nil: none); `callAsFunction(... perturbWeights:)` turns it off for its warm-up.
+  public var weightPerturbation: AdversarialWeightPerturbation?
   let parameters: [Tensor]
   var flatLayout: FlatLayout?
 
@@ -52,7 +54,9 @@ public final class TrainingStep {
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
   /// statistics even without AGR (costs one more backward pass; for diagnostics).
-  public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false) throws -> Output {
+  public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false, perturbWeights: Bool = true)
+    throws -> Output
+  {
     let device = images.device
     let autocast = precision == .bf16
     let adversarial = objective.needsAdversarialLogits
@@ -60,6 +64,10 @@ public final class TrainingStep {
         try perturbation.perturb(model, images: images, labels: labels)
       } : nil
     let needGradients = agr || measure
+    if let awp = weightPerturbation, perturbWeights, let adversarial {
+      return try weightPerturbedStep(awp, images: images, adversarial: adversarial, labels: labels, agr: agr,
+                                     needGradients: needGradients)
+    }
     let needClean = objective.needsCleanLogits || needGradients || cleanPassInTrainMode
     model.train()
     // Under bf16 autocast the logits come out bf16; the losses are taken in fp32, as PyTorch's autocast does
@@ -99,6 +107,55 @@ public final class TrainingStep {
       loss: try loss.detached().to(.float32),
       cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
       adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
+      statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
+  }
+
+  /// The step with AWP. The clean forward pass (and the clean gradient AGR needs) comes first, at the
+  /// model's own weights, as in the AGR authors' code; unlike theirs, whose in-place `.data` perturbation
+  /// leaves autograd holding the perturbed weights, the clean gradient here is taken before the weights
+  /// move, so it is the gradient of the clean loss at the model's weights. Then the weights move by gamma *
+  /// diff, the method's forward passes (clean ones again if its loss reads them), its loss and gradient, AGR,
+  /// the update, and the weights move back.
+  private func weightPerturbedStep(_ awp: AdversarialWeightPerturbation, images: Tensor, adversarial: Tensor,
+                                   labels: Tensor, agr: Bool, needGradients: Bool) throws -> Output
+  {
+    let device = images.device
+    let autocast = precision == .bf16
+    model.train()
+    var gNat: [Tensor]?
+    var cleanCorrect: Tensor?
+    if needGradients || cleanPassInTrainMode || objective.needsCleanLogits {
+      let clean = try Torch.withAutocast(device: device, enabled: autocast) { try Self.fullPrecision(try model(images)) }
+      cleanCorrect = try Self.correct(clean, labels)
+      if needGradients { gNat = try Autograd.gradients(of: try Functional.crossEntropy(clean, labels), wrt: parameters) }
+    }
+    let differences = try Torch.withAutocast(device: device, enabled: autocast) {
+      try awp.difference(for: model, adversarial: adversarial, labels: labels)
+    }
+    try awp.apply(differences, to: model, sign: 1)
+    let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
+      let clean = objective.needsCleanLogits ? try Self.fullPrecision(try model(images)) : nil
+      let input = try objective.adversarialInput(images: images, adversarial: adversarial)
+      return (clean, try Self.fullPrecision(try model(input)))
+    }
+    let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
+    let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+    var statistics: GradientReconstruction.Statistics?
+    var conflicts: Tensor?
+    var applied = gAdv
+    if let gNat {
+      let (reconstructed, stats) = try reconstructGradients(clean: gNat, adversarial: gAdv)
+      statistics = stats
+      if agr {
+        conflicts = try (try stats.cosine .<= 0).to(.float32)
+        applied = reconstructed
+      }
+    }
+    try optimizer.step(gradients: applied)
+    try awp.apply(differences, to: model, sign: -1)
+    return Output(
+      loss: try loss.detached().to(.float32), cleanCorrect: cleanCorrect,
+      adversarialCorrect: try Self.correct(adversarialLogits, labels),
       statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
   }
 

@@ -1,0 +1,56 @@
+import Torch
+
+/// AWP, adversarial weight perturbation (Wu et al., 2020), as the AGR authors' `awp.py` computes it: a proxy
+/// model loaded with the model's state takes one SGD step (rate `proxyLearningRate`, no momentum) that
+/// *increases* the cross-entropy on the adversarial batch (in train mode); for every parameter whose name
+/// holds "weight" and that has more than one dimension, diff = ||w|| / (||w_proxy - w|| + 1e-20) *
+/// (w_proxy - w) (whole-tensor norms); the model's weights move by gamma * diff for the method's forward
+/// pass and update, and back by the same amount after it.
+public final class AdversarialWeightPerturbation {
+  public let proxy: any Classifier
+  public let gamma: Double
+  public let proxyLearningRate: Double
+
+  public init(proxy: any Classifier, gamma: Double = 0.01, proxyLearningRate: Double = 0.01) throws {
+    guard gamma.isFinite, gamma >= 0 else { throw ConfigurationError(key: "awp_gamma", "must be a finite number >= 0, got \(gamma)") }
+    guard proxyLearningRate.isFinite, proxyLearningRate > 0 else {
+      throw ConfigurationError(key: "awp_proxy_learning_rate", "must be a positive finite number, got \(proxyLearningRate)")
+    }
+    self.proxy = proxy
+    self.gamma = gamma
+    self.proxyLearningRate = proxyLearningRate
+  }
+
+  /// The perturbation direction for `model` from the adversarial batch: (index into the model's
+  /// parameters, diff) for each perturbed weight. Device-resident; no host waits.
+  public func difference(for model: any Classifier, adversarial: Tensor, labels: Tensor) throws -> [(index: Int, diff: Tensor)] {
+    let modelState = model.stateDict()
+    let proxyState = proxy.stateDict()
+    guard modelState.map(\.name) == proxyState.map(\.name) else {
+      throw TorchError("AWP: the proxy's state dict does not match the model's")
+    }
+    try Autograd.withNoGrad { try Foreach.copy_(proxyState.map(\.tensor), from: modelState.map(\.tensor)) }
+    proxy.train()
+    let proxyParameters = proxy.namedParameters()
+    let loss = try -(try Functional.crossEntropy(try proxy(adversarial), labels))
+    let gradients = try Autograd.gradients(of: loss, wrt: proxyParameters.map(\.tensor))
+    try Autograd.withNoGrad { try Foreach.add_(proxyParameters.map(\.tensor), gradients, alpha: -proxyLearningRate) }
+    let parameters = model.namedParameters()
+    return try parameters.indices.compactMap { i in
+      let (name, w) = parameters[i]
+      guard name.contains("weight"), w.rank > 1 else { return nil }
+      return try Autograd.withNoGrad {
+        let step = try proxyParameters[i].tensor.detached() - w.detached()
+        return (i, try step * (try w.detached().norm() / (try step.norm() + 1e-20)))
+      }
+    }
+  }
+
+  /// Moves the model's weights by `sign * gamma * diff` (in place, outside autograd).
+  public func apply(_ differences: [(index: Int, diff: Tensor)], to model: any Classifier, sign: Double) throws {
+    let parameters = model.parameters
+    try Autograd.withNoGrad {
+      for (i, diff) in differences { try parameters[i].add_(diff, alpha: sign * gamma) }
+    }
+  }
+}
