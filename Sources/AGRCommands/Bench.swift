@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
   var model: String = "preact18"
   @Option(help: "Training method: all or one of \(choices(TrainingMethod.self)) except standard.") var method: String = "all"
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
+  @Option(help: "AWP on top of the method (gamma 0.01, proxy lr 0.01): off, on or both.") var awp: String = "off"
   @Option(help: "AGR arithmetic: flat (packed gradients; training's path on a GPU), per-tensor (the reference; training's path on the CPU) or both.")
   var agrPath: String = "flat"
   @Option(help: "CUDA graphs for the training step: off, on or both (see GraphedTrainingStep; needs libctorch_cuda_graphs.so).")
@@ -78,6 +79,10 @@ struct Bench: ParsableCommand {
       throw ValidationError("--method: '\(method)' (choose all, \(adversarial.map(\.rawValue).joined(separator: ", ")))")
     }
     let agrModes = try Self.settings(agr, flag: "--agr")
+    let awpModes = try Self.settings(awp, flag: "--awp")
+    if awpModes.contains(true) && cudaGraphs.lowercased() != "off" {
+      throw ValidationError("--awp \(awp) with --cuda-graphs \(cudaGraphs): AWP's steps are not recorded as CUDA graphs yet")
+    }
     let paths: [ReconstructionPath] = try parseChoices(agrPath, flag: "--agr-path")
     var graphModes = try Self.settings(cudaGraphs, flag: "--cuda-graphs")
     if let imageSize, imageSize < 8 { throw ValidationError("--image-size: at least 8, got \(imageSize)") }
@@ -130,9 +135,11 @@ struct Bench: ParsableCommand {
       for on in agrModes {
         for p in on ? paths : [.flat] {
           for graphs in graphModes {
-            cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
-                                       batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                       attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize))
+            for weights in awpModes {
+              cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
+                                         batchSize: batchSize, precision: precision, channelsLast: channelsLast,
+                                         attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize, awp: weights))
+            }
           }
         }
       }

@@ -17,11 +17,14 @@ public struct BenchmarkCase: Sendable, Equatable {
   /// Side of the synthetic images (nil: the model's usual 32, or 28 for SmallCNN). Small images leave
   /// mostly the framework's own per-operation cost, e.g. to compare host overheads on a CPU.
   public var imageSize: Int?
+  /// AWP on top of the method (a proxy model of the same family).
+  public var awp: Bool
 
   public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
               batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
-              cudaGraphs: Bool = false, imageSize: Int? = nil)
+              cudaGraphs: Bool = false, imageSize: Int? = nil, awp: Bool = false)
   {
+    self.awp = awp
     self.model = model
     self.method = method
     self.agr = agr
@@ -36,7 +39,7 @@ public struct BenchmarkCase: Sendable, Equatable {
 
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
-    "\(model.rawValue) \(method.rawValue)\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
+    "\(model.rawValue) \(method.rawValue)\(awp ? "+awp" : "")\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
       + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")"
       + "\(cudaGraphs ? " cuda-graphs" : "")"
       + (imageSize.map { " img=\($0)" } ?? "")

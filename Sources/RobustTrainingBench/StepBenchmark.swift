@@ -99,6 +99,10 @@ public enum StepBenchmark {
       perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: c.attackSteps),
       reconstruction: GradientReconstruction(clip: 0.1), precision: c.precision)
     step.reconstructionPath = c.reconstructionPath
+    if c.awp {
+      let proxy = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
+      step.weightPerturbation = try AdversarialWeightPerturbation(proxy: proxy)
+    }
     return step
   }
 

@@ -96,7 +96,7 @@ import Testing
   @Test func benchRefusesGraphsItCannotRun() throws {
     for arguments in [["--cuda-graphs", "maybe"], ["--cuda-graphs", "on", "--model", "smallcnn"],
                       ["--check-noise-factor=-1", "--model", "smallcnn"],
-                      ["--check-steps=-1", "--model", "smallcnn"], ["--threads", "0", "--model", "smallcnn"],
+                      ["--check-steps=-1", "--model", "smallcnn"], ["--threads", "0", "--model", "smallcnn"], ["--awp", "maybe", "--model", "smallcnn"],
                       ["--trace", "/dev/null/traces", "--model", "smallcnn"]] {
       do {
         try Bench.parse(arguments).run()

@@ -13,6 +13,13 @@ import Testing
     #expect(microseconds > 0 && microseconds < 10_000, "\(microseconds) us/op")
   }
 
+  @Test func awpConfigurationsAreTimedAndTagged() throws {
+    let c = BenchmarkCase(model: .smallCNN, method: .at, agr: true, batchSize: 4, attackSteps: 1, awp: true)
+    #expect(c.tag == "smallcnn at+awp+agr/flat bs=4 fp32")
+    let r = try StepBenchmark.training(c, steps: 1, warmup: 1, device: .cpu)
+    #expect(r.msPerStep > 0 && r.check.isFinite && r.line.hasPrefix("agr-swift smallcnn at+awp+agr/flat bs=4 fp32: "))
+  }
+
   @Test func trainingAndEvaluationTimingsAreReported() throws {
     let c = BenchmarkCase(model: .smallCNN, method: .trades, agr: true, batchSize: 8, attackSteps: 1)
     #expect(c.tag == "smallcnn trades+agr/flat bs=8 fp32")

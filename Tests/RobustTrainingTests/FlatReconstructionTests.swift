@@ -215,7 +215,7 @@ import Testing
 /// The GPU requirement "no host synchronisation inside a step", checked on the CPU: a training step makes
 /// no call that would make the host wait for a GPU (value reads, host copies, boolean-mask indexing).
 @Suite(.serialized) struct HostWaitTests {
-  @Test(arguments: [TrainingMethod.at, .trades, .mart, .standard])
+  @Test(arguments: [TrainingMethod.at, .trades, .mart, .standard, .avmixup])
   func trainingStepsNeverWaitForTheDevice(method: TrainingMethod) throws {
     Torch.manualSeed(7)
     let model = try PreActResNet18(classCount: 10)
@@ -231,6 +231,25 @@ import Testing
       let before = Torch.hostWaitCount
       _ = try step(images: images, labels: labels, agr: agr, measure: measure)
       #expect(Torch.hostWaitCount == before, "\(method) agr \(agr) measure \(measure): \(Torch.hostWaitCount - before) waits")
+    }
+  }
+
+  /// AWP's proxy step, perturbation and undo add no host waits either.
+  @Test func awpStepsNeverWaitForTheDevice() throws {
+    Torch.manualSeed(8)
+    let model = try PreActResNet18(classCount: 10)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+    let step = TrainingStep(model: model, optimizer: optimizer, method: .at,
+                            perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 2),
+                            reconstruction: GradientReconstruction(clip: 0.1))
+    step.weightPerturbation = try AdversarialWeightPerturbation(proxy: try PreActResNet18(classCount: 10))
+    let images = try Tensor.rand([2, 3, 16, 16])
+    let labels = try Tensor.randint(0, 10, [2])
+    _ = try step(images: images, labels: labels, agr: true)
+    for agr in [true, false] {
+      let before = Torch.hostWaitCount
+      _ = try step(images: images, labels: labels, agr: agr)
+      #expect(Torch.hostWaitCount == before, "AWP agr \(agr): \(Torch.hostWaitCount - before) waits")
     }
   }
 
