@@ -42,6 +42,50 @@ struct PyTorchInteropTests {
     #expect(difference < 1e-4, "max |logit difference| = \(difference)")
   }
 
+  /// One AT-AWP step from identical weights and adversarial batch: ours against the authors' awp.py and
+  /// train.py taken in PyTorch (scripts/pytorch_awp_step.py).
+  @Test func anAWPStepMatchesTheAuthorsAdvWeightPerturb() throws {
+    Torch.manualSeed(24)
+    let model = try ModelArchitecture.preactResNet18.makeForCrossCheck(classCount: 10, inputChannels: 3, imageSize: 16)
+    let folder = try TemporaryFolder()
+    let checkpoint = folder.url.appendingPathComponent("model.safetensors")
+    let batchFile = folder.url.appendingPathComponent("batch.safetensors")
+    let output = folder.url.appendingPathComponent("after.safetensors")
+    try ModuleCheckpoint.save(model, to: checkpoint)
+    let images = try Tensor.rand([8, 3, 16, 16])
+    let labels = try Tensor.randint(0, 10, [8])
+    // the training attack's random start only (no steps): drawn again from the same seed inside the step
+    let attack = TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 0)
+    Torch.manualSeed(77)
+    let adversarial = try attack.perturb(model, images: images, labels: labels)
+    try SafeTensors(tensors: [("images", images), ("adversarial", adversarial), ("labels", labels)]).write(to: batchFile)
+
+    let step = TrainingStep(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9,
+                                                             weightDecay: 5e-4),
+                            method: .at, perturbation: attack, reconstruction: GradientReconstruction())
+    step.weightPerturbation = try AdversarialWeightPerturbation(
+      proxy: try ModelArchitecture.preactResNet18.make(classCount: 10, inputChannels: 3, imageSize: 16))
+    Torch.manualSeed(77)
+    _ = try step(images: images, labels: labels, agr: false)
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_awp_step.py").path, "preact18",
+                         checkpoint.path, batchFile.path, output.path]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let theirs = try SafeTensors.read(from: output)
+    var largest = 0.0
+    for (name, ours) in model.stateDict() where ours.dtype.isFloatingPoint {
+      let other = try #require(theirs[name], "\(name) missing")
+      let d: Double = try (try ours.to(.float64) - other.to(.float64)).abs().max().item()
+      largest = max(largest, d)
+    }
+    print("PyTorch AWP cross-check: max |weight difference| after one step = \(largest)")
+    #expect(largest < 1e-5, "max |weight difference| = \(largest)")
+  }
+
   @Test func smallCNNLogitsMatchPyTorch() throws {
     Torch.manualSeed(22)
     let model = try ModelArchitecture.smallCNN.makeForCrossCheck(classCount: 10, inputChannels: 1, imageSize: 28)
