@@ -105,27 +105,9 @@ import Testing
     c.awp = true
     c.awpGamma = 5e-3
     c.awpWarmup = 1
-    func trainer(_ run: RunDirectory, seed: UInt64) throws -> Trainer {
-      Torch.manualSeed(seed)
-      return try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 48, seed: 1),
-                         test: try halvesDataset(count: 16, seed: 2), run: run, awpProxy: TinyConvNet())
-    }
-    let straight = temporaryRun("awp-straight")
-    let stopped = temporaryRun("awp-stopped")
-    defer {
-      try? FileManager.default.removeItem(at: straight.url)
-      try? FileManager.default.removeItem(at: stopped.url)
-    }
-    let a = try trainer(straight, seed: 1)
-    let full = try a.train()
-    #expect(full.allSatisfy { $0.trainLoss.isFinite })
-    try trainer(stopped, seed: 1).train(until: 1)
-    let b = try trainer(stopped, seed: 7)
-    let next = try b.restore(from: stopped)
-    _ = try b.train(from: next)
-    for ((name, x), (_, y)) in zip(a.model.stateDict(), b.model.stateDict()) {
-      #expect(try (x.to(.float64) - y.to(.float64)).abs().max().item() == 0, "\(name)")
-    }
+    let runs = try straightAndResumed(c, awp: true)
+    #expect(runs.full.allSatisfy { $0.trainLoss.isFinite })
+    try expectSameState(runs.straight.model, runs.resumed.model)
   }
 
   @Test func badSettingsAreRefusedByKey() throws {

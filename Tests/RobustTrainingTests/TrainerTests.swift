@@ -36,6 +36,37 @@ func halvesDataset(count: Int, seed: UInt64, poison: Bool = false) throws -> Lab
                            height: 8, width: 8, classCount: 2)
 }
 
+/// A run of `configuration` on the halves data (48 training, 16 test images) trained straight through, and
+/// the same run stopped after its first epoch and resumed by a fresh trainer (other initial weights, which the
+/// checkpoint overwrites), for resume-exactness tests; the runs' folders are removed afterwards.
+func straightAndResumed(_ configuration: TrainingConfiguration, awp: Bool = false) throws
+  -> (straight: Trainer, full: [EpochRecord], resumed: Trainer, continued: [EpochRecord])
+{
+  let (straightRun, stoppedRun) = (temporaryRun("straight"), temporaryRun("stopped"))
+  defer {
+    try? FileManager.default.removeItem(at: straightRun.url)
+    try? FileManager.default.removeItem(at: stoppedRun.url)
+  }
+  func trainer(_ run: RunDirectory, seed: UInt64) throws -> Trainer {
+    Torch.manualSeed(seed)
+    return try Trainer(configuration: configuration, model: TinyConvNet(), train: try halvesDataset(count: 48, seed: 1),
+                       test: try halvesDataset(count: 16, seed: 2), run: run, awpProxy: awp ? TinyConvNet() : nil)
+  }
+  let straight = try trainer(straightRun, seed: 1)
+  let full = try straight.train()
+  try trainer(stoppedRun, seed: 1).train(until: 1)
+  let resumed = try trainer(stoppedRun, seed: 7)
+  let continued = try resumed.train(from: try resumed.restore(from: stoppedRun))
+  return (straight, full, resumed, continued)
+}
+
+/// Every tensor of the two models' state dicts is equal.
+func expectSameState(_ a: any Module, _ b: any Module, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  for ((name, x), (_, y)) in zip(a.stateDict(), b.stateDict()) {
+    #expect(try (x.to(.float64) - y.to(.float64)).abs().max().item() == 0, "\(name)", sourceLocation: sourceLocation)
+  }
+}
+
 func temporaryRun(_ name: String) -> RunDirectory {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-tests-\(name)-\(UUID().uuidString)")
   return RunDirectory(url)

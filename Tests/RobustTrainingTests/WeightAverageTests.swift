@@ -108,26 +108,9 @@ import Testing
     c.agrStartEpoch = 2
     c.augmentations = [.crop, .flip, .cutout]
     c.weightAveraging = 0.9
-    func trainer(_ run: RunDirectory, seed: UInt64) throws -> Trainer {
-      Torch.manualSeed(seed)
-      return try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 48, seed: 1),
-                         test: try halvesDataset(count: 16, seed: 2), run: run)
-    }
-    let straight = temporaryRun("mix-straight")
-    let stopped = temporaryRun("mix-stopped")
-    defer {
-      try? FileManager.default.removeItem(at: straight.url)
-      try? FileManager.default.removeItem(at: stopped.url)
-    }
-    let a = try trainer(straight, seed: 1)
-    let full = try a.train()
-    try trainer(stopped, seed: 1).train(until: 1)
-    let b = try trainer(stopped, seed: 5)
-    let continued = try b.train(from: try b.restore(from: stopped))
-    for ((name, x), (_, y)) in zip(a.model.stateDict(), b.model.stateDict()) {
-      #expect(try (x.to(.float64) - y.to(.float64)).abs().max().item() == 0, "\(name)")
-    }
-    #expect(continued.map(\.averagedTestRobustAccuracy) == full.map(\.averagedTestRobustAccuracy))
-    #expect(continued.map(\.trainLoss) == full.map(\.trainLoss))
+    let runs = try straightAndResumed(c)
+    try expectSameState(runs.straight.model, runs.resumed.model)
+    #expect(runs.continued.map(\.averagedTestRobustAccuracy) == runs.full.map(\.averagedTestRobustAccuracy))
+    #expect(runs.continued.map(\.trainLoss) == runs.full.map(\.trainLoss))
   }
 }
