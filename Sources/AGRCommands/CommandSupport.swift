@@ -41,7 +41,7 @@ func flag(forKey key: String) -> String {
   let renamed = [
     "learning_rate": "lr", "perturbation.epsilon": "eps", "epsilon": "eps", "perturbation.step_size": "step-size",
     "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
-    "model": "model", "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "awp_proxy_learning_rate": "awp-proxy-lr",
+    "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "awp_proxy_learning_rate": "awp-proxy-lr",
   ]
   return "--" + (renamed[key] ?? key.replacingOccurrences(of: "_", with: "-"))
 }

@@ -8,7 +8,14 @@ public enum ModuleCheckpoint {
   }
 
   static func save(_ module: any Module, to url: URL, metadata: [String: String], beforeRename: () -> Void) throws {
-    let tensors = try module.stateDict().map { (name: $0.name, tensor: try $0.tensor.detached()) }
+    try save(stateDict: module.stateDict(), to: url, metadata: metadata, beforeRename: beforeRename)
+  }
+
+  /// Writes named tensors (a state dict, e.g. a weight average's) as a checkpoint.
+  static func save(stateDict: [(name: String, tensor: Tensor)], to url: URL, metadata: [String: String],
+                   beforeRename: () -> Void = {}) throws
+  {
+    let tensors = try stateDict.map { (name: $0.name, tensor: try $0.tensor.detached()) }
     try SafeTensors(tensors: tensors, metadata: metadata).write(to: url, beforeRename: beforeRename)
   }
 

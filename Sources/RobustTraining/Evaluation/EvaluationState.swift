@@ -24,7 +24,6 @@ public struct EvaluationState: Codable {
   }
 
   public var settings: Settings
-  public var attacks: [String]
   public var clean: [Bool] = []
   public var robust: [[Bool]]
   public var seconds: [Double]
@@ -34,11 +33,13 @@ public struct EvaluationState: Codable {
 
   public init(settings: Settings) {
     self.settings = settings
-    attacks = settings.attacks
-    robust = attacks.map { _ in [] }
-    seconds = attacks.map { _ in 0 }
-    stages = attacks.map { _ in [] }
+    robust = settings.attacks.map { _ in [] }
+    seconds = settings.attacks.map { _ in 0 }
+    stages = settings.attacks.map { _ in [] }
   }
+
+  /// The attacks' names, in the order of `robust`.
+  public var attacks: [String] { settings.attacks }
 
   /// Samples evaluated so far.
   public var done: Int { clean.count }

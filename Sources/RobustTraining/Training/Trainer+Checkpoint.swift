@@ -17,20 +17,15 @@ extension Trainer {
     try ModuleCheckpoint.save(model, to: run.lastModel, metadata: epochMetadata,
                               beforeRename: { KillSwitch.reach("model-temp", epoch: done) })
     KillSwitch.reach("model", epoch: done)
-    if let average {
-      try SafeTensors(tensors: average.stateDict, metadata: epochMetadata).write(to: run.averagedModel)
-    }
-    let score = configuration.bestIsAveraged
-      ? (record.averagedTestRobustAccuracy ?? record.averagedTestCleanAccuracy ?? -1)
-      : (record.testRobustAccuracy ?? record.testCleanAccuracy)
+    if let average { try ModuleCheckpoint.save(stateDict: average.stateDict, to: run.averagedModel, metadata: epochMetadata) }
+    let bestAverage = configuration.bestIsAveraged ? average : nil
+    let score = bestAverage == nil
+      ? (record.testRobustAccuracy ?? record.testCleanAccuracy)
+      : (record.averagedTestRobustAccuracy ?? record.averagedTestCleanAccuracy ?? -1)
     let best = Swift.max(score, bestAccuracy)
     if score > bestAccuracy {
-      if let average, configuration.bestIsAveraged {
-        try SafeTensors(tensors: average.stateDict, metadata: epochMetadata.merging(["weights": "averaged"]) { $1 })
-          .write(to: run.bestModel)
-      } else {
-        try ModuleCheckpoint.save(model, to: run.bestModel, metadata: epochMetadata)
-      }
+      try ModuleCheckpoint.save(stateDict: bestAverage?.stateDict ?? model.stateDict(), to: run.bestModel,
+                                metadata: bestAverage == nil ? epochMetadata : epochMetadata.merging(["weights": "averaged"]) { $1 })
       KillSwitch.reach("best", epoch: done)
     }
     try run.appendDiagnostics(diagnosticsBuffer)

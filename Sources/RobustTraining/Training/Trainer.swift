@@ -57,10 +57,10 @@ public final class Trainer {
                                  resident: device.isCUDA)
     step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
                         reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
-                        cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision)
+                        cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision,
+                        objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
+                                                      avmixupSoftLabels: c.avmixupSoftLabels ?? false))
     step.reconstructionPath = c.reconstructionPath
-    step.objective = c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
-                                        avmixupSoftLabels: c.avmixupSoftLabels ?? false)
     if c.awp == true {
       let proxy = try awpProxy ?? c.model.make(for: train, normalization: c.normalization)
       try proxy.move(to: device, memoryFormat: memoryFormat)
@@ -103,8 +103,8 @@ public final class Trainer {
       ? RandomCropFlip(padding: kinds.contains(.crop) ? 4 : 0, flips: kinds.contains(.flip)) : nil
     let augmentGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0002, UInt64(epoch)), device: device)
     // Cutout draws from a generator of its own, so that crop and flip draw what they drew without it.
-    let cutout = kinds.contains(.cutout) ? Cutout() : nil
-    let cutoutGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0004, UInt64(epoch)), device: device)
+    let cutout = kinds.contains(.cutout)
+      ? (Cutout(), try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0004, UInt64(epoch)), device: device)) : nil
     var batches = try trainLoader.batches(epoch: epoch)
     let batchCount = batches.count
     let start = Date()
@@ -122,7 +122,7 @@ public final class Trainer {
       lastLearningRate = rate
       var images = batch.images
       if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
-      if let cutout { images = try cutout(images, generator: cutoutGenerator) }
+      if let (cutout, generator) = cutout { images = try cutout(images, generator: generator) }
       if let memoryFormat { images = try images.contiguous(memoryFormat) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial

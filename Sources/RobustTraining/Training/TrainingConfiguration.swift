@@ -129,9 +129,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     func finite(_ key: String, _ value: Double) throws {
       guard value.isFinite else { throw bad(key, "must be a finite number, got \(value)") }
     }
-    guard DatasetFormat(rawValue: dataset) != nil else {
-      throw bad("dataset", "unknown dataset '\(dataset)' (choose from \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-    }
+    do { _ = try DatasetFormat.named(dataset) } catch { throw bad("dataset", "\(error)") }
     guard epochs > 0 else { throw bad("epochs", "must be positive, got \(epochs)") }
     guard batchSize > 0 else { throw bad("batch_size", "must be positive, got \(batchSize)") }
     try finite("learning_rate", learningRate)

@@ -35,14 +35,15 @@ public final class TrainingStep {
     public let gradientNorm: Tensor
   }
 
+  /// `objective`: what the step minimises (default: `method`'s objective with `beta`).
   public init(model: any Classifier, optimizer: SGD, method: TrainingMethod, perturbation: TrainingPerturbation,
               reconstruction: GradientReconstruction, beta: Double = 6, cleanPassInTrainMode: Bool = true,
-              precision: Precision = .fp32)
+              precision: Precision = .fp32, objective: (any TrainingObjective)? = nil)
   {
     self.model = model
     self.optimizer = optimizer
     self.method = method
-    objective = method.objective(beta: beta)
+    self.objective = objective ?? method.objective(beta: beta)
     self.perturbation = perturbation
     self.reconstruction = reconstruction
     self.beta = beta
@@ -84,28 +85,34 @@ public final class TrainingStep {
       return (clean, adversarialLogits)
     }
     let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
+    // the clean graph is kept: the method loss may run through it too
+    let gNat = needGradients
+      ? try cleanLogits.map { try Autograd.gradients(of: try Functional.crossEntropy($0, labels), wrt: parameters, retainGraph: true) }
+      : nil
+    return try update(loss: loss, cleanGradient: gNat, agr: agr, cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
+                      adversarialLogits: adversarialLogits, labels: labels)
+  }
+
+  /// The method loss's gradient, AGR against `cleanGradient` when there is one (applied when `agr`, else
+  /// only measured), the optimizer's update, and the step's outputs.
+  private func update(loss: Tensor, cleanGradient gNat: [Tensor]?, agr: Bool, cleanCorrect: Tensor?,
+                      adversarialLogits: Tensor?, labels: Tensor) throws -> Output
+  {
+    let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
     var statistics: GradientReconstruction.Statistics?
     var conflicts: Tensor?
-    let applied: [Tensor]
-    if needGradients, let cleanLogits {
-      let cleanLoss = try Functional.crossEntropy(cleanLogits, labels)
-      let gNat = try Autograd.gradients(of: cleanLoss, wrt: parameters, retainGraph: true)
-      let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+    var applied = gAdv
+    if let gNat {
       let (reconstructed, stats) = try reconstructGradients(clean: gNat, adversarial: gAdv)
       statistics = stats
       if agr {
         conflicts = try (try stats.cosine .<= 0).to(.float32)
         applied = reconstructed
-      } else {
-        applied = gAdv
       }
-    } else {
-      applied = try Autograd.gradients(of: loss, wrt: parameters)
     }
     try optimizer.step(gradients: applied)
     return Output(
-      loss: try loss.detached().to(.float32),
-      cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
+      loss: try loss.detached().to(.float32), cleanCorrect: cleanCorrect,
       adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
       statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
   }
@@ -139,24 +146,10 @@ public final class TrainingStep {
       return (clean, try Self.fullPrecision(try model(input)))
     }
     let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
-    let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
-    var statistics: GradientReconstruction.Statistics?
-    var conflicts: Tensor?
-    var applied = gAdv
-    if let gNat {
-      let (reconstructed, stats) = try reconstructGradients(clean: gNat, adversarial: gAdv)
-      statistics = stats
-      if agr {
-        conflicts = try (try stats.cosine .<= 0).to(.float32)
-        applied = reconstructed
-      }
-    }
-    try optimizer.step(gradients: applied)
+    let output = try update(loss: loss, cleanGradient: gNat, agr: agr, cleanCorrect: cleanCorrect,
+                            adversarialLogits: adversarialLogits, labels: labels)
     try awp.apply(differences, to: model, sign: -1)
-    return Output(
-      loss: try loss.detached().to(.float32), cleanCorrect: cleanCorrect,
-      adversarialCorrect: try Self.correct(adversarialLogits, labels),
-      statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
+    return output
   }
 
   static func fullPrecision(_ logits: Tensor) throws -> Tensor {
