@@ -35,6 +35,8 @@ let package = Package(
           // members only without it (RecordFunction's inputs_valid_), and both sides must agree on the layout.
           "-std=c++17", "-O2", "-w", "-D_GLIBCXX_USE_CXX11_ABI=1", "-DNDEBUG",
           "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include",
+          // c10d's Gloo process group, whose header needs a few of Gloo's names (see the folder's README)
+          "-DUSE_C10D_GLOO", "-I\(root)/Sources/CTorch/gloo-declarations",
         ])
       ],
       linkerSettings: [

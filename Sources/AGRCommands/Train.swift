@@ -32,6 +32,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Use only the first N training images.") var trainSubset: Int?
   @Option(parsing: .unconditional, help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
+  @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
   @Option(help: "Method: \(choices(TrainingMethod.self, \.summary)).") var method: String?
   @Flag(inversion: .prefixedNo, help: "Adaptive gradient reconstruction on top of the method.") var agr: Bool?
   @Option(parsing: .unconditional, help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
@@ -81,38 +82,63 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
   @Flag(help: "Print the resolved configuration (preset, defaults and flags) as JSON and exit.") var dryRun = false
+  @Option(parsing: .unconditional, help: "Data-parallel: start N ranks on this machine (CPU processes over Gloo) and supervise them; --batch-size stays the global batch. Ranks started by torchrun or srun need no flag (they read RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).")
+  var nprocPerNode: Int?
+  @Option(parsing: .unconditional, help: "Rendezvous port for --nproc-per-node (default: a free one).") var masterPort: Int?
+  @Option(parsing: .unconditional, help: "Data-parallel: seconds a rank waits for the others (rendezvous, each collective) before it stops with an error naming the ranks that are behind.")
+  var distTimeout: Double = 300
 
   func run() throws { try reportingErrors(Train.self, execute) }
 
   private func execute() throws {
+    let place = try DistributedEnvironment.read()
+    if let nprocPerNode, place == nil, !dryRun { return try launch(nprocPerNode) }
+    // a rank catches Ctrl-C from the start: a stop asked for while the ranks meet or load data still stops them together
+    if place != nil {
+      StopRequest.install()
+      WorkerLauncher.exitWithLauncher()
+    }
+    let job = try place.map { try DataParallel(environment: $0, timeoutSeconds: distTimeout) }
+    // Only rank 0 (or a process training alone) prints progress and writes the run's files.
+    let leads = job?.writesFiles ?? true
     let printer = ProgressPrinter()
     if let resume {
       let run = RunDirectory(URL(fileURLWithPath: resume))
       let configuration = try run.readConfiguration()
-      let lock = try run.lock()
-      let trainer = try makeTrainer(configuration, run: run, printer: printer)
+      try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
+      let lock = leads ? try run.lock() : nil
+      let trainer = try makeTrainer(configuration, run: run, printer: leads ? printer : nil, job: job)
       var next = 0
       do {
         next = try trainer.restore(from: run)
       } catch TrainingError.noCheckpoint {
-        print("\(run.url.path): no epoch had finished; training it again from epoch 1")
+        if leads { print("\(run.url.path): no epoch had finished; training it again from epoch 1") }
       }
       guard next < configuration.epochs else {
-        print("\(resume): all \(configuration.epochs) epochs are done; nothing to resume")
+        if leads { print("\(resume): all \(configuration.epochs) epochs are done; nothing to resume") }
         return
       }
-      if next > 0 { print("resuming \(run.url.path) at epoch \(next + 1) of \(configuration.epochs)") }
-      try finish(trainer, from: next, run: run, printer: printer)
+      if next > 0, leads { print("resuming \(run.url.path) at epoch \(next + 1) of \(configuration.epochs)") }
+      try finish(trainer, from: next, run: run, printer: leads ? printer : nil)
       withExtendedLifetime(lock) {}
       return
     }
     let configuration = try buildConfiguration()
     if dryRun {
+      if !leads { return }
       print("agr train --dry-run: the resolved configuration (no data read, nothing written):")
       print(String(decoding: try RunDirectory.configurationJSON(configuration), as: UTF8.self))
       return
     }
-    let run = RunDirectory(URL(fileURLWithPath: output ?? defaultRunName(configuration)))
+    try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
+    // the default name holds the time: every rank takes rank 0's
+    let runPath = try job?.agree(on: output ?? defaultRunName(configuration), key: "run directory")
+      ?? output ?? defaultRunName(configuration)
+    let run = RunDirectory(URL(fileURLWithPath: runPath))
+    guard leads else {
+      let trainer = try makeTrainer(configuration, run: run, printer: nil, job: job)
+      return try finish(trainer, from: 0, run: run, printer: nil)
+    }
     let existed = FileManager.default.fileExists(atPath: run.url.path)
     let lock = try run.lock()
     if run.isRun {
@@ -125,7 +151,7 @@ struct Train: ParsableCommand {
     }
     let trainer: Trainer
     do {
-      trainer = try makeTrainer(configuration, run: run, printer: printer)
+      trainer = try makeTrainer(configuration, run: run, printer: printer, job: job)
     } catch {
       // Nothing was trained: leave no folder behind that was not there before.
       if !existed { try? FileManager.default.removeItem(at: run.url) }
@@ -135,7 +161,38 @@ struct Train: ParsableCommand {
     withExtendedLifetime(lock) {}
   }
 
-  private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter) throws -> Trainer {
+  /// Starts `count` ranks of this command on this machine and supervises them.
+  private func launch(_ count: Int) throws {
+    guard count >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(count)") }
+    var arguments = Self.removingLauncherFlags(Array(CommandLine.arguments.dropFirst()))
+    if resume == nil && output == nil {
+      // the ranks must agree on one run directory: name it here, once
+      arguments += ["--output", defaultRunName(try buildConfiguration())]
+    }
+    let port = try masterPort ?? TCPStore.freeLoopbackPort()
+    let launcher = WorkerLauncher(executable: WorkerLauncher.currentExecutable, arguments: arguments, processCount: count,
+                                  masterPort: port)
+    print("agr train: starting \(count) data-parallel rank\(count == 1 ? "" : "s") on this machine (rendezvous 127.0.0.1:\(port))")
+    let status = try launcher.run { FileHandle.standardError.write(Data("agr train: \($0)\n".utf8)) }
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The command line without the launcher's own flags (the ranks it starts are not launchers).
+  static func removingLauncherFlags(_ arguments: [String]) -> [String] {
+    var kept: [String] = []
+    var skipNext = false
+    for argument in arguments {
+      if skipNext { skipNext = false; continue }
+      if argument == "--nproc-per-node" || argument == "--master-port" { skipNext = true; continue }
+      if argument.hasPrefix("--nproc-per-node=") || argument.hasPrefix("--master-port=") { continue }
+      kept.append(argument)
+    }
+    return kept
+  }
+
+  private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?)
+    throws -> Trainer
+  {
     try prepare(c.device)
     if c.cudaGraphs == true {
       do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
@@ -147,23 +204,28 @@ struct Train: ParsableCommand {
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
     let readSeconds = Date().timeIntervalSince(reading)
     Torch.manualSeed(c.seed)
-    let model = try c.model.make(for: train, normalization: c.normalization)
-    printer.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
-    return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer)
+    let model = try c.makeModel(for: train)
+    printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
+    if let job, let printer {
+      print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
+        + "about \(c.batchSize / job.worldSize) images per rank and step")
+    }
+    return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
   }
 
   /// Trains from `epoch`; Ctrl-C stops at the next step with the way to resume (exit status 130).
-  private func finish(_ trainer: Trainer, from epoch: Int, run: RunDirectory, printer: ProgressPrinter) throws {
+  private func finish(_ trainer: Trainer, from epoch: Int, run: RunDirectory, printer: ProgressPrinter?) throws {
     StopRequest.install()
     let records: [EpochRecord]
     do {
       records = try trainer.train(from: epoch)
     } catch let error as TrainingError {
       guard case .interrupted = error else { throw error }
+      guard printer != nil else { throw ExitCode(130) }
       FileHandle.standardError.write(Data("\n\(error)\ncontinue with: agr train --resume \(run.url.path)\n".utf8))
       throw ExitCode(130)
     }
-    guard !records.isEmpty else { return }
+    guard !records.isEmpty, let printer else { return }
     printer.summary(records, configuration: trainer.configuration, run: run)
     if let graphed = trainer.graphedStep {
       print("CUDA graphs: \(graphed.captureCount) recorded (one per learning rate and AGR switch), "
@@ -191,6 +253,7 @@ struct Train: ParsableCommand {
     if let trainSubset { c.trainSubset = trainSubset }
     if let testSubset { c.testSubset = testSubset }
     if let model { c.model = try parseModel(model) }
+    if let dropout { c.dropout = dropout }
     if let method { c.method = try parseChoice(method, flag: "--method") }
     if let agr { c.agr = agr }
     if let agrStartEpoch { c.agrStartEpoch = agrStartEpoch }

@@ -241,6 +241,29 @@ int ctorch_op_census_report(char *buf, size_t cap, size_t *needed, int64_t *call
 int ctorch_profiler_start(int cuda);
 int ctorch_profiler_stop(const char *path);
 
+// ---- distributed: c10d's TCPStore (rendezvous, small keys) and a Gloo process group ----------------
+typedef struct ctorch_store_opaque *ctorch_store;
+typedef struct ctorch_process_group_opaque *ctorch_process_group;
+// A TCPStore: the server (is_server != 0) listens on port, the others connect to host:port; both wait up
+// to timeout_ms for all world_size workers, and each later get/wait waits at most timeout_ms.
+int ctorch_store_new(const char *host, int port, int is_server, int world_size, int64_t timeout_ms, ctorch_store *out);
+void ctorch_store_free(ctorch_store s);
+int ctorch_store_set(ctorch_store s, const char *key, const uint8_t *value, size_t n);
+// Waits for key; copies its value into buf when it fits in cap bytes; *n is its length either way.
+int ctorch_store_get(ctorch_store s, const char *key, uint8_t *buf, size_t cap, size_t *n);
+int ctorch_store_add(ctorch_store s, const char *key, int64_t delta, int64_t *out);
+int ctorch_store_contains(ctorch_store s, const char *key, int *out);
+// Gloo over the store: its device binds to interface (when non-empty), else to hostname's address (when
+// non-empty), else to this machine's hostname's (falling back to loopback), as torch.distributed does.
+// Collectives fail after timeout_ms.
+int ctorch_process_group_new_gloo(ctorch_store s, int rank, int world_size, const char *interface, const char *hostname,
+                                  int64_t timeout_ms, ctorch_process_group *out);
+void ctorch_process_group_free(ctorch_process_group g);
+// In place, blocking until done (the tensor is one flat bucket; CPU tensors).
+int ctorch_process_group_allreduce_sum(ctorch_process_group g, ctorch_tensor t);
+int ctorch_process_group_broadcast(ctorch_process_group g, ctorch_tensor t, int root);
+int ctorch_process_group_barrier(ctorch_process_group g);
+
 // ---- CUDA graphs (libctorch_cuda_graphs.so, opened on first use; see Sources/CTorchCUDAGraphs) ----
 typedef struct ctorch_graph_opaque *ctorch_graph;
 // Opens the graphs library: `path`, else $AGR_CUDA_GRAPHS_LIBRARY, else libctorch_cuda_graphs.so beside

@@ -32,8 +32,9 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
 
   /// `imageSize` (the side of square inputs) matters only to SmallCNN, whose first fully connected
   /// layer depends on it; the ResNets pool adaptively.
-  public func make(classCount: Int, inputChannels: Int, imageSize: Int = 28, normalization: InputNormalization? = nil)
-    throws -> any Classifier
+  /// `dropout`: SmallCNN's dropout probability (nil: its default, 0.5); the other families have none.
+  public func make(classCount: Int, inputChannels: Int, imageSize: Int = 28, normalization: InputNormalization? = nil,
+                   dropout: Double? = nil) throws -> any Classifier
   {
     switch self {
     case .preactResNet18:
@@ -45,7 +46,7 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
       return try ResNet18(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
     case .smallCNN:
       return try SmallCNN(classCount: classCount, inputChannels: inputChannels, inputSize: imageSize,
-                          normalization: normalization)
+                          dropout: dropout ?? 0.5, normalization: normalization)
     }
   }
 
@@ -54,19 +55,23 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
   public var minimumInputSide: Int { self == .smallCNN ? 14 : 8 }
 
   /// A model for `inputShape` (C, H, W) images.
-  public func make(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil) throws -> any Classifier {
+  public func make(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil, dropout: Double? = nil)
+    throws -> any Classifier
+  {
     guard inputShape.count == 3 else { throw TorchError("a model input shape is (C, H, W), got \(inputShape)") }
     guard Swift.min(inputShape[1], inputShape[2]) >= minimumInputSide else {
       throw TorchError("\(rawValue) needs images of at least \(minimumInputSide)x\(minimumInputSide) pixels, "
         + "the data has \(inputShape[1])x\(inputShape[2])")
     }
     return try make(classCount: classCount, inputChannels: inputShape[0], imageSize: inputShape[2],
-                    normalization: normalization)
+                    normalization: normalization, dropout: dropout)
   }
 
   /// A model for the images and classes of `data`.
-  public func make(for data: LabeledImages, normalization: InputNormalization? = nil) throws -> any Classifier {
-    try make(classCount: data.classCount, inputShape: data.imageShape, normalization: normalization)
+  public func make(for data: LabeledImages, normalization: InputNormalization? = nil, dropout: Double? = nil)
+    throws -> any Classifier
+  {
+    try make(classCount: data.classCount, inputShape: data.imageShape, normalization: normalization, dropout: dropout)
   }
 
   public static func parse(_ name: String) throws -> ModelArchitecture {

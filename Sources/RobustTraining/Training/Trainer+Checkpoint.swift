@@ -11,18 +11,22 @@ extension Trainer {
   static let modelPrefix = "model."
 
   func saveCheckpoints(after epoch: Int, record: EpochRecord) throws {
-    guard let run else { return }
+    let bestAverage = configuration.bestIsAveraged ? average : nil
+    let score = bestAverage == nil
+      ? (record.testRobustAccuracy ?? record.testCleanAccuracy)
+      : (record.averagedTestRobustAccuracy ?? record.averagedTestCleanAccuracy ?? -1)
+    let best = Swift.max(score, bestAccuracy)
+    guard let run, writesFiles else {
+      bestAccuracy = best
+      diagnosticsBuffer.removeAll()
+      return
+    }
     let done = epoch + 1
     let epochMetadata = ["epoch": String(done)].merging(configuration.normalization?.metadata ?? [:]) { $1 }
     try ModuleCheckpoint.save(model, to: run.lastModel, metadata: epochMetadata,
                               beforeRename: { KillSwitch.reach("model-temp", epoch: done) })
     KillSwitch.reach("model", epoch: done)
     if let average { try ModuleCheckpoint.save(stateDict: average.stateDict, to: run.averagedModel, metadata: epochMetadata) }
-    let bestAverage = configuration.bestIsAveraged ? average : nil
-    let score = bestAverage == nil
-      ? (record.testRobustAccuracy ?? record.testCleanAccuracy)
-      : (record.averagedTestRobustAccuracy ?? record.averagedTestCleanAccuracy ?? -1)
-    let best = Swift.max(score, bestAccuracy)
     if score > bestAccuracy {
       try ModuleCheckpoint.save(stateDict: bestAverage?.stateDict ?? model.stateDict(), to: run.bestModel,
                                 metadata: bestAverage == nil ? epochMetadata : epochMetadata.merging(["weights": "averaged"]) { $1 })
@@ -52,7 +56,7 @@ extension Trainer {
   /// from. Every value read from the state is checked against the configuration, and temporary files
   /// left by an interrupted write are removed.
   public func restore(from run: RunDirectory) throws -> Int {
-    run.removeInterruptedWrites()
+    if writesFiles { run.removeInterruptedWrites() }
     guard FileManager.default.fileExists(atPath: run.lastState.path) else {
       throw TrainingError.noCheckpoint(run.url.path)
     }
@@ -87,21 +91,26 @@ extension Trainer {
     try average?.restore(from: state)
     records = saved
     bestAccuracy = best
-    try run.writeMetrics(records)
-    try run.truncateDiagnostics(afterEpoch: done)
+    if writesFiles {
+      try run.writeMetrics(records)
+      try run.truncateDiagnostics(afterEpoch: done)
+    }
     return done
   }
 }
 
-/// Test hook: a process whose `AGR_TEST_KILL_AT` is `POINT@EPOCH` kills itself (SIGKILL, no clean-up)
-/// when the checkpoint of that epoch reaches that point, so that tests can stop a run at every step of
-/// the checkpoint write. Points: model-temp, model, best, diagnostics, state-temp, state, metrics.
+/// Test hook: a process whose `AGR_TEST_KILL_AT` is `POINT@N` kills itself (SIGKILL, no clean-up)
+/// when the checkpoint of epoch N reaches that point, so that tests can stop a run at every step of
+/// the checkpoint write. Points: model-temp, model, best, diagnostics, state-temp, state, metrics; and
+/// `step`, after training step N (counted over the run). `POINT@N#R` does it on data-parallel rank R
+/// only; `AGR_TEST_KILL_SIGNAL=STOP` stops the process instead (a hung rank).
 enum KillSwitch {
   static let variable = "AGR_TEST_KILL_AT"
   static let target = ProcessInfo.processInfo.environment[variable]
+  static let rank = ProcessInfo.processInfo.environment["RANK"] ?? "0"
 
   static func reach(_ point: String, epoch: Int) {
-    guard let target, target == "\(point)@\(epoch)" else { return }
-    kill(getpid(), SIGKILL)
+    guard let target, target == "\(point)@\(epoch)" || target == "\(point)@\(epoch)#\(rank)" else { return }
+    kill(getpid(), ProcessInfo.processInfo.environment["AGR_TEST_KILL_SIGNAL"] == "STOP" ? SIGSTOP : SIGKILL)
   }
 }

@@ -26,8 +26,11 @@ extension Trainer {
     var noises: [[Int]: Tensor] = [:]  // the start noise of a batch shape (the same for every batch of it)
     var sums: [Tensor] = []
     var batches = try testLoader.batches(epoch: 0)
+    // Under data parallelism rank r evaluates batches r, r + N, ...: each batch exactly as one process would.
+    let (rank, ranks) = (dataParallel?.rank ?? 0, dataParallel?.worldSize ?? 1)
     try model.withMode(training: false) {
       while let batch = try batches.next() {
+        guard (batches.nextIndex - 1) % ranks == rank else { continue }
         let images = try memoryFormat.map { try batch.images.contiguous($0) } ?? batch.images
         var inputs = [images, batch.labels]
         if let attack {
@@ -42,7 +45,9 @@ extension Trainer {
       }
     }
     let n = Double(testLoader.dataset.count)
-    let totals = try Tensor.stack(sums).to(.float64).sum(dims: [0]).toArray(Double.self)
+    var local = try sums.isEmpty ? Tensor.zeros([4], dtype: .float64) : Tensor.stack(sums).to(.float64).sum(dims: [0])
+    if let dataParallel { local = try dataParallel.sum(local, what: "the sum of the epoch's evaluation") }
+    let totals = try local.toArray(Double.self)
     return Evaluation(
       cleanLoss: totals[0] / n, cleanAccuracy: totals[1] / n,
       robustLoss: robust ? totals[2] / n : nil, robustAccuracy: robust ? totals[3] / n : nil)

@@ -28,14 +28,22 @@ public final class Trainer {
   var diagnosticsBuffer: [GradientSample] = []
   /// The weight average (`TrainingConfiguration.weightAveraging`), updated after every step.
   public let average: WeightAverage?
+  /// The job this process is one rank of (nil: training alone).
+  public let dataParallel: DataParallel?
+  /// Whether this process writes the run's files (rank 0 of a job, or a process training alone).
+  var writesFiles: Bool { dataParallel?.writesFiles ?? true }
 
   /// `awpProxy`: the model AWP's proxy step runs on (same architecture); by default one made from the
-  /// configuration's model family.
+  /// configuration's model family. `dataParallel`: train as one rank of that job (see `DataParallel`);
+  /// every rank starts from rank 0's weights.
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
-              run: RunDirectory?, observer: TrainingObserver? = nil, awpProxy: (any Classifier)? = nil) throws
+              run: RunDirectory?, observer: TrainingObserver? = nil, awpProxy: (any Classifier)? = nil,
+              dataParallel: DataParallel? = nil) throws
   {
     try configuration.validate()
     let c = configuration
+    if let dataParallel { try Self.checkSupported(c, by: dataParallel) }
+    self.dataParallel = dataParallel
     self.configuration = c
     self.model = model
     device = c.device
@@ -51,6 +59,11 @@ public final class Trainer {
     let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
     guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
     guard testSet.count > 0 else { throw TrainingError.emptyDataset("\(test.name): the test set holds no images") }
+    if let dataParallel, trainSet.count % c.batchSize != 0, trainSet.count % c.batchSize < dataParallel.worldSize {
+      throw DataParallelError.unsupported(
+        "the last batch of an epoch holds \(trainSet.count % c.batchSize) images, fewer than the \(dataParallel.worldSize) ranks: "
+          + "change --batch-size or --train-subset")
+    }
     trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
                                   device: device, resident: device.isCUDA)
     testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
@@ -61,8 +74,10 @@ public final class Trainer {
                         objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
                                                       avmixupSoftLabels: c.avmixupSoftLabels ?? false))
     step.reconstructionPath = c.reconstructionPath
+    step.dataParallel = dataParallel
+    try dataParallel?.broadcastFromRankZero(model.stateDict().map(\.tensor))
     if c.awp == true {
-      let proxy = try awpProxy ?? c.model.make(for: train, normalization: c.normalization)
+      let proxy = try awpProxy ?? c.makeModel(for: train)
       try proxy.move(to: device, memoryFormat: memoryFormat)
       step.weightPerturbation = try AdversarialWeightPerturbation(
         proxy: proxy, gamma: c.awpGamma ?? 0.01, proxyLearningRate: c.awpProxyLearningRate ?? 0.01)
@@ -77,7 +92,7 @@ public final class Trainer {
   /// Trains from `startEpoch` (0-based) up to `endEpoch` (default: the configured number of epochs).
   @discardableResult
   public func train(from startEpoch: Int = 0, until endEpoch: Int? = nil) throws -> [EpochRecord] {
-    if let run, startEpoch == 0 {
+    if let run, startEpoch == 0, writesFiles {
       try run.create()
       try run.writeConfiguration(configuration)
       try run.writeParameterIndex(ParameterIndex(names: names, kinds: kinds, shapes: optimizer.parameters.map(\.shape)))
@@ -121,16 +136,24 @@ public final class Trainer {
       optimizer.learningRate = rate
       lastLearningRate = rate
       var images = batch.images
+      var labels = batch.labels
       if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
       if let (cutout, generator) = cutout { images = try cutout(images, generator: generator) }
+      // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows.
+      let shard = dataParallel?.shard(of: labels.shape[0])
+      if let shard {
+        images = try images.slice(shard.rows.lowerBound, shard.rows.upperBound)
+        labels = try labels.slice(shard.rows.lowerBound, shard.rows.upperBound)
+      }
       if let memoryFormat { images = try images.contiguous(memoryFormat) }
       let iteration = epoch * batchCount + index
       let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
       // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
-      let output = try graphedStep.map { try $0(images: images, labels: batch.labels, agr: agrActive, measure: measure).copied() }
-        ?? step(images: images, labels: batch.labels, agr: agrActive, measure: measure,
-                perturbWeights: epoch >= (c.awpWarmup ?? 0))
+      let output = try graphedStep.map { try $0(images: images, labels: labels, agr: agrActive, measure: measure).copied() }
+        ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
+                perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
       try average?.update()
+      KillSwitch.reach("step", epoch: iteration + 1)
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1
@@ -144,7 +167,10 @@ public final class Trainer {
       pending.append(output)
       pendingSizes.append(batch.labels.shape[0])
       index += 1
-      if StopRequest.isRequested { throw TrainingError.interrupted(epoch: epoch + 1, step: index, steps: batchCount) }
+      // All ranks stop at the same step: each one's Ctrl-C is shared with the others.
+      if try dataParallel?.anyRank(StopRequest.isRequested) ?? StopRequest.isRequested {
+        throw TrainingError.interrupted(epoch: epoch + 1, step: index, steps: batchCount)
+      }
       if pending.count >= c.logEvery || index == batchCount {
         let window = try flush(pending, sizes: pendingSizes, epoch: epoch, firstStep: index - pending.count)
         sums = (sums.loss + window.loss, sums.clean + window.clean, sums.adversarial + window.adversarial,

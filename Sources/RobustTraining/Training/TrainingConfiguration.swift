@@ -38,6 +38,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// Evaluate on the first N test images each epoch (nil: all).
   public var testSubset: Int? = nil
   public var model: ModelArchitecture = .smallCNN
+  /// The dropout probability of SmallCNN's classifier (absent: 0.5, as TRADES defines it; the other models
+  /// have no dropout).
+  public var dropout: Double? = nil
   /// Per-channel input normalisation inside the model (nil: none); recorded in checkpoints' metadata.
   public var normalization: InputNormalization? = nil
   /// MART as the AGR authors' `mart_loss` runs it: the clean and adversarial forward passes again, in train
@@ -155,6 +158,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
     if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
+    if let p = dropout {
+      guard model == .smallCNN else { throw bad("dropout", "only SmallCNN has dropout, not \(model.rawValue)") }
+      guard p.isFinite, p >= 0, p < 1 else { throw bad("dropout", "the probability must lie in [0, 1), got \(p)") }
+    }
     if awp == true {
       guard method.isAdversarial else { throw bad("awp", "perturbs weights against adversarial examples: use it with an adversarial method, not \(method.rawValue)") }
       guard cudaGraphs != true else { throw bad("cuda_graphs", "does not record AWP's steps yet; train without CUDA graphs") }
@@ -176,6 +183,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         throw bad("cuda_graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
       }
     }
+  }
+
+  /// A fresh model of the configured family for `data` (its normalisation and dropout).
+  public func makeModel(for data: LabeledImages) throws -> any Classifier {
+    try model.make(for: data, normalization: normalization, dropout: dropout)
   }
 
   /// Whether AGR reconstructs the gradient in `epoch` (0-based index; AGR starts at 1-based `agrStartEpoch`).

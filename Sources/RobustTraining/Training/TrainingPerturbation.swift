@@ -33,14 +33,18 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
     self.loss = loss
   }
 
-  /// Adversarial versions of `images` (detached, within the ball and [0, 1]).
-  public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor) throws -> Tensor {
+  /// Adversarial versions of `images` (detached, within the ball and [0, 1]). With a `shard`, `images` are
+  /// its rows of a global batch and the random start is drawn for the whole batch, so each row starts
+  /// where it would in one process.
+  public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor, shard: BatchShard? = nil) throws -> Tensor {
     try model.withMode(training: false) {
       let threat = try ThreatModel.lInf(epsilon)
       switch loss {
       case .crossEntropy:
         // From a uniform point of the ball, climbing the batch-mean cross-entropy.
-        let noise = try Tensor.uniform(images.shape, low: -epsilon, high: epsilon, dtype: images.dtype, device: images.device)
+        let noise = try Self.rows(of: shard, like: images) {
+          try Tensor.uniform($0, low: -epsilon, high: epsilon, dtype: images.dtype, device: images.device)
+        }
         let authors = iterates == .authors
         let ascent = GradientAscent(threatModel: threat, stepSize: stepSize, update: authors ? .offsetUnclipped : .offset)
         let last = try ascent.run(model, images: images, from: try (try images + noise).clamped(min: 0, max: 1), steps: steps) {
@@ -50,7 +54,8 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
       case .kl:
         // TRADES: start near the clean point and climb KL(model(x') || model(x)).
         let target = try Autograd.withNoGrad { try Functional.softmax(try model(images), dim: 1) }
-        let start = try images.adding(try Tensor.randn(images.shape, dtype: images.dtype, device: images.device), scaledBy: 0.001)
+        let noise = try Self.rows(of: shard, like: images) { try Tensor.randn($0, dtype: images.dtype, device: images.device) }
+        let start = try images.adding(noise, scaledBy: 0.001)
         let ascent = GradientAscent(threatModel: threat, stepSize: stepSize, update: .projected)
         let last = try ascent.run(model, images: images, from: start, steps: steps) {
           try Functional.klDiv(try Functional.logSoftmax($0, dim: 1), target, reduction: .sum)
@@ -58,5 +63,11 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
         return try threat.project(last, around: images).detached()
       }
     }
+  }
+
+  /// `draw(shape)` for `images`' shape, or for the whole batch of `shard` cut to its rows.
+  static func rows(of shard: BatchShard?, like images: Tensor, _ draw: ([Int]) throws -> Tensor) throws -> Tensor {
+    guard let shard else { return try draw(images.shape) }
+    return try draw([shard.total] + images.shape.dropFirst()).slice(shard.rows.lowerBound, shard.rows.upperBound)
   }
 }

@@ -18,6 +18,9 @@ public final class TrainingStep {
   public var reconstructionPath: ReconstructionPath
   /// AWP on top of the method (nil: none); `callAsFunction(... perturbWeights:)` turns it off for its warm-up.
   public var weightPerturbation: AdversarialWeightPerturbation?
+  /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
+  /// averaged over the ranks between the backward passes and AGR.
+  public var dataParallel: DataParallel?
   let parameters: [Tensor]
   var flatLayout: FlatLayout?
 
@@ -54,15 +57,16 @@ public final class TrainingStep {
   }
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
-  /// statistics even without AGR (costs one more backward pass; for diagnostics).
-  public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false, perturbWeights: Bool = true)
-    throws -> Output
+  /// statistics even without AGR (costs one more backward pass; for diagnostics). `shard`: under data
+  /// parallelism, the rows of the global batch that `images` are.
+  public func callAsFunction(images: Tensor, labels: Tensor, agr: Bool, measure: Bool = false, perturbWeights: Bool = true,
+                             shard: BatchShard? = nil) throws -> Output
   {
     let device = images.device
     let autocast = precision == .bf16
     let adversarial = objective.needsAdversarialLogits
       ? try Torch.withAutocast(device: device, enabled: autocast) {
-        try perturbation.perturb(model, images: images, labels: labels)
+        try perturbation.perturb(model, images: images, labels: labels, shard: shard)
       } : nil
     let needGradients = agr || measure
     if let awp = weightPerturbation, perturbWeights, let adversarial {
@@ -95,10 +99,23 @@ public final class TrainingStep {
 
   /// The method loss's gradient, AGR against `cleanGradient` when there is one (applied when `agr`, else
   /// only measured), the optimizer's update, and the step's outputs.
-  private func update(loss: Tensor, cleanGradient gNat: [Tensor]?, agr: Bool, cleanCorrect: Tensor?,
+  private func update(loss: Tensor, cleanGradient: [Tensor]?, agr: Bool, cleanCorrect: Tensor?,
                       adversarialLogits: Tensor?, labels: Tensor) throws -> Output
   {
-    let gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+    var gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+    var gNat = cleanGradient
+    var loss = try loss.detached().to(.float32)
+    var cleanCorrect = cleanCorrect
+    var adversarialCorrect = try adversarialLogits.map { try Self.correct($0, labels) }
+    if let dataParallel {
+      let counts = [cleanCorrect, adversarialCorrect].compactMap { $0 }
+      let global = try dataParallel.average(method: gAdv, clean: gNat, buffers: floatBuffers, weighted: [loss],
+                                            summed: counts, rows: labels.shape[0])
+      (gAdv, gNat, loss) = (global.method, global.clean, global.weighted[0])
+      var summed = global.summed.makeIterator()
+      if cleanCorrect != nil { cleanCorrect = summed.next() }
+      if adversarialCorrect != nil { adversarialCorrect = summed.next() }
+    }
     var statistics: GradientReconstruction.Statistics?
     var conflicts: Tensor?
     var applied = gAdv
@@ -112,8 +129,7 @@ public final class TrainingStep {
     }
     try optimizer.step(gradients: applied)
     return Output(
-      loss: try loss.detached().to(.float32), cleanCorrect: cleanCorrect,
-      adversarialCorrect: try adversarialLogits.map { try Self.correct($0, labels) },
+      loss: loss, cleanCorrect: cleanCorrect, adversarialCorrect: adversarialCorrect,
       statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
   }
 
@@ -150,6 +166,11 @@ public final class TrainingStep {
                             adversarialLogits: adversarialLogits, labels: labels)
     try awp.apply(differences, to: model, sign: -1)
     return output
+  }
+
+  /// BatchNorm's running statistics (the integer batch counters are equal on every rank already).
+  private var floatBuffers: [Tensor] {
+    model.namedBuffers().map(\.tensor).filter { $0.dtype == .float32 || $0.dtype == .float64 }
   }
 
   static func fullPrecision(_ logits: Tensor) throws -> Tensor {

@@ -1,0 +1,187 @@
+import Foundation
+import Torch
+
+/// Data-parallel training over a c10d process group (Gloo): every rank holds the same weights, trains on
+/// its shard of the global batch, and takes the same update from gradients averaged over all ranks.
+///
+/// One step moves one flat float32 bucket through one all-reduce: the method gradient and (with AGR or
+/// diagnostics) the clean gradient, each scaled by the rank's row count, BatchNorm's running statistics,
+/// and the step's metrics. Dividing by the global row count gives the gradient of the global batch's mean
+/// loss, so AGR's cosines are those of the global batch and AGR and SGD run identically everywhere.
+public final class DataParallel {
+  public let group: ProcessGroup
+  public let environment: DistributedEnvironment
+  public let timeoutSeconds: Double
+  /// Bytes the last step's all-reduce carried (each rank's bucket; a ring all-reduce sends about twice that).
+  public private(set) var bytesPerStep = 0
+
+  public var rank: Int { environment.rank }
+  public var worldSize: Int { environment.worldSize }
+  /// Rank 0 writes the run's files; the others only read them (to resume).
+  public var writesFiles: Bool { rank == 0 }
+
+  /// Meets the other ranks at MASTER_ADDR:MASTER_PORT (rank 0 listens there) and sets up Gloo.
+  /// `GLOO_SOCKET_IFNAME` names the network interface Gloo uses, as in torch.distributed.
+  public init(environment: DistributedEnvironment, timeoutSeconds: Double) throws {
+    self.environment = environment
+    self.timeoutSeconds = timeoutSeconds
+    let e = environment
+    let store: TCPStore
+    do {
+      store = try TCPStore(host: e.masterAddress, port: e.masterPort, isServer: e.rank == 0, worldSize: e.worldSize,
+                           timeoutSeconds: timeoutSeconds)
+    } catch let error as TorchError {
+      throw DataParallelError.rendezvous(rank: e.rank, Self.explain(error, environment: e, timeoutSeconds: timeoutSeconds))
+    }
+    let loopback = ["127.0.0.1", "localhost", "::1"].contains(e.masterAddress)
+    let interface = ProcessInfo.processInfo.environment["GLOO_SOCKET_IFNAME"]
+    do {
+      group = try ProcessGroup(gloo: store, rank: e.rank, worldSize: e.worldSize, interface: interface,
+                               hostname: loopback && interface == nil ? "127.0.0.1" : nil, timeoutSeconds: timeoutSeconds)
+    } catch let error as TorchError {
+      throw DataParallelError.rendezvous(rank: e.rank, "Gloo could not connect the ranks: \(error)")
+    }
+  }
+
+  static func explain(_ error: TorchError, environment e: DistributedEnvironment, timeoutSeconds: Double) -> String {
+    let message = error.message
+    if message.contains("EADDRINUSE") || message.contains("address already in use") {
+      return "port \(e.masterPort) is in use on this machine: choose a free one (MASTER_PORT, or --master-port)"
+    }
+    if e.rank == 0 && (message.contains("Timed out") || message.contains("timeout") || message.contains("waiting")) {
+      return "not all \(e.worldSize) ranks arrived at \(e.masterAddress):\(e.masterPort) within \(Int(timeoutSeconds)) s "
+        + "(start every rank with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE) [\(message)]"
+    }
+    return "could not reach rank 0's store at \(e.masterAddress):\(e.masterPort) within \(Int(timeoutSeconds)) s: "
+      + "is rank 0 running, and are the address and port right and reachable? [\(message)]"
+  }
+
+  /// The rows of a global batch of `total` that this rank trains on.
+  public func shard(of total: Int) -> BatchShard { BatchShard(rank: rank, worldSize: worldSize, total: total) }
+
+  /// Runs a collective, turning its failure into an error that says which rank saw it, what was under
+  /// way, and which ranks had not got as far (from the progress each rank posts in the store).
+  func collective<R>(_ what: String, _ body: () throws -> R) throws -> R {
+    progress += 1
+    do {
+      try group.store.set(Self.progressKey(rank), String(progress))
+      return try body()
+    } catch let error as TorchError {
+      throw DataParallelError.collective(rank: rank, what: what, error.message + laggards())
+    }
+  }
+
+  private var progress = 0
+  private static func progressKey(_ rank: Int) -> String { "progress/\(rank)" }
+
+  /// "; rank 2 is behind (...)" for the ranks whose posted progress is below this rank's.
+  private func laggards() -> String {
+    var behind: [String] = []
+    for other in 0..<worldSize where other != rank {
+      do {
+        guard try group.store.contains(Self.progressKey(other)) else {
+          behind.append("rank \(other) never got here")
+          continue
+        }
+        let reached = Int(try group.store.string(Self.progressKey(other))) ?? 0
+        if reached < progress { behind.append("rank \(other) is behind, at collective \(reached) of this rank's \(progress)") }
+      } catch {
+        return "; rank 0's store does not answer: rank 0 probably died"
+      }
+    }
+    return behind.isEmpty ? "" : "; " + behind.joined(separator: "; ") + ": it died, hung or stopped"
+  }
+
+  // MARK: the start of a job
+
+  /// Fails on every rank, naming them, when the ranks' `fingerprint`s (their settings, e.g. the run
+  /// configuration without the device) differ.
+  public func checkSameSettings(_ fingerprint: String) throws {
+    let key = "settings/"
+    try collective("sharing the settings") { try group.store.set(key + String(rank), fingerprint) }
+    let all = try collective("comparing the settings") { try (0..<worldSize).map { try group.store.string(key + String($0)) } }
+    let differing = all.indices.filter { all[$0] != all[0] }
+    guard differing.isEmpty else {
+      throw DataParallelError.mismatch("rank\(differing.count == 1 ? "" : "s") \(differing.map(String.init).joined(separator: ", ")) "
+        + "started with settings different from rank 0's: start every rank with the same flags and files")
+    }
+  }
+
+  /// Rank 0's `value` on every rank (e.g. the run directory, whose default name holds the time).
+  public func agree(on value: String, key: String) throws -> String {
+    if rank == 0 { try collective("publishing \(key)") { try group.store.set("agree/" + key, value) } }
+    return rank == 0 ? value : try collective("reading \(key) from rank 0") { try group.store.string("agree/" + key) }
+  }
+
+  /// Makes every rank's `tensors` equal to rank 0's (weights, buffers and momentum at the start).
+  public func broadcastFromRankZero(_ tensors: [Tensor]) throws {
+    guard !tensors.isEmpty else { return }
+    let bucket = try Tensor.cat(tensors.map { try $0.detached().to(.float32).flattened() })
+    try collective("the broadcast of the starting weights") { try group.broadcast(bucket, from: 0) }
+    try unpack(bucket, into: tensors, scale: 1)
+  }
+
+  // MARK: steps
+
+  /// The step's exchange. `rows`: this rank's batch rows. Returns the global batch's mean gradients
+  /// and weighted metrics and the summed counts; `buffers` are replaced in place by their mean over ranks.
+  public func average(method: [Tensor], clean: [Tensor]?, buffers: [Tensor], weighted: [Tensor], summed: [Tensor],
+                      rows: Int) throws -> (method: [Tensor], clean: [Tensor]?, weighted: [Tensor], summed: [Tensor])
+  {
+    let n = Double(rows)
+    var parts = try method.map { try ($0.detached().to(.float32) * n).flattened() }
+    if let clean { parts += try clean.map { try ($0.detached().to(.float32) * n).flattened() } }
+    parts += try buffers.map { try $0.to(.float32).flattened() }
+    parts += try weighted.map { try ($0.to(.float32) * n).flattened() }
+    parts += try summed.map { try $0.to(.float32).flattened() }
+    parts.append(try Tensor.full([1], n))
+    let bucket = try Tensor.cat(parts)
+    bytesPerStep = bucket.count * 4
+    try collective("the gradient all-reduce") { try group.allReduceSum(bucket) }
+    let total = try bucket.slice(bucket.count - 1, bucket.count)
+    var offset = 0
+    func take(_ like: [Tensor], divideBy divisor: Tensor?) throws -> [Tensor] {
+      try like.map { tensor in
+        let piece = try bucket.slice(offset, offset + tensor.count).reshaped(tensor.shape)
+        offset += tensor.count
+        let value = try divisor.map { try piece / $0 } ?? piece
+        return try value.to(tensor.dtype)
+      }
+    }
+    let globalMethod = try take(method, divideBy: total)
+    let globalClean = try clean.map { try take($0, divideBy: total) }
+    let means = try take(buffers, divideBy: try Tensor.full([1], Double(worldSize)))
+    try Autograd.withNoGrad { for (buffer, mean) in zip(buffers, means) { try buffer.copy_(mean) } }
+    let globalWeighted = try take(weighted, divideBy: total)
+    let globalSummed = try take(summed, divideBy: nil)
+    return (globalMethod, globalClean, globalWeighted, globalSummed)
+  }
+
+  /// `values` summed over ranks (float64, e.g. the evaluation's loss sums and correct counts).
+  public func sum(_ values: Tensor, what: String) throws -> Tensor {
+    let bucket = try values.to(.float64).contiguous()
+    try collective(what) { try group.allReduceSum(bucket) }
+    return bucket
+  }
+
+  /// Whether any rank asks to stop (Ctrl-C there), so that all stop at the same step.
+  public func anyRank(_ flag: Bool) throws -> Bool {
+    let bucket = try Tensor.full([1], flag ? 1 : 0)
+    try collective("agreeing whether to stop") { try group.allReduceSum(bucket) }
+    return try bucket.item() > 0
+  }
+
+  /// Waits for every rank (e.g. before rank 0 reports the run done).
+  public func barrier(_ what: String) throws { try collective(what) { try group.barrier() } }
+
+  private func unpack(_ bucket: Tensor, into tensors: [Tensor], scale: Double) throws {
+    var offset = 0
+    try Autograd.withNoGrad {
+      for tensor in tensors {
+        let piece = try bucket.slice(offset, offset + tensor.count).reshaped(tensor.shape)
+        offset += tensor.count
+        try tensor.copy_(scale == 1 ? piece : try piece * scale)
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Where a worker of a data-parallel job is, read from the variables torchrun (and `agr train
+/// --nproc-per-node`) set: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT. Under SLURM's
+/// `srun` without torchrun, SLURM_PROCID / SLURM_NTASKS / SLURM_LOCALID stand in for the first three.
+public struct DistributedEnvironment: Equatable, Sendable {
+  public var rank: Int
+  public var worldSize: Int
+  public var localRank: Int
+  public var masterAddress: String
+  public var masterPort: Int
+
+  public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int) {
+    self.rank = rank
+    self.worldSize = worldSize
+    self.localRank = localRank
+    self.masterAddress = masterAddress
+    self.masterPort = masterPort
+  }
+
+  /// The worker's place, or nil when the process was not started as part of a job (no WORLD_SIZE, or
+  /// WORLD_SIZE 1 without a RANK). A variable that is present but malformed is an error naming it.
+  public static func read(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment? {
+    func integer(_ names: [String]) throws -> Int? {
+      for name in names {
+        guard let text = environment[name] else { continue }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+          throw DataParallelError.environment("\(name)=\(text) is not a non-negative integer")
+        }
+        return value
+      }
+      return nil
+    }
+    guard let worldSize = try integer(["WORLD_SIZE", "SLURM_NTASKS"]) else { return nil }
+    let rank = try integer(["RANK", "SLURM_PROCID"])
+    if worldSize <= 1 && rank == nil { return nil }
+    guard worldSize >= 1 else { throw DataParallelError.environment("WORLD_SIZE=0: a job needs at least one worker") }
+    guard let rank else { throw DataParallelError.environment("WORLD_SIZE is \(worldSize) but RANK is not set") }
+    guard rank < worldSize else { throw DataParallelError.environment("RANK=\(rank) is not below WORLD_SIZE=\(worldSize)") }
+    let localRank = try integer(["LOCAL_RANK", "SLURM_LOCALID"]) ?? rank
+    guard let address = environment["MASTER_ADDR"], !address.isEmpty else {
+      throw DataParallelError.environment("MASTER_ADDR is not set: the address of rank 0's machine")
+    }
+    guard let port = try integer(["MASTER_PORT"]) else {
+      throw DataParallelError.environment("MASTER_PORT is not set: a free TCP port on rank 0's machine")
+    }
+    guard (1...65535).contains(port) else { throw DataParallelError.environment("MASTER_PORT=\(port) is not a TCP port") }
+    return DistributedEnvironment(rank: rank, worldSize: worldSize, localRank: localRank, masterAddress: address, masterPort: port)
+  }
+
+  /// The variables that place a worker (for starting one).
+  public var variables: [String: String] {
+    ["RANK": String(rank), "WORLD_SIZE": String(worldSize), "LOCAL_RANK": String(localRank),
+     "LOCAL_WORLD_SIZE": String(worldSize), "MASTER_ADDR": masterAddress, "MASTER_PORT": String(masterPort)]
+  }
+}
