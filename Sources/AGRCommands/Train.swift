@@ -84,7 +84,12 @@ struct Train: ParsableCommand {
   @Flag(help: "Print the resolved configuration (preset, defaults and flags) as JSON and exit.") var dryRun = false
   @Option(parsing: .unconditional, help: "Data-parallel: start N ranks on this machine (CPU processes over Gloo) and supervise them; --batch-size stays the global batch. Ranks started by torchrun or srun need no flag (they read RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).")
   var nprocPerNode: Int?
-  @Option(parsing: .unconditional, help: "Rendezvous port for --nproc-per-node (default: a free one).") var masterPort: Int?
+  @Option(parsing: .unconditional, help: "Data-parallel over several machines: the number of machines, each running agr train --nproc-per-node with its --node-rank.")
+  var nnodes: Int = 1
+  @Option(parsing: .unconditional, help: "This machine's index (0 runs rank 0 and the rendezvous) with --nnodes.") var nodeRank: Int = 0
+  @Option(help: "Address of the machine of --node-rank 0 (default 127.0.0.1; required with --nnodes above 1).") var masterAddr: String?
+  @Option(parsing: .unconditional, help: "Rendezvous port for --nproc-per-node (default: a free one; required with --nnodes above 1).")
+  var masterPort: Int?
   @Option(parsing: .unconditional, help: "Data-parallel: seconds a rank waits for the others (rendezvous, each collective) before it stops with an error naming the ranks that are behind.")
   var distTimeout: Double = 300
 
@@ -164,30 +169,28 @@ struct Train: ParsableCommand {
   /// Starts `count` ranks of this command on this machine and supervises them.
   private func launch(_ count: Int) throws {
     guard count >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(count)") }
-    var arguments = Self.removingLauncherFlags(Array(CommandLine.arguments.dropFirst()))
+    guard nnodes >= 1 else { throw ValidationError("--nnodes must be at least 1, got \(nnodes)") }
+    guard (0..<nnodes).contains(nodeRank) else { throw ValidationError("--node-rank must lie in 0..<\(nnodes) (--nnodes), got \(nodeRank)") }
+    if nnodes > 1 {
+      guard masterAddr != nil else { throw ValidationError("--nnodes \(nnodes): give --master-addr, the address of the machine of --node-rank 0") }
+      guard masterPort != nil else { throw ValidationError("--nnodes \(nnodes): give --master-port, the same free port on every machine") }
+    }
+    if let masterPort, !(1...65535).contains(masterPort) { throw ValidationError("--master-port must be a TCP port, got \(masterPort)") }
+    var arguments = WorkerLauncher.withoutLauncherFlags(Array(CommandLine.arguments.dropFirst()))
     if resume == nil && output == nil {
-      // the ranks must agree on one run directory: name it here, once
+      // the ranks must agree on one run directory: name it here, once (rank 0's name wins across machines)
       arguments += ["--output", defaultRunName(try buildConfiguration())]
     }
-    let port = try masterPort ?? TCPStore.freeLoopbackPort()
-    let launcher = WorkerLauncher(executable: WorkerLauncher.currentExecutable, arguments: arguments, processCount: count,
-                                  masterPort: port)
-    print("agr train: starting \(count) data-parallel rank\(count == 1 ? "" : "s") on this machine (rendezvous 127.0.0.1:\(port))")
+    var launcher = WorkerLauncher(executable: WorkerLauncher.currentExecutable, arguments: arguments, processCount: count,
+                                  masterPort: try masterPort ?? TCPStore.freeLoopbackPort())
+    launcher.nodeCount = nnodes
+    launcher.nodeRank = nodeRank
+    launcher.masterAddress = masterAddr ?? "127.0.0.1"
+    let ranks = "\(count) data-parallel rank\(count == 1 ? "" : "s")"
+    print("agr train: starting \(ranks) on this machine" + (nnodes > 1 ? " (node \(nodeRank) of \(nnodes))" : "")
+      + " (rendezvous \(launcher.masterAddress):\(launcher.masterPort))")
     let status = try launcher.run { FileHandle.standardError.write(Data("agr train: \($0)\n".utf8)) }
     if status != 0 { throw ExitCode(status) }
-  }
-
-  /// The command line without the launcher's own flags (the ranks it starts are not launchers).
-  static func removingLauncherFlags(_ arguments: [String]) -> [String] {
-    var kept: [String] = []
-    var skipNext = false
-    for argument in arguments {
-      if skipNext { skipNext = false; continue }
-      if argument == "--nproc-per-node" || argument == "--master-port" { skipNext = true; continue }
-      if argument.hasPrefix("--nproc-per-node=") || argument.hasPrefix("--master-port=") { continue }
-      kept.append(argument)
-    }
-    return kept
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?)

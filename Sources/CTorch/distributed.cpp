@@ -87,7 +87,7 @@ int ctorch_process_group_new_gloo(ctorch_store s, int rank, int world_size, cons
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     // Gloo's rendezvous keys live under a prefix of their own, beside the project's keys in the same store.
-    auto store = c10::make_intrusive<c10d::PrefixStore>("gloo", S(s).store);
+    auto store = c10::make_intrusive<c10d::PrefixStore>("agr/gloo", S(s).store);
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
     *out = reinterpret_cast<ctorch_process_group>(new Group{std::move(group)});
   })

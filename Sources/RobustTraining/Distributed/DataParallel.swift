@@ -27,20 +27,49 @@ public final class DataParallel {
     self.timeoutSeconds = timeoutSeconds
     let e = environment
     let store: TCPStore
+    // Under torchrun (TORCHELASTIC_USE_AGENT_STORE=True) the agent on MASTER_ADDR already serves the store.
+    let agentServes = ProcessInfo.processInfo.environment["TORCHELASTIC_USE_AGENT_STORE"]?.lowercased() == "true"
     do {
-      store = try TCPStore(host: e.masterAddress, port: e.masterPort, isServer: e.rank == 0, worldSize: e.worldSize,
-                           timeoutSeconds: timeoutSeconds)
+      store = try TCPStore(host: e.masterAddress, port: e.masterPort, isServer: e.rank == 0 && !agentServes,
+                           worldSize: e.worldSize, timeoutSeconds: timeoutSeconds)
     } catch let error as TorchError {
       throw DataParallelError.rendezvous(rank: e.rank, Self.explain(error, environment: e, timeoutSeconds: timeoutSeconds))
     }
-    let loopback = ["127.0.0.1", "localhost", "::1"].contains(e.masterAddress)
+    // Gloo binds to GLOO_SOCKET_IFNAME's address when set (as in torch.distributed), else to the address
+    // this machine reaches MASTER_ADDR from (torch takes the hostname's, which on machines whose hostname
+    // resolves to another network is unreachable from the other nodes).
     let interface = ProcessInfo.processInfo.environment["GLOO_SOCKET_IFNAME"]
     do {
       group = try ProcessGroup(gloo: store, rank: e.rank, worldSize: e.worldSize, interface: interface,
-                               hostname: loopback && interface == nil ? "127.0.0.1" : nil, timeoutSeconds: timeoutSeconds)
+                               hostname: interface == nil ? Self.localAddress(toward: e.masterAddress) : nil,
+                               timeoutSeconds: timeoutSeconds)
     } catch let error as TorchError {
       throw DataParallelError.rendezvous(rank: e.rank, "Gloo could not connect the ranks: \(error)")
     }
+  }
+
+  /// The local IPv4 address of the route to `host` (a UDP socket's connect sends nothing), or nil.
+  static func localAddress(toward host: String) -> String? {
+    if ["127.0.0.1", "localhost"].contains(host) { return "127.0.0.1" }
+    var hints = addrinfo()
+    hints.ai_family = AF_INET
+    hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+    var found: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, "9", &hints, &found) == 0, let info = found else { return nil }
+    defer { freeaddrinfo(found) }
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { return nil }
+    var local = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &local) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
+    }
+    guard named else { return nil }
+    var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+    guard inet_ntop(AF_INET, &local.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+    return String(cString: text)
   }
 
   static func explain(_ error: TorchError, environment e: DistributedEnvironment, timeoutSeconds: Double) -> String {
@@ -72,7 +101,9 @@ public final class DataParallel {
   }
 
   private var progress = 0
-  private static func progressKey(_ rank: Int) -> String { "progress/\(rank)" }
+  private static func progressKey(_ rank: Int) -> String { keyPrefix + "progress/\(rank)" }
+  /// The project's keys in the store (which torchrun's agent may share with keys of its own).
+  static let keyPrefix = "agr/"
 
   /// "; rank 2 is behind (...)" for the ranks whose posted progress is below this rank's.
   private func laggards() -> String {
@@ -97,7 +128,7 @@ public final class DataParallel {
   /// Fails on every rank, naming them, when the ranks' `fingerprint`s (their settings, e.g. the run
   /// configuration without the device) differ.
   public func checkSameSettings(_ fingerprint: String) throws {
-    let key = "settings/"
+    let key = Self.keyPrefix + "settings/"
     try collective("sharing the settings") { try group.store.set(key + String(rank), fingerprint) }
     let all = try collective("comparing the settings") { try (0..<worldSize).map { try group.store.string(key + String($0)) } }
     let differing = all.indices.filter { all[$0] != all[0] }
@@ -109,8 +140,9 @@ public final class DataParallel {
 
   /// Rank 0's `value` on every rank (e.g. the run directory, whose default name holds the time).
   public func agree(on value: String, key: String) throws -> String {
-    if rank == 0 { try collective("publishing \(key)") { try group.store.set("agree/" + key, value) } }
-    return rank == 0 ? value : try collective("reading \(key) from rank 0") { try group.store.string("agree/" + key) }
+    let entry = Self.keyPrefix + "agree/" + key
+    if rank == 0 { try collective("publishing \(key)") { try group.store.set(entry, value) } }
+    return rank == 0 ? value : try collective("reading \(key) from rank 0") { try group.store.string(entry) }
   }
 
   /// Makes every rank's `tensors` equal to rank 0's (weights, buffers and momentum at the start).

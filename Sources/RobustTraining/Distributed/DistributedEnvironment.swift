@@ -51,6 +51,6 @@ public struct DistributedEnvironment: Equatable, Sendable {
   /// The variables that place a worker (for starting one).
   public var variables: [String: String] {
     ["RANK": String(rank), "WORLD_SIZE": String(worldSize), "LOCAL_RANK": String(localRank),
-     "LOCAL_WORLD_SIZE": String(worldSize), "MASTER_ADDR": masterAddress, "MASTER_PORT": String(masterPort)]
+     "MASTER_ADDR": masterAddress, "MASTER_PORT": String(masterPort)]
   }
 }

@@ -1,12 +1,16 @@
 import Foundation
 
-/// Starts the ranks of a one-machine data-parallel job as child processes (as torchrun's
+/// Starts this machine's ranks of a data-parallel job as child processes (as torchrun's
 /// `--nproc-per-node` does) and supervises them: a rank that fails ends the job (the others are
 /// stopped and the failing rank is named); SIGINT/SIGTERM sent to the launcher reach every rank.
+/// On several machines, one launcher per machine, each with its `nodeRank`, all with rank 0's address.
 public struct WorkerLauncher {
   public var executable: URL
   public var arguments: [String]
+  /// Ranks on this machine.
   public var processCount: Int
+  public var nodeCount = 1
+  public var nodeRank = 0
   public var masterAddress = "127.0.0.1"
   public var masterPort: Int
   /// How long ranks have to stop after the first failure before they are killed.
@@ -17,6 +21,23 @@ public struct WorkerLauncher {
     self.arguments = arguments
     self.processCount = processCount
     self.masterPort = masterPort
+  }
+
+  /// A command line without the launcher's own flags (the ranks it starts are not launchers).
+  public static func withoutLauncherFlags(_ arguments: [String]) -> [String] {
+    let flags = ["--nproc-per-node", "--master-port", "--master-addr", "--nnodes", "--node-rank"]
+    var kept: [String] = []
+    var skipNext = false
+    for argument in arguments {
+      if skipNext {
+        skipNext = false
+      } else if flags.contains(argument) {
+        skipNext = true
+      } else if !flags.contains(where: { argument.hasPrefix($0 + "=") }) {
+        kept.append(argument)
+      }
+    }
+    return kept
   }
 
   /// The path of the running executable (to start copies of it).
@@ -40,9 +61,10 @@ public struct WorkerLauncher {
       process.executableURL = executable
       process.arguments = arguments
       var environment = ProcessInfo.processInfo.environment
-      let place = DistributedEnvironment(rank: rank, worldSize: processCount, localRank: rank,
-                                         masterAddress: masterAddress, masterPort: masterPort)
+      let place = DistributedEnvironment(rank: nodeRank * processCount + rank, worldSize: nodeCount * processCount,
+                                         localRank: rank, masterAddress: masterAddress, masterPort: masterPort)
       environment.merge(place.variables) { $1 }
+      environment["LOCAL_WORLD_SIZE"] = String(processCount)
       // as torchrun: N ranks on one machine share its cores rather than each taking all of them
       if environment["OMP_NUM_THREADS"] == nil { environment["OMP_NUM_THREADS"] = String(threads) }
       environment[Self.launcherVariable] = String(getpid())
@@ -81,8 +103,9 @@ public struct WorkerLauncher {
         }
         if failure == nil {
           failure = (rank, bySignal ? 128 + status : status)
-          report(bySignal ? "rank \(rank) was killed by signal \(status)\(Self.signalName(status))"
-                          : "rank \(rank) exited with status \(status)")
+          let global = nodeRank * processCount + rank
+          report(bySignal ? "rank \(global) was killed by signal \(status)\(Self.signalName(status))"
+                          : "rank \(global) exited with status \(status)")
           if !running.isEmpty {
             report("stopping the other ranks")
             for other in running {
