@@ -42,6 +42,7 @@ func flag(forKey key: String) -> String {
     "learning_rate": "lr", "perturbation.epsilon": "eps", "epsilon": "eps", "perturbation.step_size": "step-size",
     "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
     "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "awp_proxy_learning_rate": "awp-proxy-lr",
+    "synchronized_batch_norm": "sync-bn",
   ]
   return "--" + (renamed[key] ?? key.replacingOccurrences(of: "_", with: "-"))
 }

@@ -88,6 +88,8 @@ struct Train: ParsableCommand {
   var nnodes: Int = 1
   @Option(parsing: .unconditional, help: "This machine's index (0 runs rank 0 and the rendezvous) with --nnodes.") var nodeRank: Int = 0
   @Option(help: "Address of the machine of --node-rank 0 (default 127.0.0.1; required with --nnodes above 1).") var masterAddr: String?
+  @Flag(help: "Data-parallel: BatchNorm statistics over the global batch (as torch.nn.SyncBatchNorm); by default each rank normalises with its shard's, as PyTorch's DDP, and the running statistics are averaged over the ranks every step.")
+  var syncBn = false
   @Option(parsing: .unconditional, help: "Rendezvous port for --nproc-per-node (default: a free one; required with --nnodes above 1).")
   var masterPort: Int?
   @Option(parsing: .unconditional, help: "Data-parallel: seconds a rank waits for the others (rendezvous, each collective) before it stops with an error naming the ranks that are behind.")
@@ -310,6 +312,7 @@ struct Train: ParsableCommand {
     if let precision { c.precision = try parseChoice(precision, flag: "--precision") }
     if let channelsLast { c.channelsLast = channelsLast }
     if cudaGraphs { c.cudaGraphs = true }
+    if syncBn { c.synchronizedBatchNorm = true }
     if let agrPath { c.agrPath = try parseChoice(agrPath, flag: "--agr-path") }
     if let weightAveraging { c.weightAveraging = weightAveraging }
     if let bestBy { c.bestBy = try parseChoice(bestBy, flag: "--best-by") }

@@ -1,6 +1,7 @@
 // c10d: a TCPStore for the rendezvous and a Gloo process group for the collectives, both from
 // libtorch_cpu.so. The wheel has no Gloo headers: see gloo-declarations/README.md.
 #include "shim.h"
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -33,6 +34,33 @@ Group &G(ctorch_process_group g) {
   if (!g) throw std::invalid_argument("null process group handle");
   return *reinterpret_cast<Group *>(g);
 }
+void allreduce_sum(c10d::ProcessGroupGloo &group, at::Tensor &t) {
+  std::vector<at::Tensor> tensors{t};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::SUM;
+  group.allreduce(tensors, options)->wait();
+}
+
+// y = the sum over ranks of x; its backward is again a sum over ranks of the incoming gradients, each
+// weighted by its rank's `weight` (the share of the global loss that rank's loss carries) and the result
+// divided by this rank's weight, for callers that scale each rank's gradient by its weight afterwards.
+struct DifferentiableAllReduce : public torch::autograd::Function<DifferentiableAllReduce> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, int64_t group, double weight) {
+    ctx->saved_data["group"] = group;
+    ctx->saved_data["weight"] = weight;
+    auto y = x.contiguous().clone();
+    allreduce_sum(*reinterpret_cast<c10d::ProcessGroupGloo *>(group), y);
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto group = reinterpret_cast<c10d::ProcessGroupGloo *>(ctx->saved_data["group"].toInt());
+    double weight = ctx->saved_data["weight"].toDouble();
+    auto g = (grads[0] * weight).contiguous();
+    allreduce_sum(*group, g);
+    return {g / weight, at::Tensor(), at::Tensor()};
+  }
+};
 }  // namespace
 
 extern "C" {
@@ -98,10 +126,17 @@ void ctorch_process_group_free(ctorch_process_group g) { delete reinterpret_cast
 int ctorch_process_group_allreduce_sum(ctorch_process_group g, ctorch_tensor t) {
   CT_TRY({
     QuietC10d quiet;
-    std::vector<at::Tensor> tensors{T(t)};
-    c10d::AllreduceOptions options;
-    options.reduceOp = c10d::ReduceOp::SUM;
-    G(g).group->allreduce(tensors, options)->wait();
+    allreduce_sum(*G(g).group, T(t));
+  })
+}
+
+int ctorch_process_group_allreduce_sum_differentiable(ctorch_process_group g, ctorch_tensor t, double gradient_weight,
+                                                      ctorch_tensor *out) {
+  CT_TRY({
+    QuietC10d quiet;
+    if (!(gradient_weight > 0)) throw std::invalid_argument("the gradient weight must be positive");
+    auto group = reinterpret_cast<int64_t>(G(g).group.get());
+    *out = wrap(DifferentiableAllReduce::apply(T(t), group, gradient_weight));
   })
 }
 

@@ -94,6 +94,13 @@ public final class ProcessGroup {
   /// Replaces `tensor` (in place) by its sum over all ranks.
   public func allReduceSum(_ tensor: Tensor) throws { try check(ctorch_process_group_allreduce_sum(handle, tensor.handle)) }
 
+  /// The sum of `tensor` over all ranks as a new tensor, through which gradients flow: the backward pass
+  /// sums each rank's incoming gradient times its `gradientWeight` and divides by this rank's (so that
+  /// gradients scaled by the weight afterwards are those of the weighted sum of the ranks' losses).
+  public func allReduceSumDifferentiable(_ tensor: Tensor, gradientWeight: Double) throws -> Tensor {
+    try make { ctorch_process_group_allreduce_sum_differentiable(handle, tensor.handle, gradientWeight, $0) }
+  }
+
   /// Replaces `tensor` (in place) on every rank by rank `root`'s.
   public func broadcast(_ tensor: Tensor, from root: Int = 0) throws {
     try check(ctorch_process_group_broadcast(handle, tensor.handle, Int32(root)))

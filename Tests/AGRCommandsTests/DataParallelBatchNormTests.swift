@@ -75,4 +75,32 @@ import Torch
     // float32 noise of summing per shard and across ranks instead of in one pass
     #expect(largest < 1e-5, "the 2-rank step differs from its semantics by \(largest)")
   }
+
+  /// `--sync-bn`: 2 ranks with shards of 4 and 5 rows take the step one process takes with the batch of 9
+  /// (TRADES + AGR: the clean and adversarial passes both synchronised, the statistics' gradients weighted
+  /// by each rank's share). One step: later steps would only amplify float32 noise through PGD's signs.
+  @Test func synchronizedBatchNormEqualsOneProcess() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agr-ddp-syncbn-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("data")
+    try RunSafetyTests.writeDataset(to: data, trainCount: 9, testCount: 8)
+    func train(_ name: String, _ extra: [String]) throws -> [String: Tensor] {
+      let run = folder.appendingPathComponent(name)
+      let outcome = try RunSafetyTests.agr(
+        ["train", "--dataset", "mnist", "--data-dir", data.path, "--model", "preact18", "--method", "trades", "--agr",
+         "--agr-start-epoch", "1", "--epochs", "1", "--batch-size", "9", "--attack-steps", "1", "--eval-steps", "0",
+         "--no-augment", "--lr-schedule", "constant", "--seed", "4", "--output", run.path] + extra)
+      #expect(outcome.status == 0, "\(name): \(outcome.errors)")
+      let file = try SafeTensors.read(from: run.appendingPathComponent("last.safetensors"))
+      return Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0.tensor) })
+    }
+    let alone = try train("alone", [])
+    let synchronized = try train("sync", ["--sync-bn", "--nproc-per-node", "2"])
+    var largest = 0.0
+    for (name, tensor) in alone where tensor.dtype == .float32 {
+      let other = try #require(synchronized[name])
+      largest = max(largest, try (tensor - other).abs().max().item())
+    }
+    #expect(largest < 1e-5, "--sync-bn on 2 ranks differs from one process by \(largest)")
+  }
 }

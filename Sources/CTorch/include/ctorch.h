@@ -261,6 +261,10 @@ int ctorch_process_group_new_gloo(ctorch_store s, int rank, int world_size, cons
 void ctorch_process_group_free(ctorch_process_group g);
 // In place, blocking until done (the tensor is one flat bucket; CPU tensors).
 int ctorch_process_group_allreduce_sum(ctorch_process_group g, ctorch_tensor t);
+// out = the sum of t over ranks, differentiable: the backward pass sums gradient * gradient_weight over
+// ranks and divides by this rank's gradient_weight (> 0). The group must outlive the graph.
+int ctorch_process_group_allreduce_sum_differentiable(ctorch_process_group g, ctorch_tensor t, double gradient_weight,
+                                                      ctorch_tensor *out);
 int ctorch_process_group_broadcast(ctorch_process_group g, ctorch_tensor t, int root);
 int ctorch_process_group_barrier(ctorch_process_group g);
 

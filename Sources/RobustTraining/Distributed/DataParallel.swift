@@ -12,6 +12,9 @@ public final class DataParallel {
   public let group: ProcessGroup
   public let environment: DistributedEnvironment
   public let timeoutSeconds: Double
+  /// This rank's share of the current global batch (its rows over all rows): the weight of its loss in the
+  /// global mean, which synchronised BatchNorm's backward pass needs.
+  public var currentShare = 1.0
   /// Bytes the last step's all-reduce carried (each rank's bucket; a ring all-reduce sends about twice that).
   public private(set) var bytesPerStep = 0
 
@@ -143,6 +146,17 @@ public final class DataParallel {
     let entry = Self.keyPrefix + "agree/" + key
     if rank == 0 { try collective("publishing \(key)") { try group.store.set(entry, value) } }
     return rank == 0 ? value : try collective("reading \(key) from rank 0") { try group.store.string(entry) }
+  }
+
+  /// Makes `model`'s BatchNorm layers normalise with statistics over all ranks' batches (`--sync-bn`).
+  public func synchronizeBatchNorm(in model: any Module) {
+    for case let layer as BatchNorm2d in model.allModules() {
+      layer.statisticsSum = { [unowned self] local in
+        try collective("the BatchNorm statistics all-reduce") {
+          try group.allReduceSumDifferentiable(local, gradientWeight: currentShare)
+        }
+      }
+    }
   }
 
   /// Makes every rank's `tensors` equal to rank 0's (weights, buffers and momentum at the start).

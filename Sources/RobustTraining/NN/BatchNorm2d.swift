@@ -11,6 +11,9 @@ public final class BatchNorm2d: Layer {
   public let momentum: Double
   public let eps: Double
   public var isTraining = true
+  /// In data-parallel training with `--sync-bn`: sums a tensor over the ranks, differentiably, so that
+  /// training mode normalises with the global batch's statistics (nil: this process's batch).
+  public var statisticsSum: ((Tensor) throws -> Tensor)?
 
   public init(_ channels: Int, momentum: Double = 0.1, eps: Double = 1e-5) throws {
     weight = try Tensor.ones([channels]).requiresGrad(true)
@@ -30,7 +33,29 @@ public final class BatchNorm2d: Layer {
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     if isTraining { try Autograd.withNoGrad { try batchesTracked.add_(1) } }
+    if isTraining, let statisticsSum { return try synchronized(x, sum: statisticsSum) }
     return try Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
                                     training: isTraining, momentum: momentum, eps: eps)
+  }
+
+  /// Training-mode batch norm with statistics over every rank's batch: the per-channel sums of x and x^2
+  /// and the count travel in one all-reduce; the running statistics take the global mean and unbiased
+  /// variance, as `torch.nn.SyncBatchNorm` does.
+  private func synchronized(_ x: Tensor, sum: (Tensor) throws -> Tensor) throws -> Tensor {
+    let channels = weight.shape[0]
+    let count = try Tensor.full([1], Double(x.count / channels), dtype: x.dtype)
+    let local = try Tensor.cat([try x.sum(dims: [0, 2, 3]), try x.square().sum(dims: [0, 2, 3]), count])
+    let total = try sum(local)
+    let n = try total.slice(2 * channels, 2 * channels + 1)
+    let mean = try total.slice(0, channels) / n
+    let variance = try (try total.slice(channels, 2 * channels) / n - mean.square()).clamped(min: 0)
+    try Autograd.withNoGrad {
+      let unbiased = try variance * n / (try n - 1).clamped(min: 1)
+      try runningMean.copy_(try runningMean * (1 - momentum) + (try mean.detached() * momentum))
+      try runningVar.copy_(try runningVar * (1 - momentum) + (try unbiased.detached() * momentum))
+    }
+    let shape = [1, channels, 1, 1]
+    let scale = try (try (variance + eps).rsqrt() * weight).reshaped(shape)
+    return try (x - mean.reshaped(shape)) * scale + bias.reshaped(shape)
   }
 }

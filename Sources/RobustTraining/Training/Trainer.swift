@@ -76,6 +76,7 @@ public final class Trainer {
     step.reconstructionPath = c.reconstructionPath
     step.dataParallel = dataParallel
     try dataParallel?.broadcastFromRankZero(model.stateDict().map(\.tensor))
+    if let dataParallel, c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: model) }
     if c.awp == true {
       let proxy = try awpProxy ?? c.makeModel(for: train)
       try proxy.move(to: device, memoryFormat: memoryFormat)
@@ -142,6 +143,7 @@ public final class Trainer {
       // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows.
       let shard = dataParallel?.shard(of: labels.shape[0])
       if let shard {
+        dataParallel?.currentShare = Double(shard.count) / Double(shard.total)
         images = try images.slice(shard.rows.lowerBound, shard.rows.upperBound)
         labels = try labels.slice(shard.rows.lowerBound, shard.rows.upperBound)
       }

@@ -108,6 +108,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var usesChannelsLast: Bool {
     channelsLast ?? device.isCUDA
   }
+  /// Data-parallel training: BatchNorm normalises with the statistics of the global batch (all ranks'
+  /// shards, `torch.nn.SyncBatchNorm`); absent or false: each rank's own shard's, as PyTorch's DDP, with
+  /// the running statistics averaged over the ranks after every step. No effect in a single process.
+  public var synchronizedBatchNorm: Bool? = nil
   /// Replay training steps from CUDA graphs (`GraphedTrainingStep`); optional so that older run
   /// configurations still load (absent: off).
   public var cudaGraphs: Bool? = nil
