@@ -232,6 +232,10 @@ struct Train: ParsableCommand {
     }
     guard !records.isEmpty, let printer else { return }
     printer.summary(records, configuration: trainer.configuration, run: run)
+    if let job = trainer.dataParallel {
+      print(String(format: "parallel: %d ranks; each step all-reduced %.1f MB per rank (the last step's bucket)",
+                   job.worldSize, Double(job.bytesPerStep) / 1e6))
+    }
     if let graphed = trainer.graphedStep {
       print("CUDA graphs: \(graphed.captureCount) recorded (one per learning rate and AGR switch), "
         + "\(graphed.plainSteps) steps ran plain (first update, diagnostics, partial batches"
