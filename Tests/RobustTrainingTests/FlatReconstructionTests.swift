@@ -85,8 +85,8 @@ import Testing
         losses.append(try step(images: images, labels: labels, agr: true).loss.item())
       }
       if channelsLast {
-        #expect(step.flatLayout?.orders.contains(.channelsLast) == true)
-        #expect(step.flatLayout?.orders.contains(.other) == false)
+        #expect((step.gradientTransform as? AdaptiveGradientReconstruction)?.layout?.orders.contains(.channelsLast) == true)
+        #expect((step.gradientTransform as? AdaptiveGradientReconstruction)?.layout?.orders.contains(.other) == false)
       }
       return losses
     }

@@ -130,19 +130,3 @@ extension GradientReconstruction {
     return (gradients, Statistics(cosine: cosine, cleanNorm: normNat, adversarialNorm: normAdv))
   }
 }
-
-extension TrainingStep {
-  /// AGR by `reconstructionPath`; the flat layout is made on first use and kept.
-  func reconstructGradients(clean gNat: [Tensor], adversarial gAdv: [Tensor]) throws
-    -> (gradients: [Tensor], statistics: GradientReconstruction.Statistics)
-  {
-    switch reconstructionPath {
-    case .perTensor:
-      return try reconstruction.reconstruct(clean: gNat, adversarial: gAdv)
-    case .flat:
-      // Rebuilt only when the gradients change shape, device or memory order (building uploads the lengths).
-      if flatLayout?.describes(gNat) != true { flatLayout = try FlatLayout(like: gNat) }
-      return try reconstruction.reconstructFlat(clean: gNat, adversarial: gAdv, layout: flatLayout!)
-    }
-  }
-}

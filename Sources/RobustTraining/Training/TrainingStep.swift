@@ -13,16 +13,21 @@ public final class TrainingStep {
   public let beta: Double
   public let cleanPassInTrainMode: Bool
   public let precision: Precision
+  /// What becomes of the gradients between the backward passes and the optimizer when `agr` is on (and
+  /// what measures them when `measure` is): AGR by default; replace it to steer the update otherwise.
+  public var gradientTransform: any GradientTransform
   /// How AGR's arithmetic runs (the same numbers either way); by default the cheaper one for the
-  /// parameters' device (`ReconstructionPath.preferred(on:)`).
-  public var reconstructionPath: ReconstructionPath
+  /// parameters' device (`ReconstructionPath.preferred(on:)`). Only for the default transform.
+  public var reconstructionPath: ReconstructionPath {
+    get { (gradientTransform as? AdaptiveGradientReconstruction)?.path ?? .perTensor }
+    set { (gradientTransform as? AdaptiveGradientReconstruction)?.path = newValue }
+  }
   /// AWP on top of the method (nil: none); `callAsFunction(... perturbWeights:)` turns it off for its warm-up.
   public var weightPerturbation: AdversarialWeightPerturbation?
   /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
   /// averaged over the ranks between the backward passes and AGR.
   public var dataParallel: DataParallel?
   let parameters: [Tensor]
-  var flatLayout: FlatLayout?
 
   public struct Output {
     /// The method loss (detached scalar).
@@ -53,7 +58,8 @@ public final class TrainingStep {
     self.cleanPassInTrainMode = cleanPassInTrainMode
     self.precision = precision
     parameters = optimizer.parameters
-    reconstructionPath = .preferred(on: optimizer.parameters.first?.device ?? .cpu)
+    gradientTransform = AdaptiveGradientReconstruction(
+      reconstruction, path: .preferred(on: optimizer.parameters.first?.device ?? .cpu))
   }
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
@@ -120,7 +126,7 @@ public final class TrainingStep {
     var conflicts: Tensor?
     var applied = gAdv
     if let gNat {
-      let (reconstructed, stats) = try reconstructGradients(clean: gNat, adversarial: gAdv)
+      let (reconstructed, stats) = try gradientTransform.transform(method: gAdv, clean: gNat)
       statistics = stats
       if agr {
         conflicts = try (try stats.cosine .<= 0).to(.float32)
