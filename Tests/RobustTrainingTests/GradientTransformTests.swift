@@ -53,3 +53,32 @@ import Testing
     #expect(agr.path == .flat)
   }
 }
+
+/// The epoch loop's hooks: each sees every step and epoch; the weight average is one of them.
+@Suite(.serialized) struct TrainingHookTests {
+  final class Counter: TrainingHook {
+    var iterations: [Int] = []
+    var epochs: [Int] = []
+    func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws { iterations.append(iteration) }
+    func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws { epochs.append(record.epoch) }
+  }
+
+  @Test func hooksSeeEveryStepAndEpoch() throws {
+    var c = TrainingConfiguration()
+    c.epochs = 2
+    c.batchSize = 16
+    c.perturbation = TrainingPerturbation(epsilon: 0.1, stepSize: 0.05, steps: 1)
+    c.evalSteps = 1
+    c.weightAveraging = 0.9
+    Torch.manualSeed(1)
+    let trainer = try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 48, seed: 1),
+                              test: try halvesDataset(count: 16, seed: 2), run: nil)
+    #expect(trainer.hooks.count == 1 && trainer.hooks.first === trainer.average)
+    let counter = Counter()
+    trainer.hooks.append(counter)
+    try trainer.train()
+    #expect(counter.iterations == Array(0..<6))
+    #expect(counter.epochs == [1, 2])
+    #expect(trainer.average?.updates == 6)
+  }
+}

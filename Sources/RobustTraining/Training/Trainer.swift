@@ -28,6 +28,8 @@ public final class Trainer {
   var diagnosticsBuffer: [GradientSample] = []
   /// The weight average (`TrainingConfiguration.weightAveraging`), updated after every step.
   public let average: WeightAverage?
+  /// What runs after every step and epoch, in order (the weight average first, when there is one).
+  public var hooks: [any TrainingHook] = []
   /// The job this process is one rank of (nil: training alone).
   public let dataParallel: DataParallel?
   /// Whether this process writes the run's files (rank 0 of a job, or a process training alone).
@@ -88,6 +90,7 @@ public final class Trainer {
       : nil
     self.run = run
     self.observer = observer
+    if let average { hooks.append(average) }
   }
 
   /// Trains from `startEpoch` (0-based) up to `endEpoch` (default: the configured number of epochs).
@@ -103,6 +106,7 @@ public final class Trainer {
       let record = try trainEpoch(epoch)
       records.append(record)
       try saveCheckpoints(after: epoch, record: record)
+      for hook in hooks { try hook.trainerFinishedEpoch(self, record: record) }
       observer?.training(finished: record)
     }
     return records
@@ -154,7 +158,7 @@ public final class Trainer {
       let output = try graphedStep.map { try $0(images: images, labels: labels, agr: agrActive, measure: measure).copied() }
         ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
                 perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
-      try average?.update()
+      for hook in hooks { try hook.trainerFinishedStep(self, iteration: iteration, output: output) }
       KillSwitch.reach("step", epoch: iteration + 1)
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }

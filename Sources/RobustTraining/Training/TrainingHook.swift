@@ -1,0 +1,18 @@
+import Torch
+
+/// Code that runs inside the epoch loop: after every optimizer step (the model in train mode; read
+/// nothing back from the device there unless you mean to wait for it) and after every epoch (its
+/// evaluation and checkpoint written). The weight average is one; add your own to `Trainer.hooks`.
+public protocol TrainingHook: AnyObject {
+  func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws
+  func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws
+}
+
+extension TrainingHook {
+  public func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {}
+  public func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws {}
+}
+
+extension WeightAverage: TrainingHook {
+  public func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws { try update() }
+}
