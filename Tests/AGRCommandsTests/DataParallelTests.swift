@@ -68,6 +68,20 @@ import Torch
     }
   }
 
+  /// AWP's proxy step averaged over the ranks: AT + AWP + AGR on 2 ranks as in one process.
+  @Test func awpRanksTrainAsOneProcess() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let awp = ["--awp", "--awp-gamma", "0.02"]
+    let alone = folder.appendingPathComponent("alone")
+    let single = try RunSafetyTests.agr(arguments(alone, method: "at") + awp)
+    #expect(single.status == 0, "\(single.errors)")
+    let run = folder.appendingPathComponent("ranks")
+    let job = try RunSafetyTests.agr(arguments(run, method: "at") + awp + ["--nproc-per-node", "2"])
+    #expect(job.status == 0, "\(job.errors)")
+    let difference = Self.largestDifference(try Self.weights(alone), try Self.weights(run))
+    #expect(difference < 1e-5, "AWP on 2 ranks: weights differ by \(difference)")
+  }
+
   @Test func aKilledRankEndsTheJobAndIsNamed() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let started = Date()

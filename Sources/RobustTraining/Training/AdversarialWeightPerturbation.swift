@@ -10,6 +10,9 @@ public final class AdversarialWeightPerturbation {
   public let proxy: any Classifier
   public let gamma: Double
   public let proxyLearningRate: Double
+  /// Under data parallelism: the proxy's gradients (and this rank's row count) to their mean over the
+  /// global batch, so that every rank perturbs its weights alike (nil: one process).
+  public var gradientAverage: (([Tensor], Int) throws -> [Tensor])?
 
   public init(proxy: any Classifier, gamma: Double = 0.01, proxyLearningRate: Double = 0.01) throws {
     guard gamma.isFinite, gamma >= 0 else { throw ConfigurationError(key: "awp_gamma", "must be a finite number >= 0, got \(gamma)") }
@@ -33,7 +36,8 @@ public final class AdversarialWeightPerturbation {
     proxy.train()
     let proxyParameters = proxy.namedParameters()
     let loss = try -(try Functional.crossEntropy(try proxy(adversarial), labels))
-    let gradients = try Autograd.gradients(of: loss, wrt: proxyParameters.map(\.tensor))
+    var gradients = try Autograd.gradients(of: loss, wrt: proxyParameters.map(\.tensor))
+    if let gradientAverage { gradients = try gradientAverage(gradients, labels.shape[0]) }
     try Autograd.withNoGrad { try Foreach.add_(proxyParameters.map(\.tensor), gradients, alpha: -proxyLearningRate) }
     let parameters = model.namedParameters()
     return try parameters.indices.compactMap { i in

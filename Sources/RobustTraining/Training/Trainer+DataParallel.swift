@@ -9,9 +9,6 @@ extension Trainer {
         "ranks on CUDA need the NCCL backend, which is not built yet; ranks on the CPU use Gloo (--device cpu)")
     }
     if c.cudaGraphs == true { throw DataParallelError.unsupported("--cuda-graphs: graphs are not recorded under data parallelism") }
-    if c.awp == true {
-      throw DataParallelError.unsupported("--awp: AWP's proxy step is not averaged over ranks yet; train AWP in one process")
-    }
     guard c.batchSize >= job.worldSize else {
       throw DataParallelError.unsupported("--batch-size \(c.batchSize) is the global batch: it must be at least the \(job.worldSize) ranks")
     }

@@ -82,8 +82,15 @@ public final class Trainer {
     if c.awp == true {
       let proxy = try awpProxy ?? c.makeModel(for: train)
       try proxy.move(to: device, memoryFormat: memoryFormat)
-      step.weightPerturbation = try AdversarialWeightPerturbation(
+      let awp = try AdversarialWeightPerturbation(
         proxy: proxy, gamma: c.awpGamma ?? 0.01, proxyLearningRate: c.awpProxyLearningRate ?? 0.01)
+      if let dataParallel {
+        awp.gradientAverage = { gradients, rows in
+          try dataParallel.average(method: gradients, clean: nil, buffers: [], weighted: [], summed: [], rows: rows).method
+        }
+        if c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: proxy) }
+      }
+      step.weightPerturbation = awp
     }
     graphedStep = c.cudaGraphs == true
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
