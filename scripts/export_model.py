@@ -170,6 +170,13 @@ def main():
     with torch.no_grad():
         classes = eager(torch.rand(2, *shape)).shape[-1]
     check(eager, scripted, shape, classes)
+    transient = [f"{prefix}{'.' if prefix else ''}{name}" for prefix, module in eager.named_modules()
+                 for name in getattr(module, "_non_persistent_buffers_set", ())]
+    if transient:
+        print(f"warning: non-persistent buffers {', '.join(transient)}: TorchScript does not keep that flag, so agr's "
+              f"checkpoints will hold them and load_state_dict(strict=True) into the Python class would report them as "
+              f"unexpected keys; register them as persistent, or drop them from the state dict when loading",
+              file=sys.stderr)
     scripted.save(a.output)
     count = sum(t.numel() for t in eager.parameters())
     print(f"{a.output}: {a.model}, {count:,} parameters, {classes} classes, input {'x'.join(map(str, shape))}; "
