@@ -13,9 +13,7 @@ import Testing
   let model: URL
 
   init() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("agr-model-file-\(UUID().uuidString)")
-    data = folder.appendingPathComponent("data")
-    try RunSafetyTests.writeDataset(to: data)
+    (folder, data) = try RunSafetyTests.scratchFolderWithDataset("agr-model-file")
     model = folder.appendingPathComponent("tiny_grey.pt")
     try FileManager.default.copyItem(at: RunSafetyTests.root.appendingPathComponent("Tests/Fixtures/TorchScript/tiny_grey.pt"),
                                      to: model)

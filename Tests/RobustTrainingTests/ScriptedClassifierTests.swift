@@ -65,12 +65,16 @@ final class TinyPreActTwin: ImageClassifier {
     #expect(scripted.parameters.allSatisfy { $0.requiresGrad })
   }
 
-  @Test func logitsGradientsAndBatchNormStatisticsEqualTheNativeTwins() throws {
+  /// The fixture, its native twin with the same weights, and a seeded batch.
+  func twins(seed: UInt64, batch: Int) throws -> (ScriptedClassifier, TinyPreActTwin, images: Tensor, labels: Tensor) {
     let scripted = try TorchScriptFixture.tinyPreAct()
     let twin = try TinyPreActTwin.holding(scripted)
-    Torch.manualSeed(5)
-    let images = try Tensor.rand([6] + TorchScriptFixture.inputShape)
-    let labels = try Tensor.randint(0, 10, [6])
+    Torch.manualSeed(seed)
+    return (scripted, twin, try Tensor.rand([batch] + TorchScriptFixture.inputShape), try Tensor.randint(0, 10, [batch]))
+  }
+
+  @Test func logitsGradientsAndBatchNormStatisticsEqualTheNativeTwins() throws {
+    let (scripted, twin, images, labels) = try twins(seed: 5, batch: 6)
     for training in [false, true] {
       scripted.setTraining(training)
       twin.setTraining(training)
@@ -94,11 +98,7 @@ final class TinyPreActTwin: ImageClassifier {
   }
 
   @Test func aFullATPlusAGRStepEqualsTheNativeTwins() throws {
-    let scripted = try TorchScriptFixture.tinyPreAct()
-    let twin = try TinyPreActTwin.holding(scripted)
-    Torch.manualSeed(6)
-    let images = try Tensor.rand([8] + TorchScriptFixture.inputShape)
-    let labels = try Tensor.randint(0, 10, [8])
+    let (scripted, twin, images, labels) = try twins(seed: 6, batch: 8)
     let pgd = TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 3)
     var losses: [Double] = []
     var statistics: [Double] = []
