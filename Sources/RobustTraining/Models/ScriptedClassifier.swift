@@ -18,7 +18,7 @@ public final class ScriptedClassifier: Classifier {
     guard FileManager.default.fileExists(atPath: path) else { throw ModelFileError.missing(path: path) }
     self.path = path
     do { module = try ScriptModule(contentsOf: path) } catch let error as TorchError {
-      throw ModelFileError.notTorchScript(path: path, detail: Self.firstLine(error.message))
+      throw ModelFileError.notTorchScript(path: path, detail: Self.loadFailure(error.message))
     }
     if let operation = try module.frozenModeOperation() { throw ModelFileError.frozenMode(path: path, operation: operation) }
     let (module, normalizer) = (module, normalization.map(InputNormalizer.init))
@@ -59,6 +59,13 @@ public final class ScriptedClassifier: Classifier {
 
   public func callAsFunction(_ images: Tensor) throws -> Tensor {
     try module.forward(try normalizer?(images) ?? images)
+  }
+
+  /// libtorch's reason without its guess that the file is corrupted; a `torch.save` archive (a pickled state
+  /// dict or model) lacks TorchScript's constants.pkl.
+  private static func loadFailure(_ message: String) -> String {
+    let reason = firstLine(message).components(separatedBy: ". This is an internal miniz error")[0]
+    return reason.contains("constants.pkl") ? reason + " (a torch.save archive, not torch.jit.save?)" : reason
   }
 
   /// TorchScript errors carry the interpreter's traceback after the first line.

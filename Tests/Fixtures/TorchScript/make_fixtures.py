@@ -6,6 +6,7 @@
                          agr's own PreActBlock (same state_dict keys) and must give the same logits, gradients and steps
   tiny_preact_traced.pt  the same model traced in train mode (BatchNorm's mode frozen): agr must refuse it
   wrong_output.pt        scripted, forward returns the feature map [batch, 8, 8, 8] instead of logits
+  state_dict.pt          torch.save of a state dict (a zip archive, but not TorchScript): agr must say so
   tiny_grey.pt           scripted: two conv-BatchNorm-ReLU stages and a linear layer for 1x28x28 images (10 classes),
                          for `agr train --model-file` runs on MNIST-format data in the command tests
 """
@@ -66,6 +67,7 @@ def main():
     torch.jit.trace(model.train(), torch.rand(2, 3, 8, 8)).save(os.path.join(HERE, "tiny_preact_traced.pt"))
     torch.jit.script(FeatureMap()).save(os.path.join(HERE, "wrong_output.pt"))
     torch.jit.script(TinyGrey()).save(os.path.join(HERE, "tiny_grey.pt"))
+    torch.save(FeatureMap().state_dict(), os.path.join(HERE, "state_dict.pt"))
 
 
 if __name__ == "__main__":
