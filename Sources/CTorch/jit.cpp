@@ -4,6 +4,7 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <cstring>
+#include <map>
 
 using namespace ctorch;
 
@@ -128,6 +129,23 @@ int ctorch_script_module_frozen_mode(ctorch_script_module m, char *buf, size_t c
         break;
       }
       if (!found.empty()) break;
+    }
+    if (found.size() + 1 > cap) found = found.substr(0, cap - 1);
+    copy_string(found, buf, cap);
+  })
+}
+
+int ctorch_script_module_shared_parameter(ctorch_script_module m, char *buf, size_t cap) {
+  CT_TRY({
+    std::string found;
+    std::map<c10::TensorImpl *, std::string> seen;
+    for (const auto &entry : S(m).parameters) {
+      auto impl = entry.slot.object->getSlot(entry.slot.index).toTensor().unsafeGetTensorImpl();
+      auto first = seen.emplace(impl, entry.name);
+      if (!first.second) {
+        found = entry.name + " is " + first.first->second;
+        break;
+      }
     }
     if (found.size() + 1 > cap) found = found.substr(0, cap - 1);
     copy_string(found, buf, cap);

@@ -46,8 +46,18 @@ public final class ScriptModule {
   /// A batch_norm or dropout whose training flag is a constant in the module's code, as tracing records
   /// it ("layer1.0.bn1 (BatchNorm2d) runs aten::batch_norm with training=True"); nil when there is none.
   public func frozenModeOperation() throws -> String? {
+    try description { ctorch_script_module_frozen_mode(handle, $0, $1) }
+  }
+
+  /// A parameter listed under two names (tied weights): "b.weight is a.weight"; nil when there is none.
+  public func sharedParameter() throws -> String? {
+    try description { ctorch_script_module_shared_parameter(handle, $0, $1) }
+  }
+
+  /// A description the shim writes into a buffer; nil when it is empty.
+  private func description(_ call: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws -> String? {
     var buffer = [CChar](repeating: 0, count: 1024)
-    try check(ctorch_script_module_frozen_mode(handle, &buffer, buffer.count))
+    try check(buffer.withUnsafeMutableBufferPointer { call($0.baseAddress!, $0.count) })
     let text = String(cString: buffer)
     return text.isEmpty ? nil : text
   }

@@ -194,6 +194,13 @@ final class TinyPreActTwin: ImageClassifier {
     }
   }
 
+  @Test func tiedWeightsAreRefused() throws {
+    let path = TorchScriptFixture.path("tied.pt")
+    #expect(throws: ModelFileError.sharedParameter(path: path, names: "decoder.weight is encoder.weight")) {
+      _ = try ScriptedClassifier(path: path, inputShape: TorchScriptFixture.inputShape)
+    }
+  }
+
   @Test func aFileThatIsNotTorchScriptIsRefused() throws {
     let folder = try TemporaryFolder()
     let text = try folder.write(Array("not a model".utf8), to: "model.pt")

@@ -302,6 +302,8 @@ int ctorch_script_module_set_training(ctorch_script_module m, int on);   // modu
 // A batch_norm or dropout whose training flag is a constant in a graph (what tracing records), described
 // in buf; empty when there is none.
 int ctorch_script_module_frozen_mode(ctorch_script_module m, char *buf, size_t cap);
+// A parameter listed under two names (tied weights), as "b.weight is a.weight" in buf; empty when there is none.
+int ctorch_script_module_shared_parameter(ctorch_script_module m, char *buf, size_t cap);
 // forward(images): state holds the parameters then the buffers (as listed), which the module uses from then
 // on (a handle moved to another device or layout); the result must be logits [batch, classes].
 int ctorch_script_module_forward(ctorch_script_module m, const ctorch_tensor *state, int64_t n, ctorch_tensor input,

@@ -4,6 +4,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
   case notTorchScript(path: String, detail: String)
   /// Traced, not scripted: a batch_norm or dropout with its training flag recorded as a constant.
   case frozenMode(path: String, operation: String)
+  /// One parameter under two state_dict names (tied weights): SGD would step it twice.
+  case sharedParameter(path: String, names: String)
   /// forward(images) failed or did not return logits [batch, classes].
   case badForward(path: String, inputShape: [Int], detail: String)
   case classCount(path: String, model: Int, dataset: Int)
@@ -20,6 +22,9 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
       return "\(path) looks traced (torch.jit.trace), not scripted: \(operation), so its mode cannot change between "
         + "training and evaluation (BatchNorm statistics, dropout). Export it with torch.jit.script "
         + "(scripts/export_model.py says what to change when scripting fails)"
+    case .sharedParameter(let path, let names):
+      return "\(path): \(names) (tied weights), which agr cannot train: each state_dict entry is trained as a "
+        + "tensor of its own, so this one would be updated twice per step"
     case .badForward(let path, let shape, let detail):
       return "\(path): forward must take one image tensor [batch, \(shape.map(String.init).joined(separator: ", "))] "
         + "and return logits [batch, classes]: \(detail)"

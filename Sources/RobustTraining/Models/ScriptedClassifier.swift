@@ -21,6 +21,7 @@ public final class ScriptedClassifier: Classifier {
       throw ModelFileError.notTorchScript(path: path, detail: Self.loadFailure(error.message))
     }
     if let operation = try module.frozenModeOperation() { throw ModelFileError.frozenMode(path: path, operation: operation) }
+    if let names = try module.sharedParameter() { throw ModelFileError.sharedParameter(path: path, names: names) }
     let (module, normalizer) = (module, normalization.map(InputNormalizer.init))
     self.normalizer = normalizer
     do {

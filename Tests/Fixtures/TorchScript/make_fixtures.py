@@ -7,6 +7,7 @@
   tiny_preact_traced.pt  the same model traced in train mode (BatchNorm's mode frozen): agr must refuse it
   wrong_output.pt        scripted, forward returns the feature map [batch, 8, 8, 8] instead of logits
   state_dict.pt          torch.save of a state dict (a zip archive, but not TorchScript): agr must say so
+  tied.pt                scripted, one Linear's weight under two names (tied weights): agr must refuse it
   tiny_grey.pt           scripted: two conv-BatchNorm-ReLU stages and a linear layer for 1x28x28 images (10 classes),
                          for `agr train --model-file` runs on MNIST-format data in the command tests
 """
@@ -53,6 +54,18 @@ class TinyGrey(nn.Module):
         return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(3, 3, bias=False)
+        self.decoder = nn.Linear(3, 3, bias=False)
+        self.decoder.weight = self.encoder.weight
+        self.head = nn.Linear(3, 10)
+
+    def forward(self, x):
+        return self.head(self.decoder(self.encoder(x.mean((2, 3)))))
+
+
 def main():
     torch.manual_seed(19)
     model = TinyPreAct()
@@ -68,6 +81,7 @@ def main():
     torch.jit.script(FeatureMap()).save(os.path.join(HERE, "wrong_output.pt"))
     torch.jit.script(TinyGrey()).save(os.path.join(HERE, "tiny_grey.pt"))
     torch.save(FeatureMap().state_dict(), os.path.join(HERE, "state_dict.pt"))
+    torch.jit.script(Tied()).save(os.path.join(HERE, "tied.pt"))
 
 
 if __name__ == "__main__":
