@@ -62,6 +62,29 @@ import Testing
     }
   }
 
+  /// Two data-parallel ranks train a model file as one process does (tiny_grey_plain.pt: no BatchNorm, whose
+  /// batch statistics would be per rank); --sync-bn, which swaps agr's own BatchNorm layers, is refused.
+  @Test func dataParallelRanksTrainAModelFileAsOneProcess() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let plain = RunSafetyTests.root.appendingPathComponent("Tests/Fixtures/TorchScript/tiny_grey_plain.pt").path
+    func arguments(_ run: URL) -> [String] {
+      ["train", "--dataset", "mnist", "--data-dir", data.path, "--model-file", plain, "--method", "trades", "--agr",
+       "--agr-start-epoch", "1", "--epochs", "2", "--batch-size", "32", "--attack-steps", "2", "--eval-steps", "2",
+       "--lr-schedule", "constant", "--no-augment", "--seed", "3", "--output", run.path]
+    }
+    let alone = folder.appendingPathComponent("alone")
+    let single = try RunSafetyTests.agr(arguments(alone))
+    #expect(single.status == 0, "\(single.errors)")
+    let ranks = folder.appendingPathComponent("ranks")
+    let job = try RunSafetyTests.agr(arguments(ranks) + ["--nproc-per-node", "2"])
+    #expect(job.status == 0 && job.output.contains("2 data-parallel ranks"), "\(job.errors)")
+    let difference = DataParallelTests.largestDifference(try DataParallelTests.weights(alone), try DataParallelTests.weights(ranks))
+    #expect(difference < 1e-5, "2 ranks differ from one process by \(difference)")
+    let synchronized = try RunSafetyTests.agr(trainArguments(folder.appendingPathComponent("sync"), epochs: 1)
+      + ["--sync-bn", "--nproc-per-node", "2"])
+    #expect(synchronized.status == 64 && synchronized.errors.contains("--sync-bn"), "\(synchronized.errors)")
+  }
+
   @Test func theFlagRecordsAnAbsolutePathAndItsChecksum() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let c = try Train.parse(["--model-file", model.path, "--dataset", "mnist"]).buildConfiguration()

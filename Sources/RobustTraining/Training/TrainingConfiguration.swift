@@ -174,6 +174,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard model == .smallCNN else { throw bad("dropout", "only SmallCNN has dropout, not \(model.rawValue)") }
       guard p.isFinite, p >= 0, p < 1 else { throw bad("dropout", "the probability must lie in [0, 1), got \(p)") }
     }
+    if synchronizedBatchNorm == true, let modelFile {
+      throw bad("synchronized_batch_norm", "works on agr's own BatchNorm layers; \(modelFile)'s run inside TorchScript, "
+        + "each rank on its own shard (train without it: the running statistics are still averaged across ranks)")
+    }
     if awp == true {
       guard method.isAdversarial else { throw bad("awp", "perturbs weights against adversarial examples: use it with an adversarial method, not \(method.rawValue)") }
       guard cudaGraphs != true else { throw bad("cuda_graphs", "does not record AWP's steps yet; train without CUDA graphs") }

@@ -7,6 +7,7 @@
   tiny_preact_traced.pt  the same model traced in train mode (BatchNorm's mode frozen): agr must refuse it
   wrong_output.pt        scripted, forward returns the feature map [batch, 8, 8, 8] instead of logits
   state_dict.pt          torch.save of a state dict (a zip archive, but not TorchScript): agr must say so
+  tiny_grey_plain.pt     tiny_grey without BatchNorm: data-parallel ranks must train it as one process does
   tied.pt                scripted, one Linear's weight under two names (tied weights): agr must refuse it
   tiny_grey.pt           scripted: two conv-BatchNorm-ReLU stages and a linear layer for 1x28x28 images (10 classes),
                          for `agr train --model-file` runs on MNIST-format data in the command tests
@@ -54,6 +55,16 @@ class TinyGrey(nn.Module):
         return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
+class TinyGreyPlain(nn.Module):
+    def __init__(self, classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU())
+        self.classifier = nn.Linear(16, classes)
+
+    def forward(self, x):
+        return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
 class Tied(nn.Module):
     def __init__(self):
         super().__init__()
@@ -82,6 +93,7 @@ def main():
     torch.jit.script(TinyGrey()).save(os.path.join(HERE, "tiny_grey.pt"))
     torch.save(FeatureMap().state_dict(), os.path.join(HERE, "state_dict.pt"))
     torch.jit.script(Tied()).save(os.path.join(HERE, "tied.pt"))
+    torch.jit.script(TinyGreyPlain()).save(os.path.join(HERE, "tiny_grey_plain.pt"))
 
 
 if __name__ == "__main__":
