@@ -3,8 +3,10 @@
 and writes that model's logits on given inputs, for the cross-checks (PyTorchInteropTests, and
 `agr interop` on a GPU machine).
 
-usage: pytorch_logits.py ARCH CHECKPOINT INPUTS OUT [--device DEV] [--compare OURS] [--tolerance T]
-  ARCH        preact18 | wrn34-10 | smallcnn
+usage: pytorch_logits.py ARCH CHECKPOINT INPUTS OUT [--device DEV] [--compare OURS] [--tolerance T] [--classes N]
+  ARCH        preact18 | wrn34-10 | smallcnn, or the Python class a TorchScript model file came from
+              (file.py:Class or package.module:Class, as scripts/export_model.py takes it), made with its
+              default arguments, or with --classes N as its first argument
   CHECKPOINT  a .safetensors state dict (PyTorch key names)
   INPUTS      a .safetensors file with a float32 tensor "images" (N, C, H, W)
   OUT         written: a .safetensors file with "logits"
@@ -76,19 +78,25 @@ class SmallCNN(nn.Module):
 
 def main():
     p = argparse.ArgumentParser(usage=__doc__)
-    p.add_argument("arch", choices=["preact18", "wrn34-10", "smallcnn"])
+    p.add_argument("arch")
     p.add_argument("checkpoint")
     p.add_argument("inputs")
     p.add_argument("out")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--classes", type=int)
     p.add_argument("--compare")
     p.add_argument("--tolerance", type=float, default=1e-4)
     a = p.parse_args()
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     state = load_file(a.checkpoint)
-    classes = state["linear.weight" if a.arch != "smallcnn" else "classifier.fc3.weight"].shape[0]
-    model = {"preact18": PreActResNet18, "wrn34-10": WRN34_10, "smallcnn": SmallCNN}[a.arch](classes)
+    builtin = {"preact18": PreActResNet18, "wrn34-10": WRN34_10, "smallcnn": SmallCNN}
+    if a.arch in builtin:
+        classes = state["linear.weight" if a.arch != "smallcnn" else "classifier.fc3.weight"].shape[0]
+        model = builtin[a.arch](classes)
+    else:
+        from export_model import model_class
+        model = model_class(a.arch)(a.classes) if a.classes else model_class(a.arch)()
     model.load_state_dict(state, strict=True)
     model.to(a.device).eval()
     with torch.no_grad():

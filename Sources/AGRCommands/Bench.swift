@@ -21,6 +21,8 @@ struct Bench: ParsableCommand {
 
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).")
   var model: String = "preact18"
+  @Option(help: "Time this TorchScript module (torch.jit.script(model).save) in place of --model's network, on --model's input shape and --image-size.")
+  var modelFile: String?
   @Option(help: "Training method: all or one of \(choices(TrainingMethod.self)) except standard.") var method: String = "all"
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
   @Option(help: "AWP on top of the method (gamma 0.01, proxy lr 0.01): off, on or both.") var awp: String = "off"
@@ -138,7 +140,8 @@ struct Bench: ParsableCommand {
             for weights in awpModes {
               cases.append(BenchmarkCase(model: architecture, method: m, agr: on, reconstructionPath: p,
                                          batchSize: batchSize, precision: precision, channelsLast: channelsLast,
-                                         attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize, awp: weights))
+                                         attackSteps: attackSteps, cudaGraphs: graphs, imageSize: imageSize, awp: weights,
+                                         modelFile: modelFile))
             }
           }
         }
@@ -159,7 +162,7 @@ struct Bench: ParsableCommand {
     for graphs in evalSteps > 0 ? graphModes : [] {
       do {
         let r = try StepBenchmark.evaluation(
-          model: architecture, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
+          model: architecture, modelFile: modelFile, batchSize: evalBatchSize ?? batchSize, precision: precision, channelsLast: channelsLast,
           attackSteps: evalSteps, cudaGraphs: graphs, steps: steps, warmup: warmup, device: device, seed: seed)
         if !json { print(r.line) }
         results.append(r)

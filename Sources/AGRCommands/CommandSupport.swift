@@ -83,11 +83,12 @@ struct CheckpointOptions: ParsableArguments {
   @Option(help: "Folder holding the dataset files (default: the run's, else $\(DataRoot.environmentVariable)/<dataset> or data/<dataset>).")
   var dataDir: String?
   @Option(help: "Model (default: the run's): \(choices(ModelArchitecture.self)).") var model: String?
+  @Option(help: "A TorchScript model file (default: the run's, when it trained one).") var modelFile: String?
 
   /// The checkpoint at `path` with these flags and an --eps value (default: the run's, else 8/255).
   func source(_ path: String, eps: String?) throws -> CheckpointSource {
     try CheckpointSource(url: URL(fileURLWithPath: path), epsilon: try eps.map { try parseFraction($0, flag: "--eps") },
-                         dataset: dataset, architecture: try model.map(parseModel),
+                         dataset: dataset, architecture: try model.map(parseModel), modelFile: modelFile,
                          dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
   }
 }

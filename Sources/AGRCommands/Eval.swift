@@ -32,7 +32,7 @@ struct Eval: ParsableCommand {
     let checkpointURL = context.url
     let epsilon = context.epsilon
     let datasetName = context.dataset.rawValue
-    let architecture = context.architecture
+    let architecture = context.model.name
     let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     guard !attackNames.isEmpty else { throw ValidationError("--attacks: no attack named in '\(attacks)'") }
     let attackList: [any Attack]
@@ -69,7 +69,7 @@ struct Eval: ParsableCommand {
       print("resuming: \(flags.done) of \(total) examples already evaluated (\(flagsURL.path))")
     }
 
-    print("checkpoint: \(checkpointURL.path) (\(architecture.rawValue), \(datasetName), \(total) test images)")
+    print("checkpoint: \(checkpointURL.path) (\(architecture), \(datasetName), \(total) test images)")
     print(String(format: "threat:     L-inf eps %.5f (%.2f/255), seed %llu, device %@", epsilon, epsilon * 255, seed,
                  device.description))
     let started = Date()
@@ -90,7 +90,7 @@ struct Eval: ParsableCommand {
       print("[\(end)/\(total)] clean \(percent(Double(flags.cleanCount) / Double(end)))  "
         + summary.joined(separator: "  ") + "  ETA \(formatDuration(eta))")
     }
-    let result = flags.report(architecture: architecture.rawValue, seconds: Date().timeIntervalSince(started))
+    let result = flags.report(architecture: architecture, seconds: Date().timeIntervalSince(started))
     print("")
     print(result.table)
     try result.write(to: reportURL)

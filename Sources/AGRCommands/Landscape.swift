@@ -63,7 +63,7 @@ struct Landscape: ParsableCommand {
     let context = try source.source(path, eps: eps)
     let url = context.url
     let runFolder = url.deletingLastPathComponent()
-    let (epsilon, datasetName, architecture) = (context.epsilon, context.dataset.rawValue, context.architecture)
+    let (epsilon, datasetName, architecture) = (context.epsilon, context.dataset.rawValue, context.model.name)
     let (test, classifier) = try context.load(on: device)
     let n = min(nExamples, test.count)
     examples = n
@@ -74,7 +74,7 @@ struct Landscape: ParsableCommand {
                 name: "PGD-\(steps)")
       : nil
     let label = "\(runFolder.lastPathComponent)/\(url.deletingPathExtension().lastPathComponent)"
-    print("\(label): \(architecture.rawValue), \(datasetName), \(n) test images, "
+    print("\(label): \(architecture), \(datasetName), \(n) test images, "
       + (attack.map { "\($0.name) at eps \(String(format: "%.4f", epsilon))" } ?? "clean only"))
     let direction = try WeightLandscape.filterNormalizedDirection(for: classifier.parameters, seed: seed)
     let points = try WeightLandscape.scan(classifier, direction: direction, alphas: alphas, images: images,

@@ -19,7 +19,7 @@ final class ProgressPrinter: TrainingObserver {
     let normalization = c.normalization.map { n in
       InputNormalization.named.first { $0.value == n }.map { ", \($0.key) normalisation" } ?? ", normalisation \(n.mean)/\(n.std)"
     } ?? ""
-    print("model:    \(c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors\(normalization)")
+    print("model:    \(c.modelFile.map { "\($0) (TorchScript)" } ?? c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors\(normalization)")
     let awp = c.awp == true
       ? " + AWP (gamma \(c.awpGamma ?? 0.01), proxy lr \(c.awpProxyLearningRate ?? 0.01)"
         + ((c.awpWarmup ?? 0) > 0 ? ", from epoch \((c.awpWarmup ?? 0) + 1)" : "") + ")" : ""

@@ -33,6 +33,8 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
+  @Option(help: "Train a TorchScript module instead (torch.jit.script(model).save(PATH); scripts/export_model.py makes one): its state_dict names, its forward pass.")
+  var modelFile: String?
   @Option(help: "Method: \(choices(TrainingMethod.self, \.summary)).") var method: String?
   @Flag(inversion: .prefixedNo, help: "Adaptive gradient reconstruction on top of the method.") var agr: Bool?
   @Option(parsing: .unconditional, help: "First epoch (1-based) with AGR; earlier epochs pay no extra backward pass.") var agrStartEpoch: Int?
@@ -261,7 +263,14 @@ struct Train: ParsableCommand {
     if let dataDir { c.dataDirectory = dataDir }
     if let trainSubset { c.trainSubset = trainSubset }
     if let testSubset { c.testSubset = testSubset }
-    if let model { c.model = try parseModel(model) }
+    if let model {
+      c.model = try parseModel(model)
+      (c.modelFile, c.modelFileChecksum) = (nil, nil)
+    }
+    if let modelFile {
+      guard model == nil else { throw ValidationError("--model and --model-file: give one of them") }
+      do { try c.useModelFile(modelFile) } catch { throw ValidationError("--model-file: \(error)") }
+    }
     if let dropout { c.dropout = dropout }
     if let method { c.method = try parseChoice(method, flag: "--method") }
     if let agr { c.agr = agr }
@@ -330,6 +339,6 @@ struct Train: ParsableCommand {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     let agr = c.agr && c.method.isAdversarial ? "-agr" : ""
-    return "runs/\(c.dataset)-\(c.model.rawValue)-\(c.method.rawValue)\(agr)-\(formatter.string(from: Date()))"
+    return "runs/\(c.dataset)-\(c.modelSource.name)-\(c.method.rawValue)\(agr)-\(formatter.string(from: Date()))"
   }
 }

@@ -5,6 +5,8 @@ import Torch
 /// One configuration of `StepBenchmark.training`.
 public struct BenchmarkCase: Sendable, Equatable {
   public var model: ModelArchitecture
+  /// A TorchScript file timed in place of `model`'s native network (`model` gives the input shape).
+  public var modelFile: String?
   public var method: TrainingMethod
   public var agr: Bool
   public var reconstructionPath: ReconstructionPath
@@ -22,8 +24,9 @@ public struct BenchmarkCase: Sendable, Equatable {
 
   public init(model: ModelArchitecture, method: TrainingMethod, agr: Bool, reconstructionPath: ReconstructionPath = .flat,
               batchSize: Int, precision: Precision = .fp32, channelsLast: Bool = false, attackSteps: Int = 10,
-              cudaGraphs: Bool = false, imageSize: Int? = nil, awp: Bool = false)
+              cudaGraphs: Bool = false, imageSize: Int? = nil, awp: Bool = false, modelFile: String? = nil)
   {
+    self.modelFile = modelFile
     self.awp = awp
     self.model = model
     self.method = method
@@ -39,7 +42,7 @@ public struct BenchmarkCase: Sendable, Equatable {
 
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
-    "\(model.rawValue) \(method.rawValue)\(awp ? "+awp" : "")\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
+    "\(StepBenchmark.modelName(model, file: modelFile)) \(method.rawValue)\(awp ? "+awp" : "")\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "
       + "\(precision.rawValue)\(channelsLast ? " channels_last" : "")"
       + "\(cudaGraphs ? " cuda-graphs" : "")"
       + (imageSize.map { " img=\($0)" } ?? "")

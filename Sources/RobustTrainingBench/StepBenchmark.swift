@@ -16,10 +16,16 @@ public enum StepBenchmark {
     if case .cuda(let index) = device { try CUDA.synchronize(index) }
   }
 
-  static func makeModel(_ architecture: ModelArchitecture, device: Device, channelsLast: Bool, imageSize: Int? = nil)
-    throws -> any Classifier
+  /// "smallcnn", or "smallcnn/torchscript" for a TorchScript file timed with smallcnn's input shape.
+  static func modelName(_ architecture: ModelArchitecture, file: String?) -> String {
+    architecture.rawValue + (file == nil ? "" : "/torchscript")
+  }
+
+  static func makeModel(_ architecture: ModelArchitecture, file: String? = nil, device: Device, channelsLast: Bool,
+                        imageSize: Int? = nil) throws -> any Classifier
   {
-    let model = try architecture.make(classCount: 10, inputShape: inputShape(architecture, imageSize: imageSize))
+    let source: ModelSource = file.map { .scripted(path: $0, checksum: nil) } ?? .builtIn(architecture)
+    let model = try source.make(classCount: 10, inputShape: inputShape(architecture, imageSize: imageSize))
     try model.move(to: device, memoryFormat: channelsLast ? .channelsLast : nil)
     return model
   }
@@ -92,7 +98,7 @@ public enum StepBenchmark {
 
   /// A fresh model (seeded by the caller), SGD and training step of the configuration.
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
-    let model = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
+    let model = try makeModel(c.model, file: c.modelFile, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
     let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
     let step = TrainingStep(
       model: model, optimizer: optimizer, method: c.method,
@@ -100,7 +106,8 @@ public enum StepBenchmark {
       reconstruction: GradientReconstruction(clip: 0.1), precision: c.precision)
     step.reconstructionPath = c.reconstructionPath
     if c.awp {
-      let proxy = try makeModel(c.model, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
+      let proxy = try makeModel(c.model, file: c.modelFile, device: device, channelsLast: c.channelsLast,
+                                imageSize: c.imageSize)
       step.weightPerturbation = try AdversarialWeightPerturbation(proxy: proxy)
     }
     return step
@@ -120,7 +127,7 @@ public enum StepBenchmark {
     var last: TrainingStep.Output?
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) { last = try fixture() }
     return BenchmarkResult(
-      kind: "train", tag: c.tag, model: c.model.rawValue, method: c.method.rawValue, agr: c.agr,
+      kind: "train", tag: c.tag, model: modelName(c.model, file: c.modelFile), method: c.method.rawValue, agr: c.agr,
       agrPath: c.agr ? c.reconstructionPath.rawValue : nil, batchSize: c.batchSize, precision: c.precision.rawValue,
       channelsLast: c.channelsLast, attackSteps: c.attackSteps, cudaGraphs: c.cudaGraphs, device: "\(device)",
       warmup: warmup, steps: steps,
@@ -131,7 +138,8 @@ public enum StepBenchmark {
   /// Times the trainer's per-epoch test evaluation of one batch (`Trainer.evaluate`: clean forward pass,
   /// PGD-`attackSteps` with one random start and best-iterate tracking, forward pass on its output), in
   /// eval mode, under autocast for bf16; with `cudaGraphs` replayed from a CUDA graph as `--cuda-graphs` does.
-  public static func evaluation(model architecture: ModelArchitecture, batchSize: Int, precision: Precision = .fp32,
+  public static func evaluation(model architecture: ModelArchitecture, modelFile: String? = nil, batchSize: Int,
+                                precision: Precision = .fp32,
                                 channelsLast: Bool = false, attackSteps: Int = 20, cudaGraphs: Bool = false,
                                 steps: Int, warmup: Int, device: Device,
                                 seed: UInt64 = 0) throws -> BenchmarkResult
@@ -141,7 +149,7 @@ public enum StepBenchmark {
     }
     guard !cudaGraphs || warmup >= 1 else { throw TorchError("bench: CUDA graphs need --warmup >= 1 (the recording)") }
     Torch.manualSeed(seed)
-    let model = try makeModel(architecture, device: device, channelsLast: channelsLast)
+    let model = try makeModel(architecture, file: modelFile, device: device, channelsLast: channelsLast)
     model.eval()
     let attack = try PGD(threatModel: try .lInf(8.0 / 255), steps: attackSteps, stepSize: 2.0 / 255, seed: seed)
     let (images, labels) = try batch(architecture, size: batchSize, device: device, channelsLast: channelsLast)
@@ -156,11 +164,12 @@ public enum StepBenchmark {
     let (seconds, peak) = try time(device: device, warmup: warmup, steps: steps) {
       sums = try (graphed.map { try $0(inputs) } ?? evaluate(inputs))[0]
     }
-    let tag = "\(architecture.rawValue) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
+    let name = modelName(architecture, file: modelFile)
+    let tag = "\(name) pgd\(attackSteps)-eval bs=\(batchSize) \(precision.rawValue)"
       + (channelsLast ? " channels_last" : "")
       + (cudaGraphs ? " cuda-graphs" : "")
     return BenchmarkResult(
-      kind: "eval", tag: tag, model: architecture.rawValue, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
+      kind: "eval", tag: tag, model: name, method: nil, agr: nil, agrPath: nil, batchSize: batchSize,
       precision: precision.rawValue, channelsLast: channelsLast, attackSteps: attackSteps, cudaGraphs: cudaGraphs,
       device: "\(device)", warmup: warmup, steps: steps, msPerStep: seconds * 1e3,
       imagesPerSecond: Double(batchSize) / seconds, secondsPerEpoch: 10_000 / Double(batchSize) * seconds,

@@ -84,9 +84,15 @@ import Torch
   let data: URL
 
   init() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("agr-run-safety-\(UUID().uuidString)")
-    data = folder.appendingPathComponent("data")
-    try Self.writeDataset(to: data)
+    (folder, data) = try Self.scratchFolderWithDataset("agr-run-safety")
+  }
+
+  /// A new temporary folder named `prefix`-UUID holding the `writeDataset` split in `data/`.
+  static func scratchFolderWithDataset(_ prefix: String) throws -> (folder: URL, data: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    let data = folder.appendingPathComponent("data")
+    try writeDataset(to: data)
+    return (folder, data)
   }
 
   func trainArguments(_ run: URL, epochs: Int = 3) -> [String] {

@@ -133,7 +133,7 @@ import Testing
     let keys = ["epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "agr_clip", "agr_start_epoch",
                 "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
                 "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset", "weight_averaging", "best_by",
-                "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm"]
+                "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm", "model_file"]
     let help = Train.helpMessage()
     for key in keys {
       let name = flag(forKey: key)

@@ -86,6 +86,82 @@ struct PyTorchInteropTests {
     #expect(largest < 1e-5, "max |weight difference| = \(largest)")
   }
 
+  /// A TorchScript fixture trained here (two AT+AGR steps) loads back into the Python class it was scripted from.
+  @Test func aTrainedScriptedModuleLoadsIntoItsPythonClassStrictly() throws {
+    let model = try TorchScriptFixture.tinyPreAct()
+    Torch.manualSeed(25)
+    let step = TrainingStep(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9),
+                            method: .at, perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 2),
+                            reconstruction: GradientReconstruction())
+    for _ in 0..<2 {
+      _ = try step(images: try Tensor.rand([8] + TorchScriptFixture.inputShape), labels: try Tensor.randint(0, 10, [8]), agr: true)
+    }
+    model.eval()
+    let source = TestData.repositoryRoot.appendingPathComponent("Tests/Fixtures/TorchScript/make_fixtures.py:TinyPreAct").path
+    let (ours, theirs) = try pytorchLogits(source, model: model, input: try Tensor.rand([4] + TorchScriptFixture.inputShape))
+    let difference = try (ours - theirs).abs().max().item()
+    print("PyTorch cross-check (TorchScript fixture after training): max |logit difference| = \(difference)")
+    #expect(difference < 1e-5, "max |logit difference| = \(difference)")
+  }
+
+  func exportModel(_ arguments: [String]) throws -> (status: Int32, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/export_model.py").path] + arguments
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+  }
+
+  /// scripts/export_model.py on our SmallCNN's PyTorch definition: the file's logits and gradients are those of
+  /// the native SmallCNN holding its weights (dropout off: eval mode).
+  @Test func anExportedSmallCNNIsTheNativeOne() throws {
+    let folder = try TemporaryFolder()
+    let file = folder.file("smallcnn.pt").path
+    #expect(try exportModel(["smallcnn", file]).status == 0)
+    let scripted = try ScriptedClassifier(path: file, inputShape: [1, 28, 28])
+    let native = try ModelArchitecture.smallCNN.make(classCount: 10, inputChannels: 1)
+    try ModuleCheckpoint.save(scripted, to: folder.file("weights.safetensors"))
+    _ = try ModuleCheckpoint.load(into: native, from: folder.file("weights.safetensors"))
+    #expect(scripted.parameterKinds() == native.parameterKinds())
+    scripted.eval()
+    native.eval()
+    let images = try Tensor.rand([4, 1, 28, 28])
+    let labels = try Tensor.randint(0, 10, [4])
+    let (ours, theirs) = (try scripted(images), try native(images))
+    #expect(try (ours - theirs).abs().max().item() == 0)
+    let gradients = try [scripted, native].map { model in
+      try Autograd.grad(of: [try Functional.crossEntropy(try model(images), labels)], wrt: model.parameters)
+    }
+    for (a, b) in zip(gradients[0], gradients[1]) { #expect(try (try #require(a) - (try #require(b))).abs().max().item() <= 1e-7) }
+  }
+
+  /// A model TorchScript cannot compile (RobustBench's block defines `out` on one branch only): the script
+  /// stops with TorchScript's error and what to change.
+  @Test func exportSaysWhatToDoWhenScriptingFails() throws {
+    let folder = try TemporaryFolder()
+    let source = try folder.write(Array("""
+      import torch, torch.nn as nn
+      class Block(nn.Module):
+          def __init__(self, classes=10):
+              super().__init__()
+              self.conv = nn.Conv2d(3, classes, 3)
+              self.has_shortcut = False
+          def forward(self, x):
+              if self.has_shortcut:
+                  x = torch.relu(x)
+              else:
+                  out = torch.relu(x)
+              return self.conv(x if self.has_shortcut else out).mean((2, 3))
+      """.utf8), to: "block.py")
+    let outcome = try exportModel(["\(source.path):Block", folder.file("block.pt").path])
+    #expect(outcome.status != 0 && outcome.errors.contains("define every variable on all branches"), "\(outcome.errors)")
+    #expect(!FileManager.default.fileExists(atPath: folder.file("block.pt").path))
+  }
+
   @Test func smallCNNLogitsMatchPyTorch() throws {
     Torch.manualSeed(22)
     let model = try ModelArchitecture.smallCNN.makeForCrossCheck(classCount: 10, inputChannels: 1, imageSize: 28)

@@ -287,6 +287,28 @@ int ctorch_graph_replay(ctorch_graph g);
 int ctorch_autocast_enter(ctorch_device_type device_type, ctorch_dtype dtype);
 int ctorch_autocast_exit(ctorch_device_type device_type);
 
+// ---- TorchScript modules (torch::jit; see jit.cpp) ------------------------------------------------
+// A module saved with torch.jit.script(model).save(path), loaded on the CPU. Its parameters and buffers come
+// out as handles that share the module's tensors (in-place updates reach it), in named_parameters() /
+// named_buffers() order with their state_dict names and the class name of the submodule that owns each.
+typedef struct ctorch_script_module_opaque *ctorch_script_module;
+typedef enum ctorch_script_tensor_kind : int32_t { CT_SCRIPT_PARAMETER = 0, CT_SCRIPT_BUFFER = 1 } ctorch_script_tensor_kind;
+int ctorch_script_module_load(const char *path, ctorch_script_module *out);
+void ctorch_script_module_free(ctorch_script_module m);
+int ctorch_script_module_tensor_count(ctorch_script_module m, ctorch_script_tensor_kind kind, int64_t *out);
+int ctorch_script_module_tensor(ctorch_script_module m, ctorch_script_tensor_kind kind, int64_t i, char *name,
+                                size_t name_cap, char *owner_type, size_t owner_cap, ctorch_tensor *out);
+int ctorch_script_module_set_training(ctorch_script_module m, int on);   // module.train(on), recursively
+// A batch_norm or dropout whose training flag is a constant in a graph (what tracing records), described
+// in buf; empty when there is none.
+int ctorch_script_module_frozen_mode(ctorch_script_module m, char *buf, size_t cap);
+// A parameter listed under two names (tied weights), as "b.weight is a.weight" in buf; empty when there is none.
+int ctorch_script_module_shared_parameter(ctorch_script_module m, char *buf, size_t cap);
+// forward(images): state holds the parameters then the buffers (as listed), which the module uses from then
+// on (a handle moved to another device or layout); the result must be logits [batch, classes].
+int ctorch_script_module_forward(ctorch_script_module m, const ctorch_tensor *state, int64_t n, ctorch_tensor input,
+                                 ctorch_tensor *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,19 +2,21 @@ import Foundation
 import Torch
 
 /// A model checkpoint and the settings to use it with: those given, else the `config.json` of the run
-/// directory the checkpoint sits in, else CIFAR-10, PreAct-ResNet-18 and eps 8/255.
+/// directory the checkpoint sits in, else CIFAR-10, PreAct-ResNet-18 and eps 8/255. A run that trained a
+/// TorchScript file loads that file again (refused when it changed since the run started).
 public struct CheckpointSource {
   public let url: URL
   /// The configuration of the run the checkpoint belongs to, when it sits in a run directory.
   public let runConfiguration: TrainingConfiguration?
   public let epsilon: Double
   public let dataset: DatasetFormat
-  public let architecture: ModelArchitecture
+  public let model: ModelSource
   /// The dataset's folder: the one given, else the run's.
   public let dataDirectory: URL?
 
+  /// `architecture` or `modelFile` (a TorchScript file) overrides the run's model.
   public init(url: URL, epsilon: Double? = nil, dataset: String? = nil, architecture: ModelArchitecture? = nil,
-              dataDirectory: URL? = nil) throws
+              modelFile: String? = nil, dataDirectory: URL? = nil) throws
   {
     guard FileManager.default.fileExists(atPath: url.path) else { throw CheckpointError.missingFile(url.path) }
     self.url = url
@@ -26,7 +28,13 @@ public struct CheckpointSource {
     do {
       self.dataset = try DatasetFormat.named(dataset ?? runConfiguration?.dataset ?? DatasetFormat.cifar10.rawValue)
     } catch { throw ConfigurationError(key: "dataset", "\(error)") }
-    self.architecture = architecture ?? runConfiguration?.model ?? .preactResNet18
+    if let modelFile {
+      model = .scripted(path: modelFile, checksum: nil)
+    } else if let architecture {
+      model = .builtIn(architecture)
+    } else {
+      model = runConfiguration?.modelSource ?? .builtIn(.preactResNet18)
+    }
     self.dataDirectory = dataDirectory ?? runConfiguration?.dataDirectory.map { URL(fileURLWithPath: $0) }
   }
 
@@ -37,7 +45,7 @@ public struct CheckpointSource {
     let file = try SafeTensors.read(from: url)
     let normalization = try runConfiguration.map { $0.normalization }
       ?? InputNormalization.fromMetadata(file.metadata, file: url.path)
-    let classifier = try architecture.make(for: test, normalization: normalization)
+    let classifier = try model.make(for: test, normalization: normalization)
     try ModuleCheckpoint.load(into: classifier, from: file, path: url.path)
     try classifier.move(to: device)
     classifier.eval()

@@ -91,6 +91,7 @@ public enum LayerKind: String, Codable, CaseIterable, Sendable {
 extension Module {
   /// The kind of layer that owns each parameter, aligned with `namedParameters()`.
   public func parameterKinds() -> [LayerKind] {
+    if let scripted = self as? ScriptedClassifier { return scripted.ownParameterKinds }
     let kind: LayerKind
     switch self {
     case is Conv2d: kind = .conv

@@ -95,7 +95,7 @@ public enum RunReport {
     var rows = [
       ["run directory", run.directory.url.path],
       ["method", run.methodDescription],
-      ["model / dataset", "\(c.model.rawValue) / \(c.dataset)"],
+      ["model / dataset", "\(c.modelSource.name) / \(c.dataset)"],
       ["epochs recorded", "\(run.epochs.count) of \(c.epochs)"],
       ["final test clean / PGD-\(c.evalSteps) accuracy",
        "\(Markup.percent(last?.testCleanAccuracy)) / \(Markup.percent(last?.testRobustAccuracy))"],

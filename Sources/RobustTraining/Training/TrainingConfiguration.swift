@@ -41,6 +41,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// The dropout probability of SmallCNN's classifier (absent: 0.5, as TRADES defines it; the other models
   /// have no dropout).
   public var dropout: Double? = nil
+  /// A TorchScript module (`torch.jit.script(model).save`) trained instead of `model`, and the checksum of the
+  /// file when the run started (`ModelFileChecksum`), which resume, eval and landscape check.
+  public var modelFile: String? = nil
+  public var modelFileChecksum: String? = nil
   /// Per-channel input normalisation inside the model (nil: none); recorded in checkpoints' metadata.
   public var normalization: InputNormalization? = nil
   /// MART as the AGR authors' `mart_loss` runs it: the clean and adversarial forward passes again, in train
@@ -160,11 +164,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard evalSteps >= 0 else { throw bad("eval_steps", "must be >= 0") }
     guard logEvery > 0 else { throw bad("log_every", "must be positive") }
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
+    if let modelFile, !FileManager.default.fileExists(atPath: modelFile) {
+      throw bad("model_file", "\(modelFile): no such file")
+    }
     if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
     if let p = dropout {
+      guard modelFile == nil else { throw bad("dropout", "a model file's dropout is its own (\(modelFile!))") }
       guard model == .smallCNN else { throw bad("dropout", "only SmallCNN has dropout, not \(model.rawValue)") }
       guard p.isFinite, p >= 0, p < 1 else { throw bad("dropout", "the probability must lie in [0, 1), got \(p)") }
+    }
+    if synchronizedBatchNorm == true, let modelFile {
+      throw bad("synchronized_batch_norm", "works on agr's own BatchNorm layers; \(modelFile)'s run inside TorchScript, "
+        + "each rank on its own shard (train without it: the running statistics are still averaged across ranks)")
     }
     if awp == true {
       guard method.isAdversarial else { throw bad("awp", "perturbs weights against adversarial examples: use it with an adversarial method, not \(method.rawValue)") }
@@ -189,9 +201,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
   }
 
-  /// A fresh model of the configured family for `data` (its normalisation and dropout).
+  /// A fresh model of the configured family, or the model file's module, for `data` (its normalisation and
+  /// dropout).
   public func makeModel(for data: LabeledImages) throws -> any Classifier {
-    try model.make(for: data, normalization: normalization, dropout: dropout)
+    try modelSource.make(for: data, normalization: normalization, dropout: dropout)
   }
 
   /// Whether AGR reconstructs the gradient in `epoch` (0-based index; AGR starts at 1-based `agrStartEpoch`).

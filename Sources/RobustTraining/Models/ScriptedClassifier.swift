@@ -1,0 +1,90 @@
+import Foundation
+import Torch
+
+/// A classifier defined in Python and saved with `torch.jit.script(model).save(path)`: its parameters and
+/// buffers under their `state_dict` names (checkpoints load back into the Python model strictly), its
+/// train/eval switch, and its forward pass, behind the same `Classifier` protocol as the built-in families.
+/// Input normalisation: inside the module's forward, or `normalization` applied before it.
+public final class ScriptedClassifier: Classifier {
+  public let path: String
+  public let classCount: Int
+  private let module: ScriptModule
+  private let normalizer: InputNormalizer?
+  private var training = true
+
+  /// Loads the module and runs forward once on a zero batch of `inputShape` (C, H, W) images in eval mode,
+  /// which gives the class count and refuses a forward pass that does not map images to logits.
+  public init(path: String, inputShape: [Int], normalization: InputNormalization? = nil) throws {
+    guard FileManager.default.fileExists(atPath: path) else { throw ModelFileError.missing(path: path) }
+    self.path = path
+    do { module = try ScriptModule(contentsOf: path) } catch let error as TorchError {
+      throw ModelFileError.notTorchScript(path: path, detail: Self.loadFailure(error.message))
+    }
+    if let operation = try module.frozenModeOperation() { throw ModelFileError.frozenMode(path: path, operation: operation) }
+    if let names = try module.sharedParameter() { throw ModelFileError.sharedParameter(path: path, names: names) }
+    let (module, normalizer) = (module, normalization.map(InputNormalizer.init))
+    self.normalizer = normalizer
+    do {
+      let probe = try Autograd.withNoGrad {
+        try module.setTraining(false)
+        defer { try? module.setTraining(true) }
+        let images = try Tensor.zeros([2] + inputShape)
+        return try module.forward(try normalizer?(images) ?? images)
+      }
+      classCount = probe.shape[1]
+    } catch let error as TorchError {
+      throw ModelFileError.badForward(path: path, inputShape: inputShape, detail: Self.firstLine(error.message))
+    }
+  }
+
+  /// A model file's class count that must equal the dataset's.
+  public func expectClassCount(_ count: Int) throws {
+    guard classCount == count else { throw ModelFileError.classCount(path: path, model: classCount, dataset: count) }
+  }
+
+  public var isTraining: Bool {
+    get { training }
+    set {
+      guard newValue != training else { return }
+      // module.train(bool) sets an attribute on each submodule; it fails only on a broken module
+      try? module.setTraining(newValue)
+      training = newValue
+    }
+  }
+
+  public var ownParameters: [(name: String, tensor: Tensor)] { module.parameters.map { ($0.name, $0.tensor) } }
+  public var ownBuffers: [(name: String, tensor: Tensor)] { module.buffers.map { ($0.name, $0.tensor) } }
+
+  /// The kind of each parameter's layer, from the class name of the submodule that owns it.
+  public var ownParameterKinds: [LayerKind] { module.parameters.map { LayerKind(moduleClass: $0.ownerType) } }
+
+  public func callAsFunction(_ images: Tensor) throws -> Tensor {
+    try module.forward(try normalizer?(images) ?? images)
+  }
+
+  /// libtorch's reason without its guess that the file is corrupted; a `torch.save` archive (a pickled state
+  /// dict or model) lacks TorchScript's constants.pkl.
+  private static func loadFailure(_ message: String) -> String {
+    let reason = firstLine(message).components(separatedBy: ". This is an internal miniz error")[0]
+    return reason.contains("constants.pkl") ? reason + " (a torch.save archive, not torch.jit.save?)" : reason
+  }
+
+  /// TorchScript errors carry the interpreter's traceback after the first line.
+  private static func firstLine(_ message: String) -> String {
+    let lines = message.split(separator: "\n", omittingEmptySubsequences: true)
+    // "The following operation failed in the TorchScript interpreter." is followed by the traceback; the
+    // cause is the last line
+    if message.contains("TorchScript interpreter"), let last = lines.last { return String(last) }
+    return lines.first.map(String.init) ?? message
+  }
+}
+
+extension LayerKind {
+  /// The kind of a PyTorch module class (Conv2d, BatchNorm2d, Linear, ...).
+  init(moduleClass name: String) {
+    if name.hasPrefix("Conv") { self = .conv }
+    else if name.hasPrefix("BatchNorm") || name == "SyncBatchNorm" { self = .batchNorm }
+    else if name == "Linear" || name == "LazyLinear" { self = .linear }
+    else { self = .other }
+  }
+}
