@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
   var preset: String?
   @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json (flags given beside it override).")
   var config: String?
-  @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
+  @Option(help: "Continue the run in this directory from its last checkpoint (other flags but --device are ignored).")
   var resume: String?
 
   @Option(help: "Dataset: \(choices(DatasetFormat.self)).") var dataset: String?
@@ -111,7 +111,11 @@ struct Train: ParsableCommand {
     let printer = ProgressPrinter()
     if let resume {
       let run = RunDirectory(URL(fileURLWithPath: resume))
-      let configuration = try run.readConfiguration()
+      var configuration = try run.readConfiguration()
+      // Another device of the same kind may continue a run (agr grid --devices hands out whichever is free).
+      if let device {
+        do { configuration.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
+      }
       try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
       let lock = leads ? try run.lock() : nil
       let trainer = try makeTrainer(configuration, run: run, printer: leads ? printer : nil, job: job)
