@@ -215,6 +215,8 @@ struct Train: ParsableCommand {
     Torch.manualSeed(c.seed)
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
+    // Only the process that writes the run's files (rank 0) logs to TensorBoard.
+    printer?.also = TensorBoardLog.opened(for: run)
     if let job, let printer {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
