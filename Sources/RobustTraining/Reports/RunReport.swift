@@ -70,6 +70,8 @@ public enum RunReport {
     show("gradient-norms-per-conv-layer.svg", RunCharts.layerNormGrid(run)?.svg())
     page.endSection()
 
+    plots += LayerConflictsSection.add(run, to: &page)
+
     page.beginSection("evaluation", "Evaluation (agr eval)")
     if let eval = run.latestEvaluation {
       page.paragraph("Latest report: \(eval.file?.lastPathComponent ?? "?") — checkpoint \(eval.checkpoint), "
