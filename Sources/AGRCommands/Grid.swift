@@ -16,7 +16,7 @@ struct Grid: ParsableCommand {
       baseline per method.
       """)
 
-  @Argument(help: "The grid file (JSON).") var file: String
+  @Argument(help: "The grid file (JSON, or YAML when named .yaml / .yml).") var file: String
   @Option(help: "Folder of the grid's runs and results (default: runs/<grid file name>).") var runs: String?
   @Option(help: "Run one run per device at once, e.g. cuda:0,cuda:1 (default: one at a time, on each run's own device).")
   var devices: String?

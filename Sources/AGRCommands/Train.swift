@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
 
   @Option(help: "Start from a preset: \(choices(TrainingPreset.self)).")
   var preset: String?
-  @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json (flags given beside it override).")
+  @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json, or the same in YAML (.yaml / .yml); flags given beside it override.")
   var config: String?
   @Option(help: "Continue the run in this directory from its last checkpoint (other flags but --device are ignored).")
   var resume: String?

@@ -106,4 +106,22 @@ import Testing
     let partial = GridTable(title: "t", evaluation: GridEvaluation(), results: [unfinished] + results.dropFirst())
     #expect(partial.cells[0].completeRuns == 1 && partial.cells[0].summaries[.bestPGD]!.mean == 0.42)
   }
+
+  @Test func aYAMLGridIsTheSameGrid() throws {
+    let yaml = """
+      settings:
+        epochs: 2
+        perturbation.steps: 1
+      axes:
+        method: [at, {label: at-awp, method: at, awp: true}]
+        agr: [false, true]
+        seed: [0, 1]
+      """
+    let fromYAML = try ExperimentGrid(try StructuredText.parse(Data(yaml.utf8), yaml: true), file: "g.yaml", name: "g").runs()
+    let fromJSON = try grid("""
+      {"settings": {"epochs": 2, "perturbation.steps": 1},
+       "axes": {"seed": [0, 1], "agr": [false, true], "method": ["at", {"label": "at-awp", "method": "at", "awp": true}]}}
+      """).runs()
+    #expect(fromYAML == fromJSON)
+  }
 }

@@ -4,9 +4,11 @@ import Foundation
 enum StructuredText {
   static func read(_ url: URL) throws -> JSONValue {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch { throw StructuredTextError("cannot read: \(describe(error))") }
-    return try parse(data, yaml: ["yaml", "yml"].contains(url.pathExtension.lowercased()))
+    do { data = try Data(contentsOf: url) } catch { throw StructuredTextError("could not be read: \(describe(error))") }
+    return try parse(data, yaml: isYAML(url))
   }
+
+  static func isYAML(_ url: URL) -> Bool { ["yaml", "yml"].contains(url.pathExtension.lowercased()) }
 
   static func parse(_ data: Data, yaml: Bool) throws -> JSONValue {
     if yaml { return try YAMLText.tree(data) }
