@@ -84,7 +84,7 @@ import Testing
     #expect(log.file.url.lastPathComponent.hasPrefix("events.out.tfevents."))
     let version = fields(records[0]).first { $0.0 == 3 }.map { String(decoding: $0.2, as: UTF8.self) }
     #expect(version == "brain.Event:2")
-    #expect(fields(records[1]).contains { $0.0 == 6 }, "a session start before the first values")
+    #expect(fields(records[1]).contains { $0.0 == 7 }, "a session start (SessionLog, field 7) before the first values")
     let values = scalars(records)
     #expect(values["train/loss"]?.0 == 4 && values["train/loss"]?.1 == Float(2.1))
     #expect(values["epoch/test_robust_accuracy"]?.0 == 4 && values["epoch/test_robust_accuracy"]?.1 == 0.125)

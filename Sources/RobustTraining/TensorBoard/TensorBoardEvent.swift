@@ -62,7 +62,7 @@ struct TensorBoardEvent {
         }
       }
     }
-    if sessionStart { event.message(6) { $0.int64(1, 1) } }
+    if sessionStart { event.message(7) { $0.int64(1, 1) } }
     return event.bytes
   }
 }
