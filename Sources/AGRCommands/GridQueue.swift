@@ -15,6 +15,8 @@ final class GridQueue {
   struct Job {
     let run: GridRun
     var commands: [(step: String, arguments: [String])]
+    /// When its first command started.
+    var started: Date? = nil
   }
 
   struct Running {
@@ -74,6 +76,8 @@ final class GridQueue {
 
   private func start(_ job: Job, slot: Int, retries: Int = 0) throws {
     guard let command = job.commands.first else { return }
+    var job = job
+    job.started = job.started ?? Date()
     let log = layout.log(job.run, command.step)
     try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -98,14 +102,13 @@ final class GridQueue {
     guard var item = running.removeValue(forKey: slot) else { return }
     echoEpochLines(&item)
     let status = item.process.terminationStatus
-    let seconds = Date().timeIntervalSince(item.started)
     if status == 0 {
       var job = item.job
       job.commands.removeFirst()
       if job.commands.isEmpty || stopping {
         if job.commands.isEmpty {
           finished += 1
-          print("\(item.job.run.name): done (\(item.step) took \(formatDuration(seconds)))")
+          print("\(item.job.run.name): done in \(formatDuration(Date().timeIntervalSince(item.job.started ?? item.started)))")
           runFinished()
         }
       } else {

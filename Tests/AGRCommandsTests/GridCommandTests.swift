@@ -61,9 +61,11 @@ import Torch
     // `agr eval` process must end with the grid, and the restarted grid resume it
     let stopped = try agr(["grid", file.path, "--runs", killed.path], killAfter: "at_agr_seed0: epoch 1")
     #expect(stopped.killed, "\(stopped.output.suffix(1000))")
-    let restarted = try agr(["grid", file.path, "--runs", killed.path])
+    // restarted with two runs at once (two slots on the CPU, as --devices cuda:0,cuda:1 would on GPUs)
+    let restarted = try agr(["grid", file.path, "--runs", killed.path, "--devices", "cpu,cpu"])
     #expect(restarted.status == 0, "\(restarted.output.suffix(2000)) \(restarted.errors)")
-    #expect(restarted.output.contains("1 done, 7 to run") || restarted.output.contains("2 done, 6 to run"),
+    #expect(restarted.output.contains("1 done, 7 to run on 2 devices at once")
+              || restarted.output.contains("2 done, 6 to run on 2 devices at once"),
             "\(restarted.output.prefix(600))")
     #expect(try tableWithoutTimes(killed) == tableWithoutTimes(straight))
     let again = try agr(["grid", file.path, "--runs", killed.path])

@@ -54,7 +54,9 @@ public enum GridMetric: String, CaseIterable, Sendable {
     case .finalPGD: return "final PGD-\(evalSteps)"
     case .bestClean: return "best clean"
     case .bestPGD: return "best PGD-\(evaluation.pgdSteps)"
-    case .bestAutoAttack: return "best \(evaluation.autoAttack == "aa" ? "AutoAttack" : evaluation.autoAttack ?? "–")"
+    case .bestAutoAttack:
+      let names = ["aa": "AutoAttack", "autoattack": "AutoAttack", "aa-apgd": "AutoAttack (APGD)", "autoattack-apgd": "AutoAttack (APGD)"]
+      return "best " + (evaluation.autoAttack.map { names[$0] ?? $0 } ?? "–")
     case .trainingSeconds: return "training time"
     }
   }

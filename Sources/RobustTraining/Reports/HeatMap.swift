@@ -22,6 +22,8 @@ public struct HeatMap: Equatable, Sendable {
   public var scaleLabel: String
   /// Legend of the row colours: (colour, name).
   public var groups: [(color: String, name: String)]
+  /// Shade by the square root of the value, so that small shares beside a dominant bin stay visible.
+  public var squareRootScale = false
 
   public static func == (a: HeatMap, b: HeatMap) -> Bool { a.svg() == b.svg() }
 
@@ -66,6 +68,8 @@ public struct HeatMap: Equatable, Sendable {
     return text.hasPrefix("-") ? "\u{2212}" + text.dropFirst() : text
   }
 
+  func shade(_ fraction: Double) -> String { Self.shade(squareRootScale ? fraction.squareRoot() : fraction) }
+
   public func svg() -> String {
     let f = Self.fontSize, c = Markup.coordinate
     let labelWidth = min(300, (rowLabels.map { ChartStyle.textWidth($0, fontSize: f) }.max() ?? 0) + 8)
@@ -92,7 +96,7 @@ public struct HeatMap: Equatable, Sendable {
       out.append(#"<text x="\#(c(left - 6))" y="\#(c(y + Self.rowHeight - 3))" text-anchor="end">\#(Markup.escape(label))</text>"#)
       for (column, value) in values[row].enumerated() {
         guard let value, maximum > 0 else { continue }
-        out.append(#"<rect x="\#(c(left + Double(column) * cellWidth))" y="\#(c(y))" width="\#(c(cellWidth + 0.4))" height="\#(c(Self.rowHeight + 0.4))" fill="\#(Self.shade(value / maximum))"/>"#)
+        out.append(#"<rect x="\#(c(left + Double(column) * cellWidth))" y="\#(c(y))" width="\#(c(cellWidth + 0.4))" height="\#(c(Self.rowHeight + 0.4))" fill="\#(shade(value / maximum))"/>"#)
       }
       if row < rowNotes.count {
         out.append(#"<text x="\#(c(right + 10))" y="\#(c(y + Self.rowHeight - 3))">\#(Markup.escape(rowNotes[row]))</text>"#)
@@ -113,12 +117,12 @@ public struct HeatMap: Equatable, Sendable {
     let barY = bottom + 2 * f + 24
     let steps = 40
     for i in 0..<steps {
-      out.append(#"<rect x="\#(c(left + Double(i) * 160 / Double(steps)))" y="\#(c(barY))" width="\#(c(160 / Double(steps) + 0.4))" height="10" fill="\#(Self.shade(Double(i) / Double(steps - 1)))"/>"#)
+      out.append(#"<rect x="\#(c(left + Double(i) * 160 / Double(steps)))" y="\#(c(barY))" width="\#(c(160 / Double(steps) + 0.4))" height="10" fill="\#(shade(Double(i) / Double(steps - 1)))"/>"#)
     }
     out.append(#"<rect x="\#(c(left))" y="\#(c(barY))" width="160" height="10" fill="none" stroke="\#(ChartStyle.axisColor)"/>"#)
     out.append(#"<text x="\#(c(left))" y="\#(c(barY + f + 12))">0</text>"#)
     out.append(#"<text x="\#(c(left + 160))" y="\#(c(barY + f + 12))" text-anchor="end">\#(Markup.escape(Self.tickText(maximum)))</text>"#)
-    out.append(#"<text x="\#(c(left + 170))" y="\#(c(barY + 9))">\#(Markup.escape(scaleLabel))</text>"#)
+    out.append(#"<text x="\#(c(left + 170))" y="\#(c(barY + 9))">\#(Markup.escape(scaleLabel + (squareRootScale ? " (square-root shading)" : "")))</text>"#)
     var x = left
     let groupY = barY + 2 * f + 18
     for group in groups {

@@ -15,6 +15,11 @@ public struct LayerConflicts: Sendable {
   public let iterationRange: ClosedRange<Double>
 
   public static let bins = 20
+
+  /// The bin of a cosine; bins are (a, b] so that cs = 0, a conflict, falls left of the zero line.
+  static func bin(_ cosine: Double) -> Int {
+    min(bins - 1, max(0, Int(((cosine + 1) / 2 * Double(bins)).rounded(.up)) - 1))
+  }
   public static let windows = 10
 
   public init?(_ run: RunRecords) {
@@ -30,7 +35,7 @@ public struct LayerConflicts: Sendable {
     for sample in run.diagnostics {
       let window = last > first ? min(Self.windows - 1, Int((Double(sample.iteration) - first) / (last - first) * Double(Self.windows))) : 0
       for (tensor, cosine) in sample.cosine.prefix(count).enumerated() where cosine.isFinite {
-        histograms[tensor][min(Self.bins - 1, max(0, Int((cosine + 1) / 2 * Double(Self.bins))))] += 1
+        histograms[tensor][Self.bin(cosine)] += 1
         samples[tensor] += 1
         windowCounts[tensor][window].1 += 1
         if cosine <= 0 {
@@ -89,11 +94,13 @@ public struct LayerConflicts: Sendable {
     let values = histograms.enumerated().map { tensor, counts in
       counts.map { samples[tensor] > 0 ? Double($0) / Double(samples[tensor]) as Double? : nil }
     }
-    return HeatMap(title: title, rowLabels: names, rowColors: kinds.map { Self.kindColors[$0] }, values: values,
+    var map = HeatMap(title: title, rowLabels: names, rowColors: kinds.map { Self.kindColors[$0] }, values: values,
                    xLabel: "cosine of the clean and adversarial gradients (cs ≤ 0 left of the dashed line: conflict)",
                    xRange: -1...1, xTicks: [-1, -0.5, 0, 0.5, 1], xLine: 0,
                    rowNotes: conflicts.indices.map { samples[$0] > 0 ? Markup.percent(Double(conflicts[$0]) / Double(samples[$0])) : "–" },
                    rowNotesHeading: "cs ≤ 0", scaleLabel: "share of the tensor's samples in the bin", groups: groups)
+    map.squareRootScale = true
+    return map
   }
 
   /// Per tensor, the share of samples with cs <= 0 over training.
