@@ -67,15 +67,9 @@ public struct ExperimentGrid {
   }
 }
 
-/// A grid file that cannot be used, with the file and what is wrong.
-public struct GridError: Error, CustomStringConvertible, Equatable {
-  public let file: String
-  public let message: String
+/// A grid file that cannot be used: "<file>: <what is wrong>".
+public struct GridError: Error, CustomStringConvertible {
+  public let description: String
 
-  public init(file: String, _ message: String) {
-    self.file = file
-    self.message = message
-  }
-
-  public var description: String { "\(file): \(message)" }
+  public init(file: String, _ message: String) { description = "\(file): \(message)" }
 }
