@@ -8,7 +8,8 @@ struct Grid: ParsableCommand {
     discussion: """
       FILE holds a preset, fixed settings and axes (configuration keys with lists of values; see grids/ and \
       docs/grids.md). Every combination is one run in RUNS/<name>, named by its axis values \
-      (e.g. trades_agr_seed1). Runs go one after another, or one per device at once with --devices. \
+      (e.g. trades_agr_seed1). Runs go one after another, or one per device at once with --devices, \
+      each data-parallel with --nproc-per-node. \
       Started again, the grid skips finished runs and resumes interrupted ones (also after kill -9). Each \
       finished run's best.safetensors is evaluated (agr eval: PGD on the test set, AutoAttack on its first \
       images), and RUNS/results.{md,csv,html} get the table: per cell (the runs that differ only in their \
@@ -20,6 +21,8 @@ struct Grid: ParsableCommand {
   @Option(help: "Folder of the grid's runs and results (default: runs/<grid file name>).") var runs: String?
   @Option(help: "Run one run per device at once, e.g. cuda:0,cuda:1 (default: one at a time, on each run's own device).")
   var devices: String?
+  @Option(parsing: .unconditional, help: "Train each run data-parallel with N ranks on this machine (agr train --nproc-per-node: CPU ranks over Gloo).")
+  var nprocPerNode: Int?
   @Flag(help: "List the runs, their state and the projected time; start nothing.") var dryRun = false
   @Option(help: "The output of agr bench --json on the target machine, for --dry-run's projected time.") var bench: String?
   @Flag(help: "Only write the table from what the runs hold now; start nothing.") var tableOnly = false
@@ -34,6 +37,7 @@ struct Grid: ParsableCommand {
       all = try grid.runs()
     } catch let error as GridError { throw CommandError("\(error)\nnothing was started") }
     let slots = try parseDevices()
+    if let nprocPerNode, nprocPerNode < 1 { throw ValidationError("--nproc-per-node must be at least 1, got \(nprocPerNode)") }
     let layout = GridLayout(folder: URL(fileURLWithPath: runs ?? "runs/\(grid.name)"), evaluation: grid.evaluation)
     // Every run's state first: a folder that holds a run of other settings stops the grid before anything starts.
     let states: [GridRunState]
@@ -77,6 +81,7 @@ struct Grid: ParsableCommand {
   /// The commands a run still needs (the queue adds the device), or nil when it is done.
   private func job(_ run: GridRun, _ state: GridRunState, layout: GridLayout) throws -> GridQueue.Job? {
     let directory = layout.run(run).url.path
+    let parallel = nprocPerNode.map { ["--nproc-per-node", String($0)] } ?? []
     var commands: [(String, [String])] = []
     switch state {
     case .done: return nil
@@ -84,9 +89,9 @@ struct Grid: ParsableCommand {
       let file = layout.configurationFile(run)
       try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
       try RunDirectory.configurationJSON(run.configuration).write(to: file, options: .atomic)
-      commands.append(("train", ["train", "--config", file.path, "--output", directory]))
+      commands.append(("train", ["train", "--config", file.path, "--output", directory] + parallel))
     case .partial:
-      commands.append(("train", ["train", "--resume", directory]))
+      commands.append(("train", ["train", "--resume", directory] + parallel))
     case .trained: break
     }
     let missing: Set<String>? = if case .trained(let names) = state { Set(names) } else { nil }

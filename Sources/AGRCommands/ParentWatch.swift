@@ -17,6 +17,8 @@ public enum ParentWatch {
   /// Starts watching when the environment asks for it (a process started by `agr grid`).
   public static func startIfAsked() {
     guard let text = ProcessInfo.processInfo.environment[variable], let parent = pid_t(text) else { return }
+    // Not passed on: the ranks a data-parallel `agr train` starts have that process, not the grid, as parent.
+    unsetenv(variable)
     let thread = Thread {
       while true {
         if getppid() != parent { kill(getpid(), SIGKILL) }
