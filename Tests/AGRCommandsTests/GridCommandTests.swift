@@ -11,11 +11,7 @@ import Torch
   let folder: URL
   let data: URL
 
-  init() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("agr-grid-\(UUID().uuidString)")
-    data = folder.appendingPathComponent("data")
-    try RunSafetyTests.writeDataset(to: data, trainCount: 192, testCount: 48)
-  }
+  init() throws { (folder, data) = try RunSafetyTests.scratchFolder("agr-grid", trainCount: 192, testCount: 48) }
 
   /// One libtorch thread per process: on a machine that is busy with other work, two threads waiting for
   /// each other's core make these tiny steps ten times slower (the numbers are the same).
@@ -99,6 +95,20 @@ import Torch
     }
     let html = try String(contentsOf: straight.appendingPathComponent("results.html"), encoding: .utf8)
     #expect(html.contains("AGR − baseline") && html.contains("trades_agr"))
+  }
+
+  @Test func eachRunCanTrainDataParallel() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = try gridFile("parallel.json", tinyGrid.replacingOccurrences(
+      of: #""axes": {"method": ["at", "trades"], "agr": [false, true], "seed": [0, 1]}"#,
+      with: #""axes": {"method": ["trades"], "agr": [true], "seed": [0]}"#))
+    let runs = folder.appendingPathComponent("runs")
+    let outcome = try agr(["grid", file.path, "--runs", runs.path, "--nproc-per-node", "2"])
+    #expect(outcome.status == 0, "\(outcome.output.suffix(1500)) \(outcome.errors)")
+    let log = try String(contentsOf: runs.appendingPathComponent("logs/trades_agr_seed0.train.log"), encoding: .utf8)
+    #expect(log.contains("2 data-parallel ranks"), "\(log.prefix(800))")
+    let table = try String(contentsOf: runs.appendingPathComponent("results-runs.csv"), encoding: .utf8)
+    #expect(table.contains("trades_agr_seed0,trades_agr,2,2,"), "\(table)")
   }
 
   @Test func badGridsStartNothing() throws {

@@ -55,6 +55,13 @@ import Torch
                    errors: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
   }
 
+  /// A fresh temporary folder named `prefix-UUID` with such a dataset in its `data` subfolder.
+  static func scratchFolder(_ prefix: String, trainCount: Int, testCount: Int) throws -> (folder: URL, data: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try writeDataset(to: folder.appendingPathComponent("data"), trainCount: trainCount, testCount: testCount)
+    return (folder, folder.appendingPathComponent("data"))
+  }
+
   /// An MNIST-format split whose label is the brightest of ten horizontal bands (learnable, seeded).
   static func writeDataset(to folder: URL, trainCount: Int = 128, testCount: Int = 32) throws {
     let generator = try Generator(seed: 17)
