@@ -56,6 +56,9 @@ struct Grid: ParsableCommand {
       print("table: \(layout.folder.path)/results.{md,csv,html}")
       return
     }
+    // One grid at a time per folder (the same lock as a run directory's: it ends with the process).
+    let lock = try RunDirectory(layout.folder).lock()
+    defer { withExtendedLifetime(lock) {} }
     let jobs = try zip(all, states).compactMap { run, state in try job(run, state, layout: layout) }
     let done = all.count - jobs.count
     print("grid \(grid.name): \(all.count) runs in \(layout.folder.path); \(done) done, \(jobs.count) to run"
