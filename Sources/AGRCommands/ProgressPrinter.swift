@@ -75,8 +75,6 @@ final class ProgressPrinter: TrainingObserver {
 
   func training(message: String) { print(message) }
 
-  func training(sample: GradientSample) { also?.training(sample: sample) }
-
   func summary(_ records: [EpochRecord], configuration c: TrainingConfiguration, run: RunDirectory) {
     guard let last = records.last else { return }
     let total = records.reduce(0) { $0 + $1.seconds }

@@ -216,12 +216,15 @@ struct Train: ParsableCommand {
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
-    printer?.also = TensorBoardLog.opened(for: run)
+    let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
+    printer?.also = tensorBoard
     if let job, let printer {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
-    return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
+    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
+    if let tensorBoard { trainer.hooks.append(tensorBoard) }
+    return trainer
   }
 
   /// Trains from `epoch`; Ctrl-C stops at the next step with the way to resume (exit status 130).

@@ -85,6 +85,10 @@ import Torch
       let second = try EvaluationReport.read(run.appendingPathComponent("eval-grid-apgd-ce.json"))
       #expect(row[column("best_autoattack")] == "\(second.attacks.last!.accuracy)" && second.examples == 8)
       bestPGDByCell[row[1], default: []].append(pgd.pgdAccuracy!)
+      // every run logged to TensorBoard: framing and checksums hold, per-epoch metrics and per-tensor cosines are there
+      let events = try FileManager.default.contentsOfDirectory(at: run.appendingPathComponent("tensorboard"), includingPropertiesForKeys: nil)
+      let payloads = try events.flatMap { try EventFile.records(in: $0) }.map { String(decoding: $0, as: UTF8.self) }.joined()
+      #expect(payloads.contains("epoch/test_robust_accuracy") && payloads.contains("cosine/feature_extractor.conv1.weight"))
     }
     let cells = try String(contentsOf: straight.appendingPathComponent("results.csv"), encoding: .utf8)
       .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }

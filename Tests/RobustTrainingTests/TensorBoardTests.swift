@@ -13,16 +13,13 @@ import Testing
 
   /// A log with two windows, one epoch and one gradient sample of a two-tensor model.
   func writeLog(_ folder: TemporaryFolder) throws -> TensorBoardLog {
-    let run = RunDirectory(folder.url)
-    try run.writeParameterIndex(ParameterIndex(names: ["conv1.weight", "bn1.weight"], kinds: [.conv, .batchNorm], shapes: [[4, 1, 3, 3], [4]]))
-    let log = try TensorBoardLog(run: run)
+    let log = try TensorBoardLog(run: RunDirectory(folder.url))
     for batch in [2, 4] {
       log.training(progress: BatchProgress(epoch: 1, epochs: 2, batch: batch, batches: 4, loss: 2.5 - Double(batch) / 10,
                                            cleanAccuracy: 0.25, adversarialAccuracy: nil, imagesPerSecond: 100, etaSeconds: 1,
                                            learningRate: 0.1, agrActive: true))
     }
-    log.training(sample: GradientSample(epoch: 1, iteration: 2, agrActive: true, cosine: [-0.25, 0.5], cleanNorm: [1, 1],
-                                        adversarialNorm: [1, 1]))
+    log.logCosines([-0.25, 0.5], names: ["conv1.weight", "bn1.weight"], kinds: [.conv, .batchNorm], step: 3)
     log.training(finished: EpochRecord(epoch: 1, learningRate: 0.1, agrActive: true, trainLoss: 2.2, trainCleanAccuracy: 0.25,
                                        trainAdversarialAccuracy: nil, testCleanLoss: 2, testCleanAccuracy: 0.375,
                                        testRobustLoss: 2.4, testRobustAccuracy: 0.125, gopRate: 0.5,

@@ -2,16 +2,15 @@ import Foundation
 
 /// Writes what a run reports to TensorBoard event files in `<run>/tensorboard` (`tensorboard --logdir runs`
 /// shows every run of a folder, live): per epoch its metrics (`epoch/*`, the GOP rate overall and per layer
-/// kind), per log window the training loss and accuracies (`train/*`), and per gradient sample the cosine of
-/// each parameter tensor (`cosine/<tensor>`) with its distribution over the tensors of each kind
-/// (`cosine_histogram/<kind>`). Steps are training iterations throughout, so that a resumed run's first
+/// kind), per log window the training loss and accuracies (`train/*`) — as the run's `TrainingObserver` —, and
+/// per gradient sample the cosine of each parameter tensor (`cosine/<tensor>`) with its distribution over the
+/// tensors of each kind (`cosine_histogram/<kind>`) — as one of its `Trainer.hooks`. Steps are training iterations throughout, so that a resumed run's first
 /// event can tell TensorBoard to drop what the interrupted session wrote past the last checkpoint.
 public final class TensorBoardLog: TrainingObserver {
   let file: EventFile
   let run: RunDirectory
   private var batchesPerEpoch: Int?
   private var started = false
-  private var index: ParameterIndex?
   /// Where errors go once (a full disk must not stop training: TensorBoard is a view, not a record).
   private var failed = false
 
@@ -67,18 +66,24 @@ public final class TensorBoardLog: TrainingObserver {
 
   public func training(message: String) {}
 
-  public func training(sample: GradientSample) {
-    if index == nil { index = run.readParameterIndex() }
-    guard let index else { return }
-    var values: [(tag: String, value: TensorBoardEvent.Value)] = zip(index.names, sample.cosine).map {
-      ("cosine/\($0)", .scalar(Float($1)))
-    }
+  /// One gradient sample's per-tensor cosines (and their distribution per layer kind) at `step`.
+  func logCosines(_ cosines: [Double], names: [String], kinds: [LayerKind], step: Int) {
+    var values: [(tag: String, value: TensorBoardEvent.Value)] = zip(names, cosines).map { ("cosine/\($0)", .scalar(Float($1))) }
     let limits = stride(from: -0.95, through: 1.0001, by: 0.05).map { min($0, 1) }
     for kind in LayerKind.allCases {
-      let cosines = zip(index.kinds, sample.cosine).filter { $0.0 == kind && $0.1.isFinite }.map(\.1)
-      if !cosines.isEmpty { values.append(("cosine_histogram/\(kind.rawValue)", .histogram(.init(cosines, limits: limits)))) }
+      let ofKind = zip(kinds, cosines).filter { $0.0 == kind && $0.1.isFinite }.map(\.1)
+      if !ofKind.isEmpty { values.append(("cosine_histogram/\(kind.rawValue)", .histogram(.init(ofKind, limits: limits)))) }
     }
-    write(step: sample.iteration + 1, values)
+    write(step: step, values)
+  }
+}
+
+/// The cosines come from the steps that take a gradient sample (`diagnostics_every`), as `diagnostics.jsonl` does.
+extension TensorBoardLog: TrainingHook {
+  public func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {
+    let c = trainer.configuration
+    guard c.diagnosticsEvery > 0, iteration % c.diagnosticsEvery == 0, let statistics = output.statistics else { return }
+    logCosines(try statistics.cosine.toArray(Double.self), names: trainer.names, kinds: trainer.kinds, step: iteration + 1)
   }
 }
 

@@ -169,7 +169,6 @@ public final class Trainer {
           epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
           cosine: try stats.cosine.toArray(Double.self), cleanNorm: try stats.cleanNorm.toArray(Double.self),
           adversarialNorm: try stats.adversarialNorm.toArray(Double.self)))
-        observer?.training(sample: diagnosticsBuffer[diagnosticsBuffer.count - 1])
       }
       pending.append(output)
       pendingSizes.append(batch.labels.shape[0])

@@ -77,12 +77,6 @@ public protocol TrainingObserver: AnyObject {
   func training(progress: BatchProgress)
   func training(finished record: EpochRecord)
   func training(message: String)
-  /// A gradient sample as it is taken (before it is written to diagnostics.jsonl with the epoch's checkpoint).
-  func training(sample: GradientSample)
-}
-
-extension TrainingObserver {
-  public func training(sample: GradientSample) {}
 }
 
 public enum TrainingError: Error, CustomStringConvertible {
