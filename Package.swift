@@ -24,7 +24,9 @@ let package = Package(
     .executable(name: "agr", targets: ["agr"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // YAML run and grid files (JSON stays the format agr writes).
+    .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
   ],
   targets: [
     .target(
@@ -54,7 +56,7 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [jpegArchive.map { .unsafeFlags(["-Xlinker", $0]) } ?? .linkedLibrary("jpeg")]
     ),
-    .target(name: "RobustTraining", dependencies: ["Torch", "CZlib", "CJpeg"]),
+    .target(name: "RobustTraining", dependencies: ["Torch", "CZlib", "CJpeg", .product(name: "Yams", package: "Yams")]),
     // Timing, operation census, profiler traces and the fast-vs-plain trajectory check: measuring tools
     // over the library, which never depends on them.
     .target(name: "RobustTrainingBench", dependencies: ["RobustTraining"]),

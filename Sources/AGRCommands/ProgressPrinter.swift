@@ -5,6 +5,8 @@ import RobustTraining
 /// terminal) and a table row per epoch.
 final class ProgressPrinter: TrainingObserver {
   private let interactive = isatty(fileno(stdout)) != 0
+  /// Gets everything this printer gets (the run's TensorBoard log).
+  var also: TrainingObserver?
   private var lastPrint = Date.distantPast
 
   func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
@@ -37,6 +39,7 @@ final class ProgressPrinter: TrainingObserver {
   }
 
   func training(progress p: BatchProgress) {
+    also?.training(progress: p)
     let now = Date()
     let done = p.batch == p.batches
     guard interactive || done || now.timeIntervalSince(lastPrint) >= 10 else { return }
@@ -54,6 +57,7 @@ final class ProgressPrinter: TrainingObserver {
   }
 
   func training(finished r: EpochRecord) {
+    also?.training(finished: r)
     var parts = [
       "epoch \(r.epoch)", "train loss \(String(format: "%.4f", r.trainLoss))",
       "train clean \(percent(r.trainCleanAccuracy))", "train adv \(percent(r.trainAdversarialAccuracy))",

@@ -21,9 +21,9 @@ struct Train: ParsableCommand {
 
   @Option(help: "Start from a preset: \(choices(TrainingPreset.self)).")
   var preset: String?
-  @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json (flags given beside it override).")
+  @Option(help: "Start from a run file: the JSON --dry-run prints or a run's config.json, or the same in YAML (.yaml / .yml); flags given beside it override.")
   var config: String?
-  @Option(help: "Continue the run in this directory from its last checkpoint (other flags are ignored).")
+  @Option(help: "Continue the run in this directory from its last checkpoint (other flags but --device are ignored).")
   var resume: String?
 
   @Option(help: "Dataset: \(choices(DatasetFormat.self)).") var dataset: String?
@@ -113,7 +113,11 @@ struct Train: ParsableCommand {
     let printer = ProgressPrinter()
     if let resume {
       let run = RunDirectory(URL(fileURLWithPath: resume))
-      let configuration = try run.readConfiguration()
+      var configuration = try run.readConfiguration()
+      // Another device of the same kind may continue a run (agr grid --devices hands out whichever is free).
+      if let device {
+        do { configuration.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
+      }
       try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
       let lock = leads ? try run.lock() : nil
       let trainer = try makeTrainer(configuration, run: run, printer: leads ? printer : nil, job: job)
@@ -213,11 +217,16 @@ struct Train: ParsableCommand {
     Torch.manualSeed(c.seed)
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
+    // Only the process that writes the run's files (rank 0) logs to TensorBoard.
+    let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
+    printer?.also = tensorBoard
     if let job, let printer {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
-    return try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
+    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
+    if let tensorBoard { trainer.hooks.append(tensorBoard) }
+    return trainer
   }
 
   /// Trains from `epoch`; Ctrl-C stops at the next step with the way to resume (exit status 130).

@@ -7,8 +7,8 @@ import Testing
 
 /// `agr train --config FILE`: the JSON --dry-run prints (and a run's config.json) read back strictly.
 @Suite struct RunFileTests {
-  func file(_ text: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-config-\(UUID().uuidString).json")
+  func file(_ text: String, extension: String = "json") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-config-\(UUID().uuidString).\(`extension`)")
     try text.write(to: url, atomically: true, encoding: .utf8)
     return url
   }
@@ -66,5 +66,45 @@ import Testing
     }
     #expect(throws: ValidationError.self) { _ = try configuration(["--config", "/nonexistent.json"]) }
     #expect(throws: ValidationError.self) { _ = try configuration(["--config", "/dev/null", "--preset", "cifar10"]) }
+  }
+
+  @Test func aYAMLRunFileIsTheSameSettingsAndAsStrict() throws {
+    let yaml = try file("""
+      # the quick-start job with other settings
+      dataset: fashion-mnist
+      epochs: 2
+      method: trades
+      perturbation: {epsilon: 0.1, step_size: 0.04, steps: 3, loss: kl}
+      seed: 7
+      """, extension: "yaml")
+    defer { try? FileManager.default.removeItem(at: yaml) }
+    let json = try JSONSerialization.jsonObject(with: Data(try dryRun([]).utf8)) as! [String: Any]
+    var full = json
+    full["epochs"] = 2
+    full["method"] = "trades"
+    full["perturbation"] = ["epsilon": 0.1, "step_size": 0.04, "steps": 3, "loss": "kl"]
+    full["seed"] = 7
+    // a YAML file holds every setting, as a JSON one does: write the whole dry run with these changes
+    let fullYAML = try file(full.keys.sorted().map { key -> String in
+      let value = try JSONSerialization.data(withJSONObject: full[key]!, options: [.fragmentsAllowed])
+      return "\(key): \(String(decoding: value, as: UTF8.self))"
+    }.joined(separator: "\n"), extension: "yml")
+    defer { try? FileManager.default.removeItem(at: fullYAML) }
+    let read = try configuration(["--config", fullYAML.path])
+    #expect(read.epochs == 2 && read.method == .trades && read.perturbation.loss == .kl && read.seed == 7)
+    do {
+      _ = try configuration(["--config", yaml.path])
+      Issue.record("a YAML file missing required settings was accepted")
+    } catch let error as ValidationError {
+      #expect(error.message.contains(yaml.path) && error.message.contains("required but missing"), "\(error.message)")
+    }
+    let typo = try file("epocs: 3\n", extension: "yaml")
+    defer { try? FileManager.default.removeItem(at: typo) }
+    #expect(throws: ValidationError.self) { _ = try configuration(["--config", typo.path]) }
+    let broken = try file("epochs: [1,\n", extension: "yaml")
+    defer { try? FileManager.default.removeItem(at: broken) }
+    do { _ = try configuration(["--config", broken.path]) } catch let error as ValidationError {
+      #expect(error.message.contains("is not YAML"), "\(error.message)")
+    }
   }
 }

@@ -21,9 +21,9 @@ import Torch
   }
 
   /// Runs `agr` with `arguments`; `environment` is added to this process's. With `interruptAfter`, the
-  /// process gets SIGINT (Ctrl-C) once its standard output shows that text.
+  /// process gets `signal` (SIGINT: Ctrl-C) once its standard output shows that text.
   static func agr(_ arguments: [String], environment: [String: String] = [:],
-                  interruptAfter text: String? = nil) throws -> Outcome
+                  interruptAfter text: String? = nil, signal: Int32 = SIGINT) throws -> Outcome
   {
     let logs = FileManager.default.temporaryDirectory.appendingPathComponent("agr-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -42,7 +42,7 @@ import Torch
       var sent = false
       while process.isRunning && !sent {
         if (try? String(contentsOf: outURL, encoding: .utf8))?.contains(text) == true {
-          kill(process.processIdentifier, SIGINT)
+          kill(process.processIdentifier, signal)
           sent = true
         } else {
           usleep(20_000)
@@ -53,6 +53,13 @@ import Torch
     return Outcome(status: process.terminationStatus, killed: process.terminationReason == .uncaughtSignal,
                    output: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                    errors: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+  }
+
+  /// A fresh temporary folder named `prefix-UUID` with such a dataset in its `data` subfolder.
+  static func scratchFolder(_ prefix: String, trainCount: Int, testCount: Int) throws -> (folder: URL, data: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try writeDataset(to: folder.appendingPathComponent("data"), trainCount: trainCount, testCount: testCount)
+    return (folder, folder.appendingPathComponent("data"))
   }
 
   /// An MNIST-format split whose label is the brightest of ten horizontal bands (learnable, seeded).

@@ -137,11 +137,12 @@ enum ReportFixture {
     let xml = XMLCheck(document.html)
     #expect(xml.isWellFormed, "\(xml.error ?? "")")
     let sections = Set((xml.attributes["section"] ?? []).compactMap { $0["id"] })
-    #expect(sections == ["summary", "configuration", "epochs", "curves", "agr", "diagnostics", "evaluation"])
+    #expect(sections == ["summary", "configuration", "epochs", "curves", "agr", "diagnostics", "layer-conflicts", "evaluation"])
     #expect(xml.count("svg") >= document.plots.count)
     #expect(document.plots.map(\.name) == ["accuracy.svg", "loss.svg", "learning-rate.svg", "gop-rate.svg",
                                            "cosine-per-conv-layer.svg", "gradient-norms.svg",
-                                           "gradient-norms-per-conv-layer.svg"])
+                                           "gradient-norms-per-conv-layer.svg", "cosine-distribution-per-layer.svg",
+                                           "conflicts-over-training-per-layer.svg"])
     #expect(xml.text.contains("AutoAttack") && xml.text.contains("35.00%") && xml.text.contains("34.00%"))
     // Self-contained: nothing to fetch.
     #expect(xml.count("script") == 0 && xml.count("link") == 0 && xml.count("img") == 0)

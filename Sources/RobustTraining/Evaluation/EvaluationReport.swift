@@ -100,21 +100,22 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     try encoder.encode(self).write(to: url, options: .atomic)
   }
 
+  /// The report in `url`, with its file and modification date.
+  public static func read(_ url: URL) throws -> EvaluationReport {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    var report = try decoder.decode(Self.self, from: Data(contentsOf: url))
+    report.file = url
+    report.written = (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+    return report
+  }
+
   /// Every readable `eval-*.json` in `folder` (not the `.flags.json` resume files), oldest first.
   public static func all(in folder: URL) -> [EvaluationReport] {
     let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
-    let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
     return files.filter { $0.lastPathComponent.hasPrefix("eval-") && $0.pathExtension == "json"
       && !$0.lastPathComponent.hasSuffix(".flags.json") }
-      .compactMap { url -> EvaluationReport? in
-        guard let data = try? Data(contentsOf: url), var report = try? decoder.decode(Self.self, from: data) else {
-          return nil
-        }
-        report.file = url
-        report.written = (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
-        return report
-      }
+      .compactMap { try? read($0) }
       .sorted { ($0.written ?? .distantPast, $0.file?.path ?? "") < ($1.written ?? .distantPast, $1.file?.path ?? "") }
   }
 }

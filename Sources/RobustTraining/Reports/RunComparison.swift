@@ -88,6 +88,7 @@ public struct RunComparison: Sendable {
       page.figure(svg)
     }
     page.endSection()
+    plots += LayerConflictsSection.add(runs, to: &page)
     return ReportDocument(html: page.html, plots: plots)
   }
 }

@@ -70,6 +70,8 @@ public enum RunReport {
     show("gradient-norms-per-conv-layer.svg", RunCharts.layerNormGrid(run)?.svg())
     page.endSection()
 
+    plots += LayerConflictsSection.add(run, to: &page)
+
     page.beginSection("evaluation", "Evaluation (agr eval)")
     if let eval = run.latestEvaluation {
       page.paragraph("Latest report: \(eval.file?.lastPathComponent ?? "?") — checkpoint \(eval.checkpoint), "
@@ -110,11 +112,7 @@ public enum RunReport {
 
   /// The configuration as flat "key: value" rows (nested settings joined with dots).
   static func configurationRows(_ c: TrainingConfiguration) -> [[String]] {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    guard let data = try? encoder.encode(c), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-      return []
-    }
+    guard let value = try? JSONValue.of(c) else { return [] }
     return value.flattened(prefix: "").map { [$0.key, $0.value] }
   }
 
@@ -137,39 +135,5 @@ public enum RunReport {
       rows.append(["worst case (per sample)", Markup.percent(worst), Markup.duration(e.seconds)])
     }
     return rows
-  }
-}
-
-/// Any JSON value, for showing a Codable's fields without knowing them.
-enum JSONValue: Decodable {
-  case bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
-
-  init(from decoder: Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if container.decodeNil() { self = .null }
-    else if let b = try? container.decode(Bool.self) { self = .bool(b) }
-    else if let n = try? container.decode(Double.self) { self = .number(n) }
-    else if let s = try? container.decode(String.self) { self = .string(s) }
-    else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
-    else { self = .object(try container.decode([String: JSONValue].self)) }
-  }
-
-  var text: String {
-    switch self {
-    case .bool(let b): return b ? "true" : "false"
-    case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(format: "%.6g", n)
-    case .string(let s): return s
-    case .array(let a): return a.map(\.text).joined(separator: ", ")
-    case .object(let o): return o.keys.sorted().map { "\($0): \(o[$0]!.text)" }.joined(separator: ", ")
-    case .null: return "–"
-    }
-  }
-
-  func flattened(prefix: String) -> [(key: String, value: String)] {
-    guard case .object(let o) = self else { return [(prefix, text)] }
-    // Enum payloads encode as {"_0": value}; the key says nothing.
-    return o.keys.sorted().flatMap { key in
-      o[key]!.flattened(prefix: key == "_0" ? prefix : prefix.isEmpty ? key : "\(prefix).\(key)")
-    }
   }
 }

@@ -1,15 +1,21 @@
 import Foundation
 
 extension TrainingConfiguration {
-  /// A configuration from a run file: the JSON `agr train --dry-run` prints and a run's `config.json` holds.
+  /// A configuration from a run file: the JSON `agr train --dry-run` prints and a run's `config.json` holds,
+  /// or the same settings in YAML (a file named `.yaml` / `.yml`).
   /// Strict, so that a typo is not silently a default: an unknown key, a value of the wrong type, a null,
   /// or a setting out of range is a `ConfigurationError` naming the key (dotted for nested ones).
   public static func read(from url: URL) throws -> TrainingConfiguration {
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw ConfigurationError(key: "config", "\(url.path): cannot read: \(describe(error))")
+    guard StructuredText.isYAML(url) else {
+      let data: Data
+      do { data = try Data(contentsOf: url) } catch {
+        throw ConfigurationError(key: "config", "\(url.path): cannot read: \(describe(error))")
+      }
+      return try decode(data, file: url.path)
     }
-    return try decode(data, file: url.path)
+    do { return try decode(try StructuredText.read(url).data, file: url.path) } catch let error as StructuredTextError {
+      throw ConfigurationError(key: "config", "\(url.path) \(error.message)")
+    }
   }
 
   /// `read(from:)` on bytes; `file` names them in errors.

@@ -1,0 +1,147 @@
+import Foundation
+import RobustTraining
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Runs a grid's unfinished runs as a queue of `agr train` and `agr eval` processes (this binary), one
+/// per slot at a time: one slot by default, one per device with `--devices`. Each process writes its output
+/// to a log file beside the runs; the queue prints when a run starts and finishes, and each epoch's line.
+final class GridQueue {
+  /// One run's remaining work: its commands, in order.
+  struct Job {
+    let run: GridRun
+    var commands: [(step: String, arguments: [String])]
+    /// When its first command started.
+    var started: Date? = nil
+  }
+
+  struct Running {
+    let job: Job
+    let step: String
+    let process: Process
+    let log: URL
+    var logOffset: UInt64
+    let started: Date
+    var lockRetries: Int
+  }
+
+  let layout: GridLayout
+  let slots: [Device?]
+  let executable: URL
+  private var pending: [Job]
+  private var running: [Int: Running] = [:]
+  private(set) var failed: [(run: String, log: URL)] = []
+  private var finished = 0
+  private let total: Int
+  /// Called after each run finishes (the table is rewritten).
+  var runFinished: () -> Void = {}
+
+  init(jobs: [Job], layout: GridLayout, slots: [Device?], executable: URL) {
+    pending = jobs
+    total = jobs.count
+    self.layout = layout
+    self.slots = slots
+    self.executable = executable
+  }
+
+  /// Runs every job; returns false when it was stopped (SIGINT / SIGTERM: the running processes are asked
+  /// to stop too, and each keeps its last finished epoch).
+  func run() throws -> Bool {
+    var stopping = false
+    while !(pending.isEmpty && running.isEmpty) {
+      if StopRequest.isRequested && !stopping {
+        stopping = true
+        pending.removeAll()
+        print("grid: stopping: asking \(running.count) running process(es) to stop at their next step")
+        for item in running.values { kill(item.process.processIdentifier, SIGINT) }
+      }
+      for slot in slots.indices where running[slot] == nil && !stopping {
+        guard !pending.isEmpty else { break }
+        try start(pending.removeFirst(), slot: slot)
+      }
+      for slot in Array(running.keys) {
+        guard var item = running[slot] else { continue }
+        echoEpochLines(&item)
+        running[slot] = item
+        if !item.process.isRunning { try ended(slot, stopping: stopping) }
+      }
+      usleep(100_000)
+    }
+    return !stopping
+  }
+
+  private func start(_ job: Job, slot: Int, retries: Int = 0) throws {
+    guard let command = job.commands.first else { return }
+    var job = job
+    job.started = job.started ?? Date()
+    let log = layout.log(job.run, command.step)
+    try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = command.arguments + ["--device", (slots[slot] ?? job.run.configuration.device).description]
+    process.standardOutput = handle
+    process.standardError = handle
+    process.environment = ProcessInfo.processInfo.environment.merging([ParentWatch.variable: String(getpid())]) { $1 }
+    try process.run()
+    try? handle.close()
+    let device = slots[slot].map { " on \($0)" } ?? ""
+    if retries == 0 {
+      print("[\(finished + running.count + 1)/\(total)] \(job.run.name): \(command.step)\(device) (log: \(log.path))")
+    }
+    running[slot] = Running(job: job, step: command.step, process: process, log: log, logOffset: 0, started: Date(),
+                            lockRetries: retries)
+  }
+
+  private func ended(_ slot: Int, stopping: Bool) throws {
+    guard var item = running.removeValue(forKey: slot) else { return }
+    echoEpochLines(&item)
+    let status = item.process.terminationStatus
+    if status == 0 {
+      var job = item.job
+      job.commands.removeFirst()
+      if job.commands.isEmpty || stopping {
+        if job.commands.isEmpty {
+          finished += 1
+          print("\(item.job.run.name): done in \(formatDuration(Date().timeIntervalSince(item.job.started ?? item.started)))")
+          runFinished()
+        }
+      } else {
+        try start(job, slot: slot)
+      }
+      return
+    }
+    let text = (try? String(contentsOf: item.log, encoding: .utf8)) ?? ""
+    // A process of a killed grid ends within a fraction of a second; until then it holds the run's lock.
+    if text.contains("is in use by another run"), item.lockRetries < 20, !stopping {
+      usleep(500_000)
+      try start(item.job, slot: slot, retries: item.lockRetries + 1)
+      return
+    }
+    if stopping || status == 130 {
+      print("\(item.job.run.name): stopped during \(item.step); agr grid continues it when started again")
+      return
+    }
+    let lastError = text.split(separator: "\n").last { $0.hasPrefix("error:") }.map(String.init) ?? "exit status \(status)"
+    print("\(item.job.run.name): \(item.step) failed: \(lastError) (log: \(item.log.path))")
+    failed.append((item.job.run.name, item.log))
+  }
+
+  /// Prints the lines a training process wrote for each finished epoch ("== epoch 3 ...") since the last look.
+  private func echoEpochLines(_ item: inout Running) {
+    guard let handle = try? FileHandle(forReadingFrom: item.log) else { return }
+    defer { try? handle.close() }
+    guard (try? handle.seek(toOffset: item.logOffset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty,
+          let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return }
+    let complete = data[data.startIndex...end]
+    item.logOffset += UInt64(complete.count)
+    for line in String(decoding: complete, as: UTF8.self).split(separator: "\n") where line.hasPrefix("== epoch") {
+      print("  \(item.job.run.name): \(line.dropFirst(3))")
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A grid's projected time from measured step times: the JSON that `agr bench --json` prints (one
+/// figure per model, method, AGR on or off, and the PGD evaluation of a batch).
+public struct GridProjection: Sendable {
+  /// The subset of a bench result this needs (`agr bench --json` writes more).
+  public struct Figure: Decodable, Sendable {
+    public var kind: String
+    public var tag: String
+    public var model: String
+    public var method: String?
+    public var agr: Bool?
+    public var attackSteps: Int
+    public var imagesPerSecond: Double
+    public var device: String
+  }
+
+  /// Per run: projected seconds, or why there is none.
+  public struct Estimate: Sendable {
+    public let seconds: Double?
+    public let basis: String
+  }
+
+  public let figures: [Figure]
+  public let source: String
+
+  public init(benchJSON url: URL) throws {
+    do {
+      figures = try JSONDecoder().decode([Figure].self, from: Data(contentsOf: url))
+    } catch {
+      throw GridError(file: url.path, "is not the output of agr bench --json: \(describe(error))")
+    }
+    source = url.path
+  }
+
+  /// Training images per epoch where the dataset fixes them.
+  static func trainImages(_ c: TrainingConfiguration) -> Int? {
+    let full: Int? = switch c.dataset {
+    case "cifar10", "cifar100": 50_000
+    case "tiny-imagenet": 100_000
+    case "mnist", "fashion-mnist": 60_000
+    default: nil
+    }
+    return c.trainSubset.map { min($0, full ?? $0) } ?? full
+  }
+
+  static func testImages(_ c: TrainingConfiguration) -> Int? {
+    let full: Int? = c.dataset == "tiny-imagenet" ? 10_000 : ["cifar10", "cifar100", "mnist", "fashion-mnist"].contains(c.dataset) ? 10_000 : nil
+    return c.testSubset.map { min($0, full ?? $0) } ?? full
+  }
+
+  /// Training steps from the figure of the same model, method and AGR setting (AGR's epochs and the
+  /// others apart), scaled by (k + 2) / (k_bench + 2) when the training attack's k differs (k attack
+  /// passes plus about two of the step itself), and the per-epoch test evaluation from the eval figure.
+  /// The final evaluations (PGD, AutoAttack) are not included.
+  public func estimate(_ c: TrainingConfiguration) -> Estimate {
+    guard let images = Self.trainImages(c) else { return Estimate(seconds: nil, basis: "training set size unknown for \(c.dataset)") }
+    let agrEpochs = c.agr && c.method.isAdversarial ? max(0, c.epochs - c.agrStartEpoch + 1) : 0
+    var seconds = 0.0
+    var used = [String]()
+    for (agr, epochs) in [(false, c.epochs - agrEpochs), (true, agrEpochs)] where epochs > 0 {
+      guard let figure = figures.first(where: {
+        $0.kind == "train" && $0.model == c.model.rawValue && $0.method == c.method.rawValue && ($0.agr ?? false) == agr
+      }) else {
+        return Estimate(seconds: nil, basis: "no bench figure for \(c.model.rawValue) \(c.method.rawValue)\(agr ? "+agr" : "")")
+      }
+      let scale = Double(c.perturbation.steps + 2) / Double(figure.attackSteps + 2)
+      seconds += Double(epochs * images) / figure.imagesPerSecond * scale
+      used.append(figure.tag + (scale == 1 ? "" : String(format: " x%.2f", scale)))
+    }
+    if c.evalSteps > 0, let tests = Self.testImages(c),
+       let eval = figures.first(where: { $0.kind == "eval" && $0.model == c.model.rawValue }) {
+      seconds += Double(c.epochs * tests) / eval.imagesPerSecond * Double(c.evalSteps + 2) / Double(eval.attackSteps + 2)
+      used.append(eval.tag)
+    }
+    return Estimate(seconds: seconds, basis: used.joined(separator: "; "))
+  }
+}

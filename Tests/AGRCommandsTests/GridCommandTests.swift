@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import Torch
+
+@testable import RobustTraining
+
+/// `agr grid` as a process: a tiny grid (AT and TRADES, with and without AGR, two seeds, SmallCNN on a
+/// few hundred images) run straight, and run again killed with SIGKILL in the middle and restarted,
+/// gives the same table; the table's numbers are the runs' own; bad grids start nothing.
+@Suite(.serialized) struct GridCommandTests {
+  let folder: URL
+  let data: URL
+
+  init() throws { (folder, data) = try RunSafetyTests.scratchFolder("agr-grid", trainCount: 192, testCount: 48) }
+
+  /// One libtorch thread per process: on a machine that is busy with other work, two threads waiting for
+  /// each other's core make these tiny steps ten times slower (the numbers are the same).
+  static let environment = ["OMP_NUM_THREADS": "1"]
+
+  func agr(_ arguments: [String], killAfter text: String? = nil) throws -> RunSafetyTests.Outcome {
+    try RunSafetyTests.agr(arguments, environment: Self.environment, interruptAfter: text, signal: SIGKILL)
+  }
+
+  func gridFile(_ name: String, _ text: String) throws -> URL {
+    let url = folder.appendingPathComponent(name)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url
+  }
+
+  var tinyGrid: String {
+    """
+    {"preset": "quickstart",
+     "settings": {"dataset": "mnist", "data_directory": "\(data.path)", "epochs": 2, "agr_start_epoch": 1,
+                  "train_subset": 192, "test_subset": 48, "batch_size": 48, "perturbation.steps": 1, "eval_steps": 2,
+                  "diagnostics_every": 2, "log_every": 2},
+     "axes": {"method": ["at", "trades"], "agr": [false, true], "seed": [0, 1]},
+     "evaluation": {"pgd_steps": 5, "autoattack": "apgd-ce", "autoattack_examples": 8}}
+    """
+  }
+
+  /// The table without its times (which differ between any two runs).
+  func tableWithoutTimes(_ folder: URL) throws -> String {
+    let lines = try String(contentsOf: folder.appendingPathComponent("results-runs.csv"), encoding: .utf8).split(separator: "\n")
+    return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+      .joined(separator: "\n")
+  }
+
+  @Test func aKilledAndRestartedGridGivesTheSameTableAsAStraightOne() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = try gridFile("tiny.json", tinyGrid)
+    let straight = folder.appendingPathComponent("straight")
+    let first = try agr(["grid", file.path, "--runs", straight.path])
+    #expect(first.status == 0, "\(first.output.suffix(2000)) \(first.errors)")
+
+    let killed = folder.appendingPathComponent("killed")
+    // killed with SIGKILL once the second run (AT+AGR, seed 0) has finished its first epoch: its `agr train` or
+    // `agr eval` process must end with the grid, and the restarted grid resume it
+    let stopped = try agr(["grid", file.path, "--runs", killed.path], killAfter: "at_agr_seed0: epoch 1")
+    #expect(stopped.killed, "\(stopped.output.suffix(1000))")
+    // restarted with two runs at once (two slots on the CPU, as --devices cuda:0,cuda:1 would on GPUs)
+    let restarted = try agr(["grid", file.path, "--runs", killed.path, "--devices", "cpu,cpu"])
+    #expect(restarted.status == 0, "\(restarted.output.suffix(2000)) \(restarted.errors)")
+    #expect(restarted.output.contains("1 done, 7 to run on 2 devices at once")
+              || restarted.output.contains("2 done, 6 to run on 2 devices at once"),
+            "\(restarted.output.prefix(600))")
+    #expect(try tableWithoutTimes(killed) == tableWithoutTimes(straight))
+    let again = try agr(["grid", file.path, "--runs", killed.path])
+    #expect(again.status == 0 && again.output.contains("8 done, 0 to run"), "\(again.output.prefix(600))")
+
+    // the table's numbers are the runs' own: metrics.jsonl and the evaluation reports
+    let rows = try String(contentsOf: straight.appendingPathComponent("results-runs.csv"), encoding: .utf8)
+      .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = rows[0]
+    func column(_ name: String) -> Int { header.firstIndex(of: name)! }
+    #expect(rows.count == 9)
+    var bestPGDByCell = [String: [Double]]()
+    for row in rows.dropFirst() {
+      let run = straight.appendingPathComponent(row[0])
+      let last = try RunDirectory(run).readMetrics().last!
+      #expect(row[column("final_clean")] == "\(last.testCleanAccuracy)")
+      #expect(row[column("final_pgd")] == "\(last.testRobustAccuracy!)")
+      let pgd = try EvaluationReport.read(run.appendingPathComponent("eval-grid-pgd5.json"))
+      #expect(row[column("best_clean")] == "\(pgd.cleanAccuracy)" && row[column("best_pgd")] == "\(pgd.pgdAccuracy!)")
+      #expect(pgd.examples == 48)
+      let second = try EvaluationReport.read(run.appendingPathComponent("eval-grid-apgd-ce.json"))
+      #expect(row[column("best_autoattack")] == "\(second.attacks.last!.accuracy)" && second.examples == 8)
+      bestPGDByCell[row[1], default: []].append(pgd.pgdAccuracy!)
+      // every run logged to TensorBoard: framing and checksums hold, per-epoch metrics and per-tensor cosines are there
+      let events = try FileManager.default.contentsOfDirectory(at: run.appendingPathComponent("tensorboard"), includingPropertiesForKeys: nil)
+      let payloads = try events.flatMap { try EventFile.records(in: $0) }.map { String(decoding: $0, as: UTF8.self) }.joined()
+      #expect(payloads.contains("epoch/test_robust_accuracy") && payloads.contains("cosine/feature_extractor.conv1.weight"))
+    }
+    let cells = try String(contentsOf: straight.appendingPathComponent("results.csv"), encoding: .utf8)
+      .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let mean = cells[0].firstIndex(of: "best_pgd_mean")!
+    for row in cells.dropFirst() {
+      let values = bestPGDByCell[row[0]]!
+      #expect(row[mean] == "\(values.reduce(0, +) / Double(values.count))")
+    }
+    let html = try String(contentsOf: straight.appendingPathComponent("results.html"), encoding: .utf8)
+    #expect(html.contains("AGR − baseline") && html.contains("trades_agr"))
+  }
+
+  @Test func eachRunCanTrainDataParallel() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = try gridFile("parallel.json", tinyGrid.replacingOccurrences(
+      of: #""axes": {"method": ["at", "trades"], "agr": [false, true], "seed": [0, 1]}"#,
+      with: #""axes": {"method": ["trades"], "agr": [true], "seed": [0]}"#))
+    let runs = folder.appendingPathComponent("runs")
+    let outcome = try agr(["grid", file.path, "--runs", runs.path, "--nproc-per-node", "2"])
+    #expect(outcome.status == 0, "\(outcome.output.suffix(1500)) \(outcome.errors)")
+    let log = try String(contentsOf: runs.appendingPathComponent("logs/trades_agr_seed0.train.log"), encoding: .utf8)
+    #expect(log.contains("2 data-parallel ranks"), "\(log.prefix(800))")
+    let table = try String(contentsOf: runs.appendingPathComponent("results-runs.csv"), encoding: .utf8)
+    #expect(table.contains("trades_agr_seed0,trades_agr,2,2,"), "\(table)")
+  }
+
+  @Test func badGridsStartNothing() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cases: [(String, String)] = [
+      (#"{"axes": {"metod": ["at"]}}"#, "axes.metod"),
+      (#"{"axes": {"method": []}}"#, "axes.method: the axis is empty"),
+      (#"{"axes": {"method": ["at", {"label": "at", "method": "trades"}]}}"#, "same name 'at'"),
+      (#"{"axes": {"seed": [0]}, "settings": {"epochs": "two"}}"#, "epochs"),
+    ]
+    for (index, (text, expected)) in cases.enumerated() {
+      let file = try gridFile("bad\(index).json", text)
+      let runs = folder.appendingPathComponent("runs\(index)")
+      let outcome = try agr(["grid", file.path, "--runs", runs.path])
+      #expect(outcome.status == 1 && outcome.errors.contains(expected) && outcome.errors.contains(file.path)
+        && outcome.errors.contains("nothing was started"), "\(text): \(outcome.errors)")
+      #expect(!FileManager.default.fileExists(atPath: runs.path), "\(text): the runs folder was created")
+    }
+    let wrongSchema = try gridFile("run-file.json", #"{"epochs": 3, "method": "at"}"#)
+    let outcome = try agr(["grid", wrongSchema.path])
+    #expect(outcome.status == 1 && outcome.errors.contains("unknown key 'epochs'"), "\(outcome.errors)")
+  }
+
+  @Test func theDryRunListsTheRunsAndProjectsTimeFromABenchFigure() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = try gridFile("tiny.json", tinyGrid)
+    let bench = try gridFile("bench.json", """
+      [{"kind": "train", "tag": "smallcnn at", "model": "smallcnn", "method": "at", "agr": false, "attackSteps": 1,
+        "imagesPerSecond": 96, "device": "cpu", "msPerStep": 500},
+       {"kind": "train", "tag": "smallcnn at+agr", "model": "smallcnn", "method": "at", "agr": true, "attackSteps": 1,
+        "imagesPerSecond": 48, "device": "cpu", "msPerStep": 1000}]
+      """)
+    let outcome = try agr(["grid", file.path, "--runs", folder.appendingPathComponent("runs").path,
+                                          "--dry-run", "--bench", bench.path])
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output.contains("at_no-agr_seed0") && outcome.output.contains("trades_agr_seed1"))
+    // AT: 2 epochs x 192 images at 96 img/s = 4 s; AT+AGR at 48 img/s = 8 s; two seeds each; TRADES has no figure
+    #expect(outcome.output.contains("projected training time: 24s"), "\(outcome.output)")
+    #expect(outcome.output.contains("4 runs without a bench figure"), "\(outcome.output)")
+  }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import RobustTraining
+
+/// Grid files: expansion into runs with stable names, strictness, and the shipped paper grids.
+@Suite struct ExperimentGridTests {
+  func grid(_ text: String, name: String = "test") throws -> ExperimentGrid {
+    try ExperimentGrid(try StructuredText.parse(Data(text.utf8), yaml: false), file: "\(name).json", name: name)
+  }
+
+  func error(_ text: String) -> String? {
+    do {
+      _ = try grid(text).runs()
+      return nil
+    } catch let error as GridError {
+      return error.description
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func axesExpandToEveryCombinationWithStableNamesSeedOutermost() throws {
+    let runs = try grid("""
+      {"settings": {"epochs": 2, "perturbation.steps": 1},
+       "axes": {"seed": [0, 1], "agr": [false, true], "method": ["at", {"label": "at-awp", "method": "at", "awp": true}]}}
+      """).runs()
+    #expect(runs.map(\.name) == [
+      "at_no-agr_seed0", "at_agr_seed0", "at-awp_no-agr_seed0", "at-awp_agr_seed0",
+      "at_no-agr_seed1", "at_agr_seed1", "at-awp_no-agr_seed1", "at-awp_agr_seed1",
+    ])
+    #expect(runs[0].cell == "at_no-agr" && runs[4].cell == "at_no-agr")
+    let awp = runs[3].configuration
+    #expect(awp.awp == true && awp.agr && awp.method == .at && awp.seed == 0 && awp.epochs == 2 && awp.perturbation.steps == 1)
+    #expect(runs[4].configuration.seed == 1 && runs[4].configuration.awp == nil && !runs[4].configuration.agr)
+    // every other setting is the preset's (quickstart by default)
+    var expected = TrainingPreset.quickstart.configuration
+    expected.epochs = 2
+    expected.perturbation.steps = 1
+    expected.agr = false
+    #expect(runs[0].configuration == expected)
+  }
+
+  @Test func aLearningRateWithoutScheduleMovesThePresetsSchedule() throws {
+    let c = try grid(#"{"preset": "cifar10", "axes": {"learning_rate": [0.05]}}"#).runs()[0].configuration
+    #expect(c.schedule == TrainingPreset.cifar10.configuration.schedule.rebased(to: 0.05))
+  }
+
+  @Test func badGridsAreRefusedWithTheirFileAndKey() {
+    let cases: [(String, [String])] = [
+      (#"{"axes": {"methd": ["at"]}}"#, ["test.json", "axes.methd", "not a setting"]),
+      (#"{"axes": {"method": []}}"#, ["axes.method", "empty"]),
+      (#"{"axes": {"method": ["at", {"label": "at", "method": "trades"}]}}"#, ["same name 'at'"]),
+      (#"{"axes": {"seed": [0]}, "setings": {}}"#, ["unknown key 'setings'"]),
+      (#"{"axes": {"seed": [0]}, "settings": {"epocs": 3}}"#, ["settings.epocs"]),
+      (#"{"axes": {"epochs": ["ten"]}}"#, ["epochs", "expected"]),
+      (#"{"axes": {"epochs": [0]}}"#, ["epochs", "positive"]),
+      (#"{"axes": {"method": ["awp"]}}"#, ["method"]),
+      (#"{"axes": {"method": [{"method": "at"}]}}"#, ["axes.method[0]", "label"]),
+      (#"{"axes": {"seed": [0]}, "evaluation": {"autoatack": "aa"}}"#, ["evaluation.autoatack"]),
+      (#"{"axes": {"seed": [0]}, "evaluation": {"autoattack": "aaa"}}"#, ["evaluation.autoattack", "unknown attack"]),
+      (#"{"axes": {"seed": [0]}, "preset": "cifar11"}"#, ["preset"]),
+      (#"{"axes": {}}"#, ["axes"]),
+      (#"[1, 2]"#, ["not an object"]),
+      (#"{"axes": "#, ["not JSON"]),
+    ]
+    for (text, words) in cases {
+      let message = error(text)
+      #expect(message != nil, "accepted: \(text)")
+      for word in words { #expect(message?.contains(word) == true, "\(text): \(message ?? "")") }
+    }
+  }
+
+  @Test func theShippedGridsExpand() throws {
+    let folder = TestData.repositoryRoot.appendingPathComponent("grids")
+    let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+      .filter { $0.pathExtension == "json" }
+    #expect(files.count >= 4)
+    for file in files {
+      let runs = try ExperimentGrid.read(from: file).runs()
+      #expect(!runs.isEmpty, "\(file.lastPathComponent)")
+    }
+    let cifar = try ExperimentGrid.read(from: folder.appendingPathComponent("paper-cifar10.json")).runs()
+    #expect(cifar.count == 16)
+    #expect(Set(cifar.map(\.configuration.model)) == [.preactResNet18, .wideResNet34x10])
+    #expect(cifar.allSatisfy { $0.configuration.epochs == 200 && $0.configuration.agrStartEpoch == 155 })
+    #expect(cifar.filter { $0.configuration.awp == true }.count == 4)
+  }
+
+  @Test func theTableTakesMeanStdAndTheAGRDeltaFromTheRunsNumbers() throws {
+    let runs = try grid(#"{"settings": {"epochs": 1}, "axes": {"method": ["at"], "agr": [false, true], "seed": [0, 1]}}"#).runs()
+    let values: [String: Double] = ["at_no-agr_seed0": 0.40, "at_agr_seed0": 0.44, "at_no-agr_seed1": 0.42, "at_agr_seed1": 0.47]
+    let results = runs.map { run in
+      GridRunResult(run: run, epochsDone: 1, values: [.bestPGD: values[run.name]!, .finalClean: 0.8, .trainingSeconds: 10])
+    }
+    let table = GridTable(title: "t", evaluation: GridEvaluation(), results: results)
+    #expect(table.cells.map(\.name) == ["at_no-agr", "at_agr"])
+    let agr = table.cells[1].summaries[.bestPGD]!
+    #expect(agr.mean == (0.44 + 0.47) / 2 && abs(agr.standardDeviation! - 0.0212132) < 1e-6)
+    #expect(table.deltas.count == 1 && table.deltas[0].name == "at")
+    #expect(abs(table.deltas[0].differences[.bestPGD]! - 0.045) < 1e-12)
+    #expect(table.markdown.contains("| at_agr | 2/2 |") && table.markdown.contains("45.50 ± 2.12"))
+    #expect(table.markdown.contains("+4.50"))
+    #expect(table.runsCSV.contains("at_agr_seed1,at_agr,1,1,0.8,,,0.47"))
+    let unfinished = GridRunResult(run: runs[0], epochsDone: 0, values: [:])
+    let partial = GridTable(title: "t", evaluation: GridEvaluation(), results: [unfinished] + results.dropFirst())
+    #expect(partial.cells[0].completeRuns == 1 && partial.cells[0].summaries[.bestPGD]!.mean == 0.42)
+  }
+
+  @Test func aYAMLGridIsTheSameGrid() throws {
+    let yaml = """
+      settings:
+        epochs: 2
+        perturbation.steps: 1
+      axes:
+        method: [at, {label: at-awp, method: at, awp: true}]
+        agr: [false, true]
+        seed: [0, 1]
+      """
+    let fromYAML = try ExperimentGrid(try StructuredText.parse(Data(yaml.utf8), yaml: true), file: "g.yaml", name: "g").runs()
+    let fromJSON = try grid("""
+      {"settings": {"epochs": 2, "perturbation.steps": 1},
+       "axes": {"seed": [0, 1], "agr": [false, true], "method": ["at", {"label": "at-awp", "method": "at", "awp": true}]}}
+      """).runs()
+    #expect(fromYAML == fromJSON)
+  }
+}
