@@ -118,7 +118,7 @@ struct Train: ParsableCommand {
       if let device {
         do { configuration.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
       }
-      try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
+      try job?.checkSameSettings(try Trainer.sharedSettings(configuration))
       let lock = leads ? try run.lock() : nil
       let trainer = try makeTrainer(configuration, run: run, printer: leads ? printer : nil, job: job)
       var next = 0
@@ -143,7 +143,7 @@ struct Train: ParsableCommand {
       print(String(decoding: try RunDirectory.configurationJSON(configuration), as: UTF8.self))
       return
     }
-    try job?.checkSameSettings(try Trainer.settingsFingerprint(configuration))
+    try job?.checkSameSettings(try Trainer.sharedSettings(configuration))
     // the default name holds the time: every rank takes rank 0's
     let runPath = try job?.agree(on: output ?? defaultRunName(configuration), key: "run directory")
       ?? output ?? defaultRunName(configuration)

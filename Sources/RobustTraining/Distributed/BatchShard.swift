@@ -15,4 +15,6 @@ public struct BatchShard: Equatable, Sendable {
   }
 
   public var count: Int { rows.count }
+  /// The shard's rows over the batch's: the weight of this rank's mean loss in the batch's.
+  public var share: Double { Double(count) / Double(total) }
 }

@@ -12,8 +12,8 @@ public final class DataParallel {
   public let group: ProcessGroup
   public let environment: DistributedEnvironment
   public let timeoutSeconds: Double
-  /// This rank's share of the current global batch (its rows over all rows): the weight of its loss in the
-  /// global mean, which synchronised BatchNorm's backward pass needs.
+  /// This rank's share of the current global batch (`BatchShard.share`, set by the step): the weight of its
+  /// loss in the global mean, which synchronised BatchNorm's backward pass needs.
   public var currentShare = 1.0
   /// Bytes the last step's all-reduce carried (each rank's bucket; a ring all-reduce sends about twice that).
   public private(set) var bytesPerStep = 0
@@ -92,11 +92,14 @@ public final class DataParallel {
   public func shard(of total: Int) -> BatchShard { BatchShard(rank: rank, worldSize: worldSize, total: total) }
 
   /// Runs a collective, turning its failure into an error that says which rank saw it, what was under
-  /// way, and which ranks had not got as far (from the progress each rank posts in the store).
-  func collective<R>(_ what: String, _ body: () throws -> R) throws -> R {
-    progress += 1
+  /// way, and which ranks had not got as far (from the progress each rank posts in the store before its
+  /// step-level collectives; not before each layer's, whose store round trips would add up).
+  func collective<R>(_ what: String, postsProgress: Bool = true, _ body: () throws -> R) throws -> R {
     do {
-      try group.store.set(Self.progressKey(rank), String(progress))
+      if postsProgress {
+        progress += 1
+        try group.store.set(Self.progressKey(rank), String(progress))
+      }
       return try body()
     } catch let error as TorchError {
       throw DataParallelError.collective(rank: rank, what: what, error.message + laggards())
@@ -128,11 +131,10 @@ public final class DataParallel {
 
   // MARK: the start of a job
 
-  /// Fails on every rank, naming them, when the ranks' `fingerprint`s (their settings, e.g. the run
-  /// configuration without the device) differ.
-  public func checkSameSettings(_ fingerprint: String) throws {
+  /// Fails on every rank, naming them, when the ranks' `settings` (e.g. `Trainer.sharedSettings`) differ.
+  public func checkSameSettings(_ settings: String) throws {
     let key = Self.keyPrefix + "settings/"
-    try collective("sharing the settings") { try group.store.set(key + String(rank), fingerprint) }
+    try collective("sharing the settings") { try group.store.set(key + String(rank), settings) }
     let all = try collective("comparing the settings") { try (0..<worldSize).map { try group.store.string(key + String($0)) } }
     let differing = all.indices.filter { all[$0] != all[0] }
     guard differing.isEmpty else {
@@ -152,7 +154,7 @@ public final class DataParallel {
   public func synchronizeBatchNorm(in model: any Module) {
     for case let layer as BatchNorm2d in model.allModules() {
       layer.statisticsSum = { [unowned self] local in
-        try collective("the BatchNorm statistics all-reduce") {
+        try collective("the BatchNorm statistics all-reduce", postsProgress: false) {
           try group.allReduceSumDifferentiable(local, gradientWeight: currentShare)
         }
       }
@@ -164,7 +166,7 @@ public final class DataParallel {
     guard !tensors.isEmpty else { return }
     let bucket = try Tensor.cat(tensors.map { try $0.detached().to(.float32).flattened() })
     try collective("the broadcast of the starting weights") { try group.broadcast(bucket, from: 0) }
-    try unpack(bucket, into: tensors, scale: 1)
+    try unpack(bucket, into: tensors)
   }
 
   // MARK: steps
@@ -203,6 +205,11 @@ public final class DataParallel {
     return (globalMethod, globalClean, globalWeighted, globalSummed)
   }
 
+  /// `gradients` of this rank's `rows` to their mean over the global batch (e.g. AWP's proxy step).
+  public func averageGradients(_ gradients: [Tensor], rows: Int) throws -> [Tensor] {
+    try average(method: gradients, clean: nil, buffers: [], weighted: [], summed: [], rows: rows).method
+  }
+
   /// `values` summed over ranks (float64, e.g. the evaluation's loss sums and correct counts).
   public func sum(_ values: Tensor, what: String) throws -> Tensor {
     let bucket = try values.to(.float64).contiguous()
@@ -220,13 +227,13 @@ public final class DataParallel {
   /// Waits for every rank (e.g. before rank 0 reports the run done).
   public func barrier(_ what: String) throws { try collective(what) { try group.barrier() } }
 
-  private func unpack(_ bucket: Tensor, into tensors: [Tensor], scale: Double) throws {
+  private func unpack(_ bucket: Tensor, into tensors: [Tensor]) throws {
     var offset = 0
     try Autograd.withNoGrad {
       for tensor in tensors {
         let piece = try bucket.slice(offset, offset + tensor.count).reshaped(tensor.shape)
         offset += tensor.count
-        try tensor.copy_(scale == 1 ? piece : try piece * scale)
+        try tensor.copy_(piece)
       }
     }
   }

@@ -14,16 +14,11 @@ extension Trainer {
     }
   }
 
-  /// What every rank of a job must agree on: the configuration, without the device (each rank has its own).
-  public static func settingsFingerprint(_ c: TrainingConfiguration) throws -> String {
+  /// What every rank of a job must agree on: the configuration as JSON, without the device (each rank has
+  /// its own); a few kilobytes, compared whole.
+  public static func sharedSettings(_ c: TrainingConfiguration) throws -> String {
     var shared = c
     shared.device = .cpu
-    let json = try RunDirectory.configurationJSON(shared)
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-    for byte in json {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x100_0000_01B3
-    }
-    return String(hash, radix: 16)
+    return String(decoding: try RunDirectory.configurationJSON(shared), as: UTF8.self)
   }
 }

@@ -85,9 +85,7 @@ public final class Trainer {
       let awp = try AdversarialWeightPerturbation(
         proxy: proxy, gamma: c.awpGamma ?? 0.01, proxyLearningRate: c.awpProxyLearningRate ?? 0.01)
       if let dataParallel {
-        awp.gradientAverage = { gradients, rows in
-          try dataParallel.average(method: gradients, clean: nil, buffers: [], weighted: [], summed: [], rows: rows).method
-        }
+        awp.gradientAverage = dataParallel.averageGradients
         if c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: proxy) }
       }
       step.weightPerturbation = awp
@@ -154,7 +152,6 @@ public final class Trainer {
       // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows.
       let shard = dataParallel?.shard(of: labels.shape[0])
       if let shard {
-        dataParallel?.currentShare = Double(shard.count) / Double(shard.total)
         images = try images.slice(shard.rows.lowerBound, shard.rows.upperBound)
         labels = try labels.slice(shard.rows.lowerBound, shard.rows.upperBound)
       }

@@ -70,6 +70,7 @@ public final class TrainingStep {
   {
     let device = images.device
     let autocast = precision == .bf16
+    if let shard { dataParallel?.currentShare = shard.share }
     let adversarial = objective.needsAdversarialLogits
       ? try Torch.withAutocast(device: device, enabled: autocast) {
         try perturbation.perturb(model, images: images, labels: labels, shard: shard)
