@@ -64,7 +64,7 @@ struct Grid: ParsableCommand {
     print("grid \(grid.name): \(all.count) runs in \(layout.folder.path); \(done) done, \(jobs.count) to run"
       + (slots.count > 1 ? " on \(slots.count) devices at once" : ""))
     StopRequest.install()
-    let assigned = GridQueue(jobs: jobs, layout: layout, slots: slots, executable: Self.executable)
+    let assigned = GridQueue(jobs: jobs, layout: layout, slots: slots, executable: WorkerLauncher.currentExecutable)
     assigned.runFinished = { _ = try? writeTable() }
     let completed = try assigned.run()
     let table = try writeTable()
@@ -89,9 +89,7 @@ struct Grid: ParsableCommand {
     switch state {
     case .done: return nil
     case .new:
-      let file = layout.configurationFile(run)
-      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try RunDirectory.configurationJSON(run.configuration).write(to: file, options: .atomic)
+      let file = try layout.writeConfiguration(run)
       commands.append(("train", ["train", "--config", file.path, "--output", directory] + parallel))
     case .partial:
       commands.append(("train", ["train", "--resume", directory] + parallel))
@@ -159,12 +157,5 @@ struct Grid: ParsableCommand {
   static func remainingShare(_ state: GridRunState) -> Double {
     if case .partial(let epochs, let of) = state { return Double(of - epochs) / Double(max(of, 1)) }
     return state == .new ? 1 : 0
-  }
-
-  /// This program, for the queue's child processes.
-  static var executable: URL {
-    let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    if FileManager.default.isExecutableFile(atPath: own.path), own.path != "/proc/self/exe" { return own }
-    return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
   }
 }

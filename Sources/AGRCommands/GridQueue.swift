@@ -87,7 +87,7 @@ final class GridQueue {
     process.arguments = command.arguments + ["--device", (slots[slot] ?? job.run.configuration.device).description]
     process.standardOutput = handle
     process.standardError = handle
-    process.environment = ProcessInfo.processInfo.environment.merging([ParentWatch.variable: String(getpid())]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging([GridParent.variable: String(getpid())]) { $1 }
     try process.run()
     try? handle.close()
     let device = slots[slot].map { " on \($0)" } ?? ""
@@ -105,13 +105,11 @@ final class GridQueue {
     if status == 0 {
       var job = item.job
       job.commands.removeFirst()
-      if job.commands.isEmpty || stopping {
-        if job.commands.isEmpty {
-          finished += 1
-          print("\(item.job.run.name): done in \(formatDuration(Date().timeIntervalSince(item.job.started ?? item.started)))")
-          runFinished()
-        }
-      } else {
+      if job.commands.isEmpty {
+        finished += 1
+        print("\(item.job.run.name): done in \(formatDuration(Date().timeIntervalSince(item.job.started ?? item.started)))")
+        runFinished()
+      } else if !stopping {
         try start(job, slot: slot)
       }
       return
@@ -143,5 +141,20 @@ final class GridQueue {
     for line in String(decoding: complete, as: UTF8.self).split(separator: "\n") where line.hasPrefix("== epoch") {
       print("  \(item.job.run.name): \(line.dropFirst(3))")
     }
+  }
+}
+
+/// A process that `agr grid` starts ends with it: when the grid is killed (kill -9 included), its
+/// `agr train` and `agr eval` children notice that their parent is gone and end too, so that a grid
+/// started again finds no orphan holding a run directory. The checkpoint of a run is written so that
+/// it survives any kill, so ending at once loses at most the epoch in progress.
+public enum GridParent {
+  /// The environment variable that names the grid to a child.
+  static let variable = "AGR_GRID_PARENT"
+
+  /// Starts watching in a process started by `agr grid`. Not passed on: the ranks a data-parallel
+  /// `agr train` starts have that process, not the grid, as parent.
+  public static func watchIfAsked() {
+    ParentWatch.start(watching: variable, passOn: false, every: 0.2) { _ in kill(getpid(), SIGKILL) }
   }
 }

@@ -3,6 +3,7 @@
 #include "shim.h"
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -55,7 +56,6 @@ std::vector<NamedTensor> named_tensors(const torch::jit::Module &root, bool buff
 }
 
 void copy_string(const std::string &text, char *buf, size_t cap) {
-  if (!buf) return;
   if (text.size() + 1 > cap) throw std::invalid_argument("name longer than " + std::to_string(cap - 1) + " bytes: " + text);
   std::memcpy(buf, text.c_str(), text.size() + 1);
 }
@@ -68,14 +68,12 @@ std::string frozen_mode(const torch::jit::Block *block) {
       if (!found.empty()) return found;
     }
     int flag = -1;
-    auto kind = node->kind().toQualString();
-    if (!std::strcmp(kind, "aten::batch_norm") || !std::strcmp(kind, "aten::instance_norm")) flag = 5;
-    if (!std::strcmp(kind, "aten::dropout") || !std::strcmp(kind, "aten::feature_dropout") ||
-        !std::strcmp(kind, "aten::alpha_dropout"))
-      flag = 2;
+    auto kind = node->kind();
+    if (kind == c10::aten::batch_norm || kind == c10::aten::instance_norm) flag = 5;
+    if (kind == c10::aten::dropout || kind == c10::aten::feature_dropout || kind == c10::aten::alpha_dropout) flag = 2;
     if (flag < 0 || node->inputs().size() <= static_cast<size_t>(flag)) continue;
     auto constant = torch::jit::toIValue(node->input(flag));
-    if (constant && constant->isBool()) return std::string(kind) + " with training=" + (constant->toBool() ? "True" : "False");
+    if (constant && constant->isBool()) return std::string(kind.toQualString()) + " with training=" + (constant->toBool() ? "True" : "False");
   }
   return "";
 }
@@ -130,8 +128,7 @@ int ctorch_script_module_frozen_mode(ctorch_script_module m, char *buf, size_t c
       }
       if (!found.empty()) break;
     }
-    if (found.size() + 1 > cap) found = found.substr(0, cap - 1);
-    copy_string(found, buf, cap);
+    std::snprintf(buf, cap, "%s", found.c_str());
   })
 }
 
@@ -147,8 +144,7 @@ int ctorch_script_module_shared_parameter(ctorch_script_module m, char *buf, siz
         break;
       }
     }
-    if (found.size() + 1 > cap) found = found.substr(0, cap - 1);
-    copy_string(found, buf, cap);
+    std::snprintf(buf, cap, "%s", found.c_str());
   })
 }
 
@@ -164,8 +160,9 @@ int ctorch_script_module_forward(ctorch_script_module m, const ctorch_tensor *st
     for (auto *list : {&s.parameters, &s.buffers}) {
       for (auto &entry : *list) {
         auto &given = T(state[i++]);
-        auto current = entry.slot.object->getSlot(entry.slot.index);
-        if (!current.isTensor() || !current.toTensor().is_same(given)) entry.slot.object->setSlot(entry.slot.index, given);
+        const auto &current = entry.slot.object->getSlot(entry.slot.index);
+        if (!current.isTensor() || current.unsafeToTensorImpl() != given.unsafeGetTensorImpl())
+          entry.slot.object->setSlot(entry.slot.index, given);
       }
     }
     auto &images = T(input);

@@ -15,6 +15,9 @@ public final class ScriptModule {
 
   public let parameters: [NamedTensor]
   public let buffers: [NamedTensor]
+  /// The handles of the parameters and buffers, in that order, as `forward` passes them: `assign` replaces
+  /// the tensor behind a handle, never the handle, so they are gathered once.
+  private let stateHandles: [OpaquePointer?]
 
   public init(contentsOf path: String) throws {
     var out: OpaquePointer?
@@ -23,6 +26,7 @@ public final class ScriptModule {
     self.handle = handle
     parameters = try Self.namedTensors(handle, CT_SCRIPT_PARAMETER)
     buffers = try Self.namedTensors(handle, CT_SCRIPT_BUFFER)
+    stateHandles = (parameters + buffers).map { $0.tensor.handle }
   }
 
   deinit { ctorch_script_module_free(handle) }
@@ -64,10 +68,10 @@ public final class ScriptModule {
 
   /// `forward(images)`, which must return logits [batch, classes].
   public func forward(_ images: Tensor) throws -> Tensor {
-    let state = parameters.map(\.tensor) + buffers.map(\.tensor)
-    return try withHandles(state) { handles in
-      try withExtendedLifetime(images) {
-        try make { ctorch_script_module_forward(handle, handles, Int64(state.count), images.handle, $0) }
+    // the tensors live as long as self, which holds them in `parameters` and `buffers`
+    try withExtendedLifetime((self, images)) {
+      try stateHandles.withUnsafeBufferPointer { handles in
+        try make { ctorch_script_module_forward(handle, handles.baseAddress, Int64(handles.count), images.handle, $0) }
       }
     }
   }

@@ -3,5 +3,5 @@ import Foundation
 
 // Line-buffered output, so progress shows up promptly when piped into a log file.
 setvbuf(stdout, nil, _IOLBF, 0)
-ParentWatch.startIfAsked()
+GridParent.watchIfAsked()
 AGRCommand.main()

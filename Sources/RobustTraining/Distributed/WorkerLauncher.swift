@@ -127,19 +127,11 @@ public struct WorkerLauncher {
   /// In a rank started by a launcher: ends this process within a second of the launcher's end (killed
   /// hard, it could not stop its ranks), so that no rank outlives its job.
   public static func exitWithLauncher() {
-    guard let text = ProcessInfo.processInfo.environment[launcherVariable], let launcher = pid_t(text) else { return }
-    let timer = DispatchSource.makeTimerSource(queue: .global())
-    timer.schedule(deadline: .now() + 1, repeating: 1)
-    timer.setEventHandler {
-      guard getppid() != launcher else { return }
+    ParentWatch.start(watching: launcherVariable, passOn: true, every: 1) { launcher in
       FileHandle.standardError.write(Data("error: the launcher (process \(launcher)) is gone; this rank stops\n".utf8))
       _exit(1)
     }
-    timer.resume()
-    watchdog = timer
   }
-
-  nonisolated(unsafe) private static var watchdog: DispatchSourceTimer?
 
   /// SIGINT and SIGTERM sent to the launcher go to every rank (which stop together at the next step).
   /// The ranks run in process groups of their own, so a terminal's Ctrl-C reaches them only this way, once.

@@ -28,6 +28,12 @@ public struct GridLayout: Sendable {
   public func run(_ run: GridRun) -> RunDirectory { RunDirectory(folder.appendingPathComponent(run.name)) }
   /// The configuration `agr train --config` starts a run from.
   public func configurationFile(_ run: GridRun) -> URL { folder.appendingPathComponent("configs/\(run.name).json") }
+  /// Writes the run's configuration to `configurationFile(run)` (atomically, as every run file) and returns its URL.
+  public func writeConfiguration(_ run: GridRun) throws -> URL {
+    let file = configurationFile(run)
+    try AtomicFile.write(try RunDirectory.configurationJSON(run.configuration), to: file)
+    return file
+  }
   /// Standard output and error of the run's `agr train` and `agr eval` processes.
   public func log(_ run: GridRun, _ step: String) -> URL { folder.appendingPathComponent("logs/\(run.name).\(step).log") }
 
@@ -58,11 +64,11 @@ public struct GridLayout: Sendable {
     guard epochs >= run.configuration.epochs, FileManager.default.fileExists(atPath: directory.bestModel.path) else {
       return .partial(epochs: epochs, of: run.configuration.epochs)
     }
-    let missing = evaluations(run).filter { !Self.holdsReport($0.report, attack: $0.attack, examples: $0.examples) }.map(\.attack)
+    let missing = evaluations(run).filter { !Self.holdsReport($0.report, examples: $0.examples) }.map(\.attack)
     return missing.isEmpty ? .done : .trained(missing: missing)
   }
 
-  static func holdsReport(_ url: URL, attack: String, examples: Int?) -> Bool {
+  static func holdsReport(_ url: URL, examples: Int?) -> Bool {
     guard let report = try? EvaluationReport.read(url) else { return false }
     return examples == nil || report.examples == examples
   }

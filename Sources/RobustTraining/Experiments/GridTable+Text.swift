@@ -90,7 +90,6 @@ extension GridTable {
   }
 
   static func csv(_ rows: [[String]]) -> String {
-    rows.map { $0.map { $0.contains(",") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 }
-      .joined(separator: ",") }.joined(separator: "\n") + "\n"
+    rows.map { $0.map(Markup.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
   }
 }

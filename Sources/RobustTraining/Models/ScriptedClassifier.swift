@@ -33,7 +33,7 @@ public final class ScriptedClassifier: Classifier {
       }
       classCount = probe.shape[1]
     } catch let error as TorchError {
-      throw ModelFileError.badForward(path: path, inputShape: inputShape, detail: Self.firstLine(error.message))
+      throw ModelFileError.badForward(path: path, inputShape: inputShape, detail: Self.cause(error.message))
     }
   }
 
@@ -65,12 +65,13 @@ public final class ScriptedClassifier: Classifier {
   /// libtorch's reason without its guess that the file is corrupted; a `torch.save` archive (a pickled state
   /// dict or model) lacks TorchScript's constants.pkl.
   private static func loadFailure(_ message: String) -> String {
-    let reason = firstLine(message).components(separatedBy: ". This is an internal miniz error")[0]
+    let reason = cause(message).components(separatedBy: ". This is an internal miniz error")[0]
     return reason.contains("constants.pkl") ? reason + " (a torch.save archive, not torch.jit.save?)" : reason
   }
 
-  /// TorchScript errors carry the interpreter's traceback after the first line.
-  private static func firstLine(_ message: String) -> String {
+  /// The line of a libtorch message that says what went wrong: its first, or for a TorchScript interpreter
+  /// error (the traceback follows the first line) its last.
+  private static func cause(_ message: String) -> String {
     let lines = message.split(separator: "\n", omittingEmptySubsequences: true)
     // "The following operation failed in the TorchScript interpreter." is followed by the traceback; the
     // cause is the last line

@@ -63,10 +63,7 @@ public struct HeatMap: Equatable, Sendable {
   }
 
   /// "−0.5", "0", "0.25": at most three significant digits, with a real minus sign.
-  static func tickText(_ v: Double) -> String {
-    let text = String(format: "%.3g", v)
-    return text.hasPrefix("-") ? "\u{2212}" + text.dropFirst() : text
-  }
+  static func tickText(_ v: Double) -> String { NiceTicks.typographicMinus(String(format: "%.3g", v)) }
 
   func shade(_ fraction: Double) -> String { Self.shade(squareRootScale ? fraction.squareRoot() : fraction) }
 

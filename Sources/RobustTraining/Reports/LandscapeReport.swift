@@ -48,7 +48,7 @@ public struct LandscapeReport: Codable, Sendable {
 
   public var csv: String {
     var lines = ["checkpoint,label,alpha,clean_loss,clean_accuracy,adversarial_loss,adversarial_accuracy"]
-    func field(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+    let field = Markup.csvField
     func number(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
     for curve in curves {
       for p in curve.points {

@@ -2,6 +2,11 @@ import Foundation
 
 /// Escaping and number formatting shared by the SVG and HTML writers.
 public enum Markup {
+  /// A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a newline.
+  public static func csvField(_ s: String) -> String {
+    s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+
   /// Text safe inside XML/HTML element content and double-quoted attribute values.
   public static func escape(_ text: String) -> String {
     var out = ""

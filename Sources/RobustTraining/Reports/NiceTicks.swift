@@ -50,11 +50,11 @@ public struct NiceTicks: Equatable, Sendable {
   public func label(_ v: Double) -> String {
     if v == 0 { return "0" }
     let scale = Swift.max(abs(lower), abs(upper))
-    if scale >= 1e5 || scale < 1e-3 { return typographicMinus(String(format: "%.2g", v)) }
+    if scale >= 1e5 || scale < 1e-3 { return Self.typographicMinus(String(format: "%.2g", v)) }
     let decimals = Swift.max(0, Int((-log10(step) - 1e-9).rounded(.up)) + (Self.mantissa(step) == 2.5 ? 1 : 0))
-    return typographicMinus(String(format: "%.\(Swift.min(decimals, 6))f", v))
+    return Self.typographicMinus(String(format: "%.\(Swift.min(decimals, 6))f", v))
   }
 
   /// "−0.5" with the minus sign, which is as wide as a digit and easier to tell from a dash.
-  func typographicMinus(_ s: String) -> String { s.hasPrefix("-") ? "\u{2212}" + s.dropFirst() : s }
+  static func typographicMinus(_ s: String) -> String { s.hasPrefix("-") ? "\u{2212}" + s.dropFirst() : s }
 }

@@ -8,14 +8,12 @@ import Foundation
 /// event can tell TensorBoard to drop what the interrupted session wrote past the last checkpoint.
 public final class TensorBoardLog: TrainingObserver {
   let file: EventFile
-  let run: RunDirectory
   private var batchesPerEpoch: Int?
   private var started = false
   /// Where errors go once (a full disk must not stop training: TensorBoard is a view, not a record).
   private var failed = false
 
   public init(run: RunDirectory) throws {
-    self.run = run
     file = try EventFile(folder: run.url.appendingPathComponent("tensorboard"))
   }
 
@@ -78,12 +76,10 @@ public final class TensorBoardLog: TrainingObserver {
   }
 }
 
-/// The cosines come from the steps that take a gradient sample (`diagnostics_every`), as `diagnostics.jsonl` does.
+/// The cosines come from the gradient samples the trainer takes (`diagnostics_every`), as `diagnostics.jsonl` does.
 extension TensorBoardLog: TrainingHook {
-  public func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {
-    let c = trainer.configuration
-    guard c.diagnosticsEvery > 0, iteration % c.diagnosticsEvery == 0, let statistics = output.statistics else { return }
-    logCosines(try statistics.cosine.toArray(Double.self), names: trainer.names, kinds: trainer.kinds, step: iteration + 1)
+  public func trainerTookSample(_ trainer: Trainer, sample: GradientSample) throws {
+    logCosines(sample.cosine, names: trainer.names, kinds: trainer.kinds, step: sample.iteration + 1)
   }
 }
 

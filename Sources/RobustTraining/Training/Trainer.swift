@@ -169,10 +169,12 @@ public final class Trainer {
         agrSteps += 1
       }
       if measure, let stats = output.statistics {
-        diagnosticsBuffer.append(GradientSample(
+        let sample = GradientSample(
           epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
           cosine: try stats.cosine.toArray(Double.self), cleanNorm: try stats.cleanNorm.toArray(Double.self),
-          adversarialNorm: try stats.adversarialNorm.toArray(Double.self)))
+          adversarialNorm: try stats.adversarialNorm.toArray(Double.self))
+        diagnosticsBuffer.append(sample)
+        for hook in hooks { try hook.trainerTookSample(self, sample: sample) }
       }
       pending.append(output)
       pendingSizes.append(batch.labels.shape[0])

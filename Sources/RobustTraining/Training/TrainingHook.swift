@@ -5,11 +5,14 @@ import Torch
 /// evaluation and checkpoint written). The weight average is one; add your own to `Trainer.hooks`.
 public protocol TrainingHook: AnyObject {
   func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws
+  /// After a step that took a gradient sample (`diagnostics_every`), with the sample already on the host.
+  func trainerTookSample(_ trainer: Trainer, sample: GradientSample) throws
   func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws
 }
 
 extension TrainingHook {
   public func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {}
+  public func trainerTookSample(_ trainer: Trainer, sample: GradientSample) throws {}
   public func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws {}
 }
 
