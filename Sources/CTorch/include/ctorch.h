@@ -200,7 +200,7 @@ int ctorch_grad_is_enabled(void);
 
 // ---- multi-tensor (foreach) ------------------------------------------------------------------------
 int ctorch_foreach_norm(const ctorch_tensor *ts, int64_t n, double p, ctorch_tensor *out);        // 1-D, n entries
-int ctorch_foreach_dot(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, ctorch_tensor *out); // 1-D, n entries
+int ctorch_foreach_dot(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, ctorch_tensor *out); // 1-D, n entries, each sum accumulated in float64
 int ctorch_foreach_add(const ctorch_tensor *a, const ctorch_tensor *b, int64_t n, double alpha, ctorch_tensor *out);
 // out[i] = a[i] * s[i], s a 1-D tensor with n entries (no host synchronisation)
 int ctorch_foreach_mul_tensor(const ctorch_tensor *a, int64_t n, ctorch_tensor s, ctorch_tensor *out);

@@ -86,12 +86,17 @@ public final class FlatLayout {
     try perTensor.indexSelect(dim: 0, segmentIndex)
   }
 
-  /// The sum of each tensor's entries.
-  public func segmentSums(_ flat: Tensor) throws -> Tensor { try flat.segmentSum(lengths: deviceLengths) }
+  /// The sum of each tensor's entries, accumulated in float64 and returned in `flat`'s dtype: the segmented
+  /// sum runs sequentially within a segment, and in float32 that drifts by 1e-3 over millions of entries.
+  public func segmentSums(_ flat: Tensor) throws -> Tensor {
+    let sums = try (flat.dtype == .float64 ? flat : try flat.to(.float64)).segmentSum(lengths: deviceLengths)
+    return flat.dtype == .float64 ? sums : try sums.to(flat.dtype)
+  }
 }
 
 /// How a training step runs AGR's arithmetic. Both give the same numbers: the same elementwise
-/// operations in the same order, with the norms computed by the same multi-tensor kernel.
+/// operations in the same order, with the per-tensor dots and squared norms summed in float64 over the
+/// same float32 products.
 public enum ReconstructionPath: String, Codable, CaseIterable, Sendable {
   /// Gradients packed in one flat buffer (`FlatLayout`): a fixed handful of kernels.
   case flat
@@ -119,10 +124,10 @@ extension GradientReconstruction {
     guard clip > 0 else { throw TorchError("AGR: the clip C must be positive, got \(clip)") }
     let nat = try layout.pack(gNat)
     let adv = try layout.pack(gAdv)
-    // The same per-tensor quantities as `reconstruct`, computed the same way.
+    // The same per-tensor quantities as `reconstruct`, computed the same way (sums accumulated in float64).
     let dots = try layout.segmentSums(try adv * nat)
-    let normAdv = try Foreach.norms(gAdv)
-    let normNat = try Foreach.norms(gNat)
+    let normAdv = try layout.segmentSums(try adv * adv).sqrt()
+    let normNat = try layout.segmentSums(try nat * nat).sqrt()
     let (cosine, weightNat, weightAdv) = try Self.weights(dots: dots, cleanNorm: normNat, adversarialNorm: normAdv)
     let combined = try (try nat * (try layout.expand(weightNat))) + (try adv * (try layout.expand(weightAdv)))
     let scale = try (clip / (try Foreach.norms(try layout.unpack(combined)) + 1e-12)).clamped(max: 1)

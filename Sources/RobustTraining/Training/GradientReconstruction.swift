@@ -43,9 +43,11 @@ public struct GradientReconstruction: Codable, Equatable, Sendable {
       throw TorchError("AGR: \(gNat.count) clean and \(gAdv.count) adversarial gradients")
     }
     guard clip > 0 else { throw TorchError("AGR: the clip C must be positive, got \(clip)") }
+    // Sums accumulated in float64 (`Foreach.dots`): a float32 sum over millions of entries can move a cosine
+    // near 0 across the branch point.
     let dots = try Foreach.dots(gAdv, gNat)
-    let normAdv = try Foreach.norms(gAdv)
-    let normNat = try Foreach.norms(gNat)
+    let normAdv = try Foreach.dots(gAdv, gAdv).sqrt()
+    let normNat = try Foreach.dots(gNat, gNat).sqrt()
     let (cosine, weightNat, weightAdv) = try Self.weights(dots: dots, cleanNorm: normNat, adversarialNorm: normAdv)
     let combined = try Foreach.add(try Foreach.mul(gNat, scales: weightNat), try Foreach.mul(gAdv, scales: weightAdv))
     let scale = try (clip / (try Foreach.norms(combined) + 1e-12)).clamped(max: 1)
