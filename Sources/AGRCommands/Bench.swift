@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
   var modelFile: String?
   @Option(help: "Training method: all or one of \(choices(TrainingMethod.self)) except standard.") var method: String = "all"
   @Option(help: "AGR: both, on or off.") var agr: String = "both"
-  @Option(help: "AWP on top of the method (gamma 0.01, proxy lr 0.01): off, on or both.") var awp: String = "off"
+  @Option(help: "AWP on top of the method (gamma \(AdversarialWeightPerturbation.defaultGamma), proxy lr \(AdversarialWeightPerturbation.defaultProxyLearningRate)): off, on or both.") var awp: String = "off"
   @Option(help: "AGR arithmetic: flat (packed gradients; training's path on a GPU), per-tensor (the reference; training's path on the CPU) or both.")
   var agrPath: String = "flat"
   @Option(help: "CUDA graphs for the training step: off, on or both (see GraphedTrainingStep; needs libctorch_cuda_graphs.so).")

@@ -23,7 +23,8 @@ final class ProgressPrinter: TrainingObserver {
     } ?? ""
     print("model:    \(c.modelFile.map { "\($0) (TorchScript)" } ?? c.model.rawValue), \(model.parameterCount) parameters in \(model.parameters.count) tensors\(normalization)")
     let awp = c.awp == true
-      ? " + AWP (gamma \(c.awpGamma ?? 0.01), proxy lr \(c.awpProxyLearningRate ?? 0.01)"
+      ? " + AWP (gamma \(c.awpGamma ?? AdversarialWeightPerturbation.defaultGamma), "
+        + "proxy lr \(c.awpProxyLearningRate ?? AdversarialWeightPerturbation.defaultProxyLearningRate)"
         + ((c.awpWarmup ?? 0) > 0 ? ", from epoch \((c.awpWarmup ?? 0) + 1)" : "") + ")" : ""
     print("method:   \(c.method.rawValue)\(awp)\(agr)")
     if c.method.isAdversarial {
@@ -32,7 +33,7 @@ final class ProgressPrinter: TrainingObserver {
                    p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "", c.evalSteps)
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
-    print("optim:    SGD lr \(c.schedule), momentum \(c.momentum), weight decay \(c.weightDecay), batch \(c.batchSize), "
+    print("optim:    \(c.optimizerKind.describe(c)), lr \(c.schedule), batch \(c.batchSize), "
       + "\(c.epochs) epochs" + (c.weightAveraging.map { ", weight average decay \($0)" } ?? "")
       + (c.activeAugmentations.isEmpty ? "" : ", augmentation \(c.activeAugmentations.map(\.rawValue).joined(separator: "+"))"))
     print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")

@@ -47,9 +47,9 @@ struct Train: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "MART as the AGR authors' code: the forward passes repeated in train mode (BatchNorm statistics updated 4 times per step, not 2; same gradients).")
   var martRepeatedPasses: Bool?
   @Flag(inversion: .prefixedNo, help: "AWP (adversarial weight perturbation, Wu et al.) on top of the method.") var awp: Bool?
-  @Option(parsing: .unconditional, help: "AWP's perturbation size gamma (default 0.01; 5e-3 is the usual TRADES-AWP value).")
+  @Option(parsing: .unconditional, help: "AWP's perturbation size gamma (default \(AdversarialWeightPerturbation.defaultGamma); 5e-3 is the usual TRADES-AWP value).")
   var awpGamma: Double?
-  @Option(parsing: .unconditional, help: "Learning rate of AWP's proxy step (default 0.01).") var awpProxyLr: Double?
+  @Option(parsing: .unconditional, help: "Learning rate of AWP's proxy step (default \(AdversarialWeightPerturbation.defaultProxyLearningRate)).") var awpProxyLr: Double?
   @Option(parsing: .unconditional, help: "Epochs trained without AWP first (default 0).") var awpWarmup: Int?
   @Flag(inversion: .prefixedNo, help: "AVmixup with the paper's soft labels (label smoothing 0.5 / 0.7) instead of the AGR authors' hard labels.")
   var avmixupSoftLabels: Bool?
@@ -60,6 +60,12 @@ struct Train: ParsableCommand {
   @Option(help: "Schedule: multistep[:E1,E2[:factor]], cosine, onecycle, constant.") var lrSchedule: String?
   @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Double?
   @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay: Double?
+  @Option(help: "Optimizer: \(choices(OptimizerKind.self, \.summary)) (default sgd).") var optimizer: String?
+  @Flag(inversion: .prefixedNo, help: "SGD with Nesterov momentum.") var nesterov: Bool?
+  @Option(help: "AdamW's betas B1,B2 (default \(AdamW.defaultBetas.0),\(AdamW.defaultBetas.1)).") var adamBetas: String?
+  @Option(parsing: .unconditional, help: "AdamW's epsilon (default \(AdamW.defaultEpsilon)).") var adamEps: Double?
+  @Option(help: "Parameters weight decay applies to: \(choices(WeightDecayScope.self, \.summary)) (default all).")
+  var weightDecayScope: String?
   @Option(parsing: .unconditional, help: "L-inf radius of the attacks (e.g. 8/255).") var eps: String?
   @Option(parsing: .unconditional, help: "Training attack step size (e.g. 2/255).") var stepSize: String?
   @Option(parsing: .unconditional, help: "Training attack PGD steps.") var attackSteps: Int?
@@ -220,7 +226,7 @@ struct Train: ParsableCommand {
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
     printer?.also = tensorBoard
-    if let job, let printer {
+    if let job, printer != nil {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
@@ -310,6 +316,17 @@ struct Train: ParsableCommand {
     if let learningRate { c.learningRate = learningRate }
     if let momentum { c.momentum = momentum }
     if let weightDecay { c.weightDecay = weightDecay }
+    if let optimizer { c.optimizer = try parseChoice(optimizer, flag: "--optimizer") }
+    if let nesterov { c.nesterov = nesterov }
+    if let adamBetas {
+      let parts = adamBetas.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard parts.count == 2, let beta1 = parts[0], let beta2 = parts[1] else {
+        throw ValidationError("--adam-betas: expected two numbers B1,B2 (e.g. 0.9,0.999), got '\(adamBetas)'")
+      }
+      (c.adamBeta1, c.adamBeta2) = (beta1, beta2)
+    }
+    if let adamEps { c.adamEpsilon = adamEps }
+    if let weightDecayScope { c.weightDecayScope = try parseChoice(weightDecayScope, flag: "--weight-decay-scope") }
     if let lrSchedule {
       do {
         c.schedule = try LearningRateSchedule.parse(lrSchedule, base: c.learningRate, epochs: c.epochs)

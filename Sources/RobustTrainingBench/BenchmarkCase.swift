@@ -40,6 +40,25 @@ public struct BenchmarkCase: Sendable, Equatable {
     self.imageSize = imageSize
   }
 
+  /// The training configuration the case times: the paper's CIFAR-10 recipe (`TrainingPreset.cifar10`, so
+  /// MART repeats its passes as the authors' code does) with the case's model, method, AGR (from the first
+  /// step), AGR path, attack steps, batch size, precision, memory format, CUDA graphs and AWP.
+  public var configuration: TrainingConfiguration {
+    var c = TrainingPreset.cifar10.configuration
+    c.model = model
+    c.method = method
+    c.agr = agr
+    c.agrStartEpoch = 1
+    c.agrPath = reconstructionPath
+    c.perturbation.steps = attackSteps
+    c.batchSize = batchSize
+    c.precision = precision
+    c.channelsLast = channelsLast
+    c.cudaGraphs = cudaGraphs ? true : nil
+    c.awp = awp ? true : nil
+    return c
+  }
+
   /// The configuration in the words of shared/bench/torch_reference.py, e.g. "preact18 at+agr/flat bs=128 fp32".
   public var tag: String {
     "\(StepBenchmark.modelName(model, file: modelFile)) \(method.rawValue)\(awp ? "+awp" : "")\(agr ? "+agr/\(reconstructionPath.rawValue)" : "") bs=\(batchSize) "

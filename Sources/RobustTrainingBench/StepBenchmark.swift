@@ -3,9 +3,10 @@ import RobustTraining
 import Torch
 
 /// Times complete training steps and PGD evaluation on synthetic data (uniform images in [0, 1],
-/// uniform labels): speed does not depend on pixel values. The model, optimizer (SGD lr 0.1,
-/// momentum 0.9, weight decay 5e-4) and attack (eps 8/255, step 2/255, random start) are those of
-/// shared/bench/torch_reference.py. On CUDA the timed region is bracketed by device synchronisations.
+/// uniform labels): speed does not depend on pixel values. The step is the trainer's for the case's
+/// configuration (`BenchmarkCase.configuration`: the paper's CIFAR-10 recipe, SGD lr 0.1, momentum 0.9,
+/// weight decay 5e-4, attack eps 8/255, step 2/255, random start, as shared/bench/torch_reference.py).
+/// On CUDA the timed region is bracketed by device synchronisations.
 public enum StepBenchmark {
   static func inputShape(_ model: ModelArchitecture, imageSize: Int? = nil) -> [Int] {
     let shape = model.standardInputShape
@@ -96,21 +97,15 @@ public enum StepBenchmark {
     }
   }
 
-  /// A fresh model (seeded by the caller), SGD and training step of the configuration.
+  /// A fresh model (seeded by the caller), its optimizer and the training step of the case's configuration,
+  /// assembled as the trainer assembles its own (`TrainingStep(configuration:model:optimizer:awpProxy:)`).
   static func makeStep(_ c: BenchmarkCase, device: Device) throws -> TrainingStep {
+    let configuration = c.configuration
     let model = try makeModel(c.model, file: c.modelFile, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
-    let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
-    let step = TrainingStep(
-      model: model, optimizer: optimizer, method: c.method,
-      perturbation: TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: c.attackSteps),
-      reconstruction: GradientReconstruction(clip: 0.1), precision: c.precision)
-    step.reconstructionPath = c.reconstructionPath
-    if c.awp {
-      let proxy = try makeModel(c.model, file: c.modelFile, device: device, channelsLast: c.channelsLast,
-                                imageSize: c.imageSize)
-      step.weightPerturbation = try AdversarialWeightPerturbation(proxy: proxy)
+    let optimizer = try configuration.optimizerKind.make(parameters: model.parameters, configuration: configuration)
+    return try TrainingStep(configuration: configuration, model: model, optimizer: optimizer) {
+      try makeModel(c.model, file: c.modelFile, device: device, channelsLast: c.channelsLast, imageSize: c.imageSize)
     }
-    return step
   }
 
   /// Times `steps` training steps after `warmup` untimed ones, from a fresh model seeded with `seed`.

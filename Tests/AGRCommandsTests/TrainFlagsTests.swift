@@ -68,6 +68,32 @@ import Testing
     }
   }
 
+  @Test func optimizerFlags() throws {
+    let adamw = try configuration(["--optimizer", "AdamW", "--adam-betas", "0.8,0.99", "--adam-eps", "1e-6",
+                                   "--weight-decay", "0.05", "--weight-decay-scope", "weights"])
+    #expect(adamw.optimizerKind == .adamw && adamw.adamBetas == (0.8, 0.99) && adamw.adamEpsilon == 1e-6)
+    #expect(adamw.weightDecay == 0.05 && adamw.weightDecayScope == .weights)
+    let sgd = try configuration(["--nesterov"])
+    #expect(sgd.optimizerKind == .sgd && sgd.optimizer == nil && sgd.nesterov && sgd.weightDecayScope == nil)
+    let bad: [([String], String)] = [
+      (["--optimizer", "lion"], "--optimizer"), (["--optimizer", "adamw", "--nesterov"], "--nesterov"),
+      (["--nesterov", "--momentum", "0"], "--nesterov"), (["--adam-betas", "0.9,0.999"], "--adam-betas"),
+      (["--optimizer", "adamw", "--adam-betas", "0.9"], "--adam-betas"),
+      (["--optimizer", "adamw", "--adam-betas", "0.9,1"], "--adam-betas"),
+      (["--optimizer", "adamw", "--adam-eps", "-1"], "--adam-eps"), (["--optimizer", "adamw", "--adam-eps", "nan"], "--adam-eps"),
+      (["--weight-decay-scope", "convs"], "--weight-decay-scope"),
+      (["--optimizer", "adamw", "--device", "cuda", "--cuda-graphs"], "--cuda-graphs"),
+    ]
+    for (arguments, flag) in bad {
+      do {
+        _ = try configuration(arguments)
+        Issue.record("\(arguments) was accepted")
+      } catch let error as ValidationError {
+        #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)")
+      }
+    }
+  }
+
   @Test func cudaGraphsFlag() throws {
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda", "--cuda-graphs"]).cudaGraphs == true)
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)

@@ -22,7 +22,7 @@ import Testing
 
   func state(_ step: TrainingStep) throws -> [Tensor] {
     try (step.optimizer.parameters + step.model.namedBuffers().map(\.tensor)
-      + step.optimizer.momentumBuffers.compactMap { $0 }).map { try $0.clone() }
+      + step.optimizer.stateTensors).map { try $0.clone() }
   }
 
   func identical(_ a: [Tensor], _ b: [Tensor]) throws -> Bool {

@@ -209,4 +209,55 @@ struct PyTorchInteropTests {
       #expect(difference < 1e-12, "step \(step): max |difference| = \(difference)")
     }
   }
+  /// Our SGD (Nesterov included) and AdamW against torch.optim's, step for step, with two parameter groups
+  /// (weight decay on the first parameter only, as `--weight-decay-scope weights` makes for a bias).
+  @Test(arguments: [
+    #"{"kind": "adamw", "lr": 0.01, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decays": [0.05, 0]}"#,
+    #"{"kind": "adamw", "lr": 0.1, "betas": [0.8, 0.99], "eps": 1e-3, "weight_decays": [0.3, 0.01]}"#,
+    #"{"kind": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0, "nesterov": true, "weight_decays": [5e-4, 0]}"#,
+    #"{"kind": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.2, "nesterov": false, "weight_decays": [1e-2, 0]}"#,
+  ])
+  func optimizersMatchTorchOptim(spec: String) throws {
+    let settings = try #require(try JSONSerialization.jsonObject(with: Data(spec.utf8)) as? [String: Any])
+    let folder = try TemporaryFolder()
+    let generator = try Generator(seed: 4)
+    let starts = [try Tensor.randn([5, 3], dtype: .float64, generator: generator),
+                  try Tensor.randn([3], dtype: .float64, generator: generator)]
+    let grads = [try Tensor.randn([7, 5, 3], dtype: .float64, generator: generator),
+                 try Tensor.randn([7, 3], dtype: .float64, generator: generator)]
+    let input = folder.url.appendingPathComponent("optimizer-in.safetensors")
+    let output = folder.url.appendingPathComponent("optimizer-out.safetensors")
+    try SafeTensors(tensors: [("param.0", starts[0]), ("param.1", starts[1]), ("grads.0", grads[0]), ("grads.1", grads[1])])
+      .write(to: input)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_optimizer.py").path, input.path,
+                         output.path, spec]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let theirs = try SafeTensors.read(from: output)
+    let trajectories = [try #require(theirs["trajectory.0"]), try #require(theirs["trajectory.1"])]
+
+    let parameters = try starts.map { try $0.clone().requiresGrad(true) }
+    let decays = try #require(settings["weight_decays"] as? [Double])
+    let lr = try #require(settings["lr"] as? Double)
+    let optimizer: any Optimizer
+    if settings["kind"] as? String == "adamw" {
+      let betas = try #require(settings["betas"] as? [Double])
+      optimizer = try AdamW(parameters: parameters, learningRate: lr, betas: (betas[0], betas[1]),
+                            epsilon: try #require(settings["eps"] as? Double), weightDecays: decays)
+    } else {
+      optimizer = try SGD(parameters: parameters, learningRate: lr, momentum: try #require(settings["momentum"] as? Double),
+                          dampening: try #require(settings["dampening"] as? Double),
+                          nesterov: try #require(settings["nesterov"] as? Bool), weightDecays: decays)
+    }
+    for step in 0..<7 {
+      try optimizer.step(gradients: [try grads[0][step], try grads[1][step]])
+      for i in 0..<2 {
+        let difference = try (parameters[i] - (try trajectories[i][step])).abs().max().item()
+        #expect(difference < 1e-12, "\(spec): step \(step), parameter \(i): max |difference| = \(difference)")
+      }
+    }
+  }
 }

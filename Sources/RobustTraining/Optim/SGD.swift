@@ -11,22 +11,29 @@ import Torch
 ///
 /// Gradients come from each parameter's `.grad`, or are passed to `step(gradients:)` directly
 /// (AGR reconstructs them). All updates are multi-tensor operations with no host synchronisation.
-public final class SGD {
+/// Its state is one momentum buffer per parameter, `momentum.NAME` in checkpoints.
+public final class SGD: Optimizer {
   public let parameters: [Tensor]
   public var learningRate: Double
   public let momentum: Double
   public let dampening: Double
-  public let weightDecay: Double
+  /// The weight decay of each parameter (parameter groups: `WeightDecayScope`).
+  public let weightDecays: [Double]
   public let nesterov: Bool
   /// One momentum buffer per parameter, created on the first step that parameter gets a gradient.
   public private(set) var momentumBuffers: [Tensor?]
 
+  /// `weightDecays`: one per parameter (parameter groups); absent: `weightDecay` for every parameter.
   public init(parameters: [Tensor], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-              weightDecay: Double = 0, nesterov: Bool = false) throws
+              weightDecay: Double = 0, nesterov: Bool = false, weightDecays: [Double]? = nil) throws
   {
     guard learningRate >= 0 else { throw TorchError("SGD: invalid learning rate \(learningRate)") }
     guard momentum >= 0 else { throw TorchError("SGD: invalid momentum \(momentum)") }
-    guard weightDecay >= 0 else { throw TorchError("SGD: invalid weight decay \(weightDecay)") }
+    let decays = weightDecays ?? Array(repeating: weightDecay, count: parameters.count)
+    guard decays.count == parameters.count else {
+      throw TorchError("SGD: \(decays.count) weight decays for \(parameters.count) parameters")
+    }
+    guard decays.allSatisfy({ $0 >= 0 }) else { throw TorchError("SGD: invalid weight decay \(decays.min()!)") }
     guard !nesterov || (momentum > 0 && dampening == 0) else {
       throw TorchError("SGD: Nesterov momentum requires a momentum and zero dampening")
     }
@@ -34,32 +41,26 @@ public final class SGD {
     self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening
-    self.weightDecay = weightDecay
+    self.weightDecays = decays
     self.nesterov = nesterov
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
-  /// Clears every parameter's `.grad`.
-  public func zeroGrad() throws {
-    for p in parameters { try p.setGrad(nil) }
-  }
-
-  /// One update from the parameters' `.grad` (parameters without a gradient are skipped).
-  public func step() throws {
-    try step(gradients: parameters.map(\.grad))
-  }
+  /// The weight decay of every parameter when they share one (nil with parameter groups).
+  public var weightDecay: Double? { Set(weightDecays).count <= 1 ? weightDecays.first ?? 0 : nil }
 
   /// One update from explicit gradients, aligned with `parameters` (nil: skip that parameter).
   public func step(gradients: [Tensor?]) throws {
-    guard gradients.count == parameters.count else {
-      throw TorchError("SGD.step: \(gradients.count) gradients for \(parameters.count) parameters")
-    }
+    try checkCount(gradients, "SGD")
     let active = gradients.indices.filter { gradients[$0] != nil }
     guard !active.isEmpty else { return }
     let params = active.map { parameters[$0] }
     var directions = active.map { gradients[$0]! }
     try Autograd.withNoGrad {
-      if weightDecay != 0 { directions = try Foreach.add(directions, params, alpha: weightDecay) }
+      for group in groupedIndices(active.indices.map { $0 }, by: active.map { weightDecays[$0] }) where group.value != 0 {
+        let decayed = try Foreach.add(group.indices.map { directions[$0] }, group.indices.map { params[$0] }, alpha: group.value)
+        for (k, d) in zip(group.indices, decayed) { directions[k] = d }
+      }
       if momentum != 0 {
         let fresh = active.filter { momentumBuffers[$0] == nil }
         for i in fresh {
@@ -90,4 +91,19 @@ public final class SGD {
     }
     momentumBuffers = buffers
   }
+
+  /// `momentum.NAME`, the key of every checkpoint written so far.
+  public static func momentumKey(_ name: String) -> String { "momentum." + name }
+
+  public func state(parameterNames: [String]) throws -> [(name: String, tensor: Tensor)] {
+    zip(parameterNames, momentumBuffers).compactMap { name, buffer in buffer.map { (Self.momentumKey(name), $0) } }
+  }
+
+  public func restore(parameterNames: [String], from tensor: (String) -> Tensor?) throws {
+    try setMomentumBuffers(parameterNames.map { tensor(Self.momentumKey($0)) })
+  }
+
+  public var stateTensors: [Tensor] { momentumBuffers.compactMap { $0 } }
+  public var nextStepCreatesState: Bool { momentum != 0 && momentumBuffers.contains { $0 == nil } }
+  public var replaysFromGraphs: Bool { true }
 }

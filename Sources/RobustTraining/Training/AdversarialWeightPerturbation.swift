@@ -14,7 +14,11 @@ public final class AdversarialWeightPerturbation {
   /// global batch, so that every rank perturbs its weights alike (nil: one process).
   public var gradientAverage: (([Tensor], Int) throws -> [Tensor])?
 
-  public init(proxy: any Classifier, gamma: Double = 0.01, proxyLearningRate: Double = 0.01) throws {
+  /// The AGR authors' `awp` method's values (5e-3 is the usual TRADES-AWP gamma).
+  public static let defaultGamma = 0.01
+  public static let defaultProxyLearningRate = 0.01
+
+  public init(proxy: any Classifier, gamma: Double = defaultGamma, proxyLearningRate: Double = defaultProxyLearningRate) throws {
     guard gamma.isFinite, gamma >= 0 else { throw ConfigurationError(key: "awp_gamma", "must be a finite number >= 0, got \(gamma)") }
     guard proxyLearningRate.isFinite, proxyLearningRate > 0 else {
       throw ConfigurationError(key: "awp_proxy_learning_rate", "must be a positive finite number, got \(proxyLearningRate)")

@@ -13,8 +13,8 @@ import Torch
 ///   per-stream state lazily); parameters, BatchNorm buffers, momentum buffers and the device's random
 ///   number generator are restored afterwards, so warm-up leaves no trace. A replay draws the same
 ///   random numbers as the plain step would have (the graph advances the generator by its whole use).
-/// - The first update of an optimizer with momentum creates its buffers (a different computation):
-///   it runs as a plain step, as do steps with `measure` (diagnostics, rare).
+/// - The first update of an optimizer creates its state, e.g. SGD's momentum buffers (a different
+///   computation): it runs as a plain step, as do steps with `measure` (diagnostics, rare).
 /// - The returned outputs are the graph's own tensors, overwritten by the next replay: take copies
 ///   (`Output.copied()`) of what must outlive it.
 public final class GraphedTrainingStep {
@@ -53,8 +53,11 @@ public final class GraphedTrainingStep {
       throw TorchError("CUDA graphs need a CUDA device; the batch is on \(images.device)")
     }
     let optimizer = step.optimizer
-    let firstUpdate = optimizer.momentum != 0 && optimizer.momentumBuffers.contains { $0 == nil }
-    if firstUpdate || measure {
+    if !optimizer.replaysFromGraphs, disabledReason == nil {
+      disabledReason = "\(type(of: optimizer))'s steps change host values every step and are not recorded"
+      if case .runPlain(let report) = ifRecordingFails { report?(disabledReason!) } else { throw TorchError(disabledReason!) }
+    }
+    if optimizer.nextStepCreatesState || measure {
       plainSteps += 1
       return try step(images: images, labels: labels, agr: agr, measure: measure)
     }
@@ -104,7 +107,7 @@ public final class GraphedTrainingStep {
   }
 }
 
-/// Copies of a training step's state (parameters, BatchNorm buffers, momentum buffers, and the state of
+/// Copies of a training step's state (parameters, BatchNorm buffers, the optimizer's state, and the state of
 /// `device`'s default random number generator), restored in place: a recorded graph holds the addresses
 /// of these tensors, so they are never replaced.
 struct TrainingSnapshot {
@@ -117,7 +120,7 @@ struct TrainingSnapshot {
     generator = try Generator.defaultGenerator(for: device)
     generatorState = try generator.state()
     let targets = step.optimizer.parameters + step.model.namedBuffers().map(\.tensor)
-      + step.optimizer.momentumBuffers.compactMap { $0 }
+      + step.optimizer.stateTensors
     self.targets = targets
     saved = try Autograd.withNoGrad { try targets.map { try $0.detached().clone() } }
   }

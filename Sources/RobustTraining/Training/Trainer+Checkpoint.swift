@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// The checkpoint after each epoch is one unit: `last-state.safetensors` holds the model's weights and
-/// buffers together with the optimizer's momentum, the epoch count, the records and the best score, and
+/// buffers together with the optimizer's state (SGD's `momentum.NAME`, AdamW's `adamw.*.NAME`), the
+/// epoch count, the records and the best score, and
 /// its atomic rename is the commit point. Everything written before it (`last.safetensors` and
 /// `best.safetensors`, the user-facing model files, and the epoch's diagnostics lines) is either
 /// rewritten identically when an interrupted epoch is trained again or dropped on resume (diagnostics
@@ -37,9 +38,7 @@ extension Trainer {
 
     var state = TrainingState()
     for (name, tensor) in model.stateDict() { try state.setTensor(tensor, forKey: Self.modelPrefix + name) }
-    for (name, buffer) in zip(names, optimizer.momentumBuffers) {
-      if let buffer { try state.setTensor(buffer, forKey: "momentum." + name) }
-    }
+    for (key, tensor) in try optimizer.state(parameterNames: names) { try state.setTensor(tensor, forKey: key) }
     try average?.save(into: &state)
     try state.setValue(done, forKey: "epochs_done")
     try state.setValue(records, forKey: "records")
@@ -87,7 +86,11 @@ extension Trainer {
       let stripped = weights.map { (name: String($0.name.dropFirst(Self.modelPrefix.count)), tensor: $0.tensor) }
       try ModuleCheckpoint.load(into: model, from: SafeTensors(tensors: stripped), path: file)
     }
-    try optimizer.setMomentumBuffers(names.map { state[tensor: "momentum." + $0] })
+    do {
+      try optimizer.restore(parameterNames: names) { state[tensor: $0] }
+    } catch let error as TorchError {
+      throw CheckpointError.badMetadata(file: file, key: "optimizer", detail: error.message)
+    }
     try average?.restore(from: state)
     records = saved
     bestAccuracy = best

@@ -8,7 +8,7 @@ import Torch
 public final class Trainer {
   public let configuration: TrainingConfiguration
   public let model: any Classifier
-  public let optimizer: SGD
+  public let optimizer: any Optimizer
   public let device: Device
   /// The memory format of the model and batches, resolved once (`TrainingConfiguration.usesChannelsLast`).
   let memoryFormat: MemoryFormat?
@@ -55,8 +55,7 @@ public final class Trainer {
     let named = model.namedParameters()
     names = named.map(\.name)
     kinds = model.parameterKinds()
-    optimizer = try SGD(parameters: named.map(\.tensor), learningRate: c.schedule.rate(epoch: 0),
-                        momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov)
+    optimizer = try c.optimizerKind.make(parameters: named.map(\.tensor), configuration: c)
     let trainSet = try c.trainSubset.map { try train.prefix($0) } ?? train
     let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
     guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
@@ -70,25 +69,18 @@ public final class Trainer {
                                   device: device, resident: device.isCUDA)
     testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
                                  resident: device.isCUDA)
-    step = TrainingStep(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
-                        reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
-                        cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision,
-                        objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
-                                                      avmixupSoftLabels: c.avmixupSoftLabels ?? false))
-    step.reconstructionPath = c.reconstructionPath
+    let proxyFormat = memoryFormat
+    step = try TrainingStep(configuration: c, model: model, optimizer: optimizer) {
+      let proxy = try awpProxy ?? c.makeModel(for: train)
+      try proxy.move(to: c.device, memoryFormat: proxyFormat)
+      return proxy
+    }
     step.dataParallel = dataParallel
     try dataParallel?.broadcastFromRankZero(model.stateDict().map(\.tensor))
     if let dataParallel, c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: model) }
-    if c.awp == true {
-      let proxy = try awpProxy ?? c.makeModel(for: train)
-      try proxy.move(to: device, memoryFormat: memoryFormat)
-      let awp = try AdversarialWeightPerturbation(
-        proxy: proxy, gamma: c.awpGamma ?? 0.01, proxyLearningRate: c.awpProxyLearningRate ?? 0.01)
-      if let dataParallel {
-        awp.gradientAverage = dataParallel.averageGradients
-        if c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: proxy) }
-      }
-      step.weightPerturbation = awp
+    if let dataParallel, let awp = step.weightPerturbation {
+      awp.gradientAverage = dataParallel.averageGradients
+      if c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: awp.proxy) }
     }
     graphedStep = c.cudaGraphs == true
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))

@@ -75,6 +75,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var momentum: Double = 0.9
   public var weightDecay: Double = 5e-4
   public var nesterov: Bool = false
+  /// The optimizer (absent: SGD, as every run before it could name one).
+  public var optimizer: OptimizerKind? = nil
+  /// AdamW's betas and epsilon (absent: PyTorch's 0.9, 0.999 and 1e-8).
+  public var adamBeta1: Double? = nil
+  public var adamBeta2: Double? = nil
+  public var adamEpsilon: Double? = nil
+  /// Which parameters weight decay applies to (absent: all of them).
+  public var weightDecayScope: WeightDecayScope? = nil
+
+  /// The optimizer training makes.
+  public var optimizerKind: OptimizerKind { optimizer ?? .sgd }
+  /// AdamW's betas, defaults filled in.
+  public var adamBetas: (Double, Double) { (adamBeta1 ?? AdamW.defaultBetas.0, adamBeta2 ?? AdamW.defaultBetas.1) }
   public var perturbation = TrainingPerturbation()
   /// PGD steps of the per-epoch robust evaluation (PGD-20 in the papers).
   public var evalSteps: Int = 20
@@ -149,6 +162,20 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard momentum >= 0, momentum <= 1 else { throw bad("momentum", "must lie in [0, 1], got \(momentum)") }
     try finite("weight_decay", weightDecay)
     guard weightDecay >= 0 else { throw bad("weight_decay", "must be >= 0, got \(weightDecay)") }
+    if nesterov {
+      guard optimizerKind == .sgd else { throw bad("nesterov", "is SGD's momentum; optimizer is \(optimizerKind.rawValue)") }
+      guard momentum > 0 else { throw bad("nesterov", "needs a momentum above 0, got \(momentum)") }
+    }
+    for (key, value) in [("adam_beta1", adamBeta1), ("adam_beta2", adamBeta2), ("adam_epsilon", adamEpsilon)] {
+      guard let value else { continue }
+      guard optimizerKind == .adamw else { throw bad(key, "is AdamW's; optimizer is \(optimizerKind.rawValue)") }
+      try finite(key, value)
+      if key == "adam_epsilon" {
+        guard value >= 0 else { throw bad(key, "must be >= 0, got \(value)") }
+      } else {
+        guard value >= 0, value < 1 else { throw bad(key, "must lie in [0, 1), got \(value)") }
+      }
+    }
     try finite("agr_clip", agrClip)
     guard agrClip > 0 else { throw bad("agr_clip", "must be positive, got \(agrClip)") }
     guard agrStartEpoch >= 1 else { throw bad("agr_start_epoch", "is 1-based and must be >= 1, got \(agrStartEpoch)") }
@@ -194,6 +221,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       throw bad("best_by", "'averaged' needs weight averaging (weight_averaging)")
     }
     if cudaGraphs == true {
+      guard optimizerKind == .sgd else {
+        throw bad("cuda_graphs", "records SGD's steps only; \(optimizerKind.rawValue)'s bias corrections change every step")
+      }
       guard device.isCUDA else { throw bad("cuda_graphs", "needs a CUDA device, got device \(device)") }
       guard schedule.isStepwiseConstant else {
         throw bad("cuda_graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")

@@ -4,13 +4,10 @@ import Torch
 /// metrics only: nothing in here waits for the device.
 public final class TrainingStep {
   public let model: any Classifier
-  public let optimizer: SGD
-  public let method: TrainingMethod
+  public let optimizer: any Optimizer
   /// What the step minimises (by default `method`'s objective); replace it to train another loss.
   public var objective: any TrainingObjective
   public let perturbation: TrainingPerturbation
-  public let reconstruction: GradientReconstruction
-  public let beta: Double
   public let cleanPassInTrainMode: Bool
   public let precision: Precision
   /// What becomes of the gradients between the backward passes and the optimizer when `agr` is on (and
@@ -44,17 +41,14 @@ public final class TrainingStep {
   }
 
   /// `objective`: what the step minimises (default: `method`'s objective with `beta`).
-  public init(model: any Classifier, optimizer: SGD, method: TrainingMethod, perturbation: TrainingPerturbation,
+  public init(model: any Classifier, optimizer: any Optimizer, method: TrainingMethod, perturbation: TrainingPerturbation,
               reconstruction: GradientReconstruction, beta: Double = 6, cleanPassInTrainMode: Bool = true,
               precision: Precision = .fp32, objective: (any TrainingObjective)? = nil)
   {
     self.model = model
     self.optimizer = optimizer
-    self.method = method
     self.objective = objective ?? method.objective(beta: beta)
     self.perturbation = perturbation
-    self.reconstruction = reconstruction
-    self.beta = beta
     self.cleanPassInTrainMode = cleanPassInTrainMode
     self.precision = precision
     parameters = optimizer.parameters

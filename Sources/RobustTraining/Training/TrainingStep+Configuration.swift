@@ -1,0 +1,24 @@
+import Torch
+
+extension TrainingStep {
+  /// The step a configuration trains with: its method's objective (with beta, MART's repeated passes,
+  /// AVmixup's labels), the training attack, AGR's clip and arithmetic path, the precision, and AWP on a
+  /// proxy model when `awp` is on. The one place a step is assembled: the trainer, its CUDA graphs and
+  /// `agr bench` all take their step from here.
+  public convenience init(configuration c: TrainingConfiguration, model: any Classifier, optimizer: any Optimizer,
+                          awpProxy: (() throws -> any Classifier)? = nil) throws
+  {
+    self.init(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
+              reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
+              cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision,
+              objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
+                                            avmixupSoftLabels: c.avmixupSoftLabels ?? false))
+    reconstructionPath = c.reconstructionPath
+    if c.awp == true {
+      guard let awpProxy else { throw ConfigurationError(key: "awp", "needs a proxy model of the same architecture") }
+      weightPerturbation = try AdversarialWeightPerturbation(
+        proxy: try awpProxy(), gamma: c.awpGamma ?? AdversarialWeightPerturbation.defaultGamma,
+        proxyLearningRate: c.awpProxyLearningRate ?? AdversarialWeightPerturbation.defaultProxyLearningRate)
+    }
+  }
+}
