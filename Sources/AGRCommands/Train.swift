@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
   var weightAveraging: Double?
   @Option(help: "Which weights best.safetensors keeps: \(choices(TrainingConfiguration.BestWeights.self, \.summary)) (default: averaged when averaging).")
   var bestBy: String?
-  @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
+  @Option(parsing: .unconditional, help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "Precision: \(choices(Precision.self, \.summary)).") var precision: String?
   @Flag(inversion: .prefixedNo, help: "channels-last memory format (default: on for CUDA, where cuDNN's kernels are NHWC; off on the CPU).")
@@ -100,6 +100,7 @@ struct Train: ParsableCommand {
   func run() throws { try reportingErrors(Train.self, execute) }
 
   private func execute() throws {
+    if let problem = DurationRange.problem(seconds: distTimeout) { throw ValidationError("--dist-timeout \(problem)") }
     let place = try DistributedEnvironment.read()
     if let nprocPerNode, place == nil, !dryRun { return try launch(nprocPerNode) }
     // a rank catches Ctrl-C from the start: a stop asked for while the ranks meet or load data still stops them together
@@ -176,7 +177,7 @@ struct Train: ParsableCommand {
 
   /// Starts `count` ranks of this command on this machine and supervises them.
   private func launch(_ count: Int) throws {
-    guard count >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(count)") }
+    if let problem = WorkerLauncher.processCountProblem(count) { throw ValidationError("--nproc-per-node \(problem)") }
     guard nnodes >= 1 else { throw ValidationError("--nnodes must be at least 1, got \(nnodes)") }
     guard (0..<nnodes).contains(nodeRank) else { throw ValidationError("--node-rank must lie in 0..<\(nnodes) (--nnodes), got \(nodeRank)") }
     if nnodes > 1 {
@@ -220,7 +221,7 @@ struct Train: ParsableCommand {
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
     printer?.also = tensorBoard
-    if let job, let printer {
+    if let job, printer != nil {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
