@@ -154,6 +154,10 @@ struct Train: ParsableCommand {
       return try finish(trainer, from: 0, run: run, printer: nil)
     }
     let existed = FileManager.default.fileExists(atPath: run.url.path)
+    // The data, and whether the model trains on it (a model file that fails only in train mode or backward),
+    // before the run directory is made: a run refused here leaves nothing behind.
+    let data = try loadData(configuration)
+    try configuration.modelSource.checkTrainingStep(for: data.train, normalization: configuration.normalization)
     let lock = try run.lock()
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
@@ -165,7 +169,7 @@ struct Train: ParsableCommand {
     }
     let trainer: Trainer
     do {
-      trainer = try makeTrainer(configuration, run: run, printer: printer, job: job)
+      trainer = try makeTrainer(configuration, data: data, run: run, printer: printer, job: job)
     } catch {
       // Nothing was trained: leave no folder behind that was not there before.
       if !existed { try? FileManager.default.removeItem(at: run.url) }
@@ -202,19 +206,24 @@ struct Train: ParsableCommand {
     if status != 0 { throw ExitCode(status) }
   }
 
-  private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?)
-    throws -> Trainer
-  {
-    try prepare(c.device)
-    if c.cudaGraphs == true {
-      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
-    }
+  /// The run's training and test sets, and the seconds reading them took.
+  private func loadData(_ c: TrainingConfiguration) throws -> (train: LabeledImages, test: LabeledImages, seconds: Double) {
     let reading = Date()
     let format = try DatasetFormat.named(c.dataset)
     let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
-    let readSeconds = Date().timeIntervalSince(reading)
+    return (train, test, Date().timeIntervalSince(reading))
+  }
+
+  private func makeTrainer(_ c: TrainingConfiguration, data: (train: LabeledImages, test: LabeledImages, seconds: Double)? = nil,
+                           run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?) throws -> Trainer
+  {
+    try prepare(c.device)
+    if c.cudaGraphs == true {
+      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
+    }
+    let (train, test, readSeconds) = try data ?? loadData(c)
     Torch.manualSeed(c.seed)
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
