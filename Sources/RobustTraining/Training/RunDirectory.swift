@@ -111,8 +111,24 @@ public struct RunDirectory: Sendable {
     guard isRun else { throw TrainingError.badRunDirectory("\(url.path) is not a run directory (no config.json)") }
     do {
       return try Self.decoder.decode(TrainingConfiguration.self, from: Data(contentsOf: config))
+    } catch let error as DecodingError {
+      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(Self.decodingText(error))")
     } catch {
-      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(error)")
+      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(describe(error))")
+    }
+  }
+
+  /// A decoding error in words: what is wrong, and the key ("perturbation.steps") where there is one.
+  static func decodingText(_ error: DecodingError) -> String {
+    func at(_ context: DecodingError.Context) -> String {
+      let key = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+      return key.isEmpty ? "" : " (at '\(key)')"
+    }
+    switch error {
+    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+      return context.debugDescription + at(context)
+    case .keyNotFound(let key, let context): return "'\(key.stringValue)' is missing\(at(context))"
+    @unknown default: return "\(error)"
     }
   }
 
