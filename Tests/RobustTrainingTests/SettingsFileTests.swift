@@ -109,8 +109,11 @@ import Testing
     #expect(try StructuredText.parse(Data(#"{"a": 3, "b": 3.0, "c": 99999999999999999999}"#.utf8), yaml: false)
               == .object(["a": .integer(3), "b": .number(3), "c": .number(1e20)]))
     // a quoted YAML scalar is text
-    #expect(try StructuredText.parse(Data("a: \"3\"\nb: 3\nc: yes\nd: ~".utf8), yaml: true)
-              == .object(["a": .string("3"), "b": .integer(3), "c": .bool(true), "d": .null]))
+    #expect(try StructuredText.parse(Data("a: \"3\"\nb: 3\nc: yes\nd: ~\ne: !!str 4\nf: ! 5\ng: !!float 6".utf8), yaml: true)
+              == .object(["a": .string("3"), "b": .integer(3), "c": .bool(true), "d": .null, "e": .string("4"), "f": .string("5"),
+                          "g": .number(6)]))
+    #expect(message("a: !!int x", yaml: true)?.contains("'a': 'x' (line 1), which is not tag:yaml.org,2002:int") == true)
+    #expect(message("a: !custom 1", yaml: true)?.contains("tagged !custom") == true)
   }
 
   @Test func syntaxErrorsSayWhere() {

@@ -162,7 +162,7 @@ private final class YAMLComposer {
     let data = event.event.data.scalar
     let text = String(decoding: UnsafeBufferPointer(start: data.value, count: data.length), as: UTF8.self)
     let tag = YAMLEvent.text(data.tag)
-    if data.style != YAML_PLAIN_SCALAR_STYLE && tag == nil || tag == Tag.Name.str.rawValue { return .string(text) }
+    if data.style != YAML_PLAIN_SCALAR_STYLE && tag == nil || tag == Tag.Name.str.rawValue || tag == "!" { return .string(text) }
     let scalar = Node.Scalar(text, Tag(.implicit), .plain)
     let kind = tag.map(Tag.Name.init(rawValue:)) ?? Resolver.default.resolveTag(of: Node.scalar(scalar))
     switch kind {
