@@ -182,7 +182,9 @@ struct Train: ParsableCommand {
   /// Starts `count` ranks of this command on this machine and supervises them.
   private func launch(_ count: Int) throws {
     if let problem = WorkerLauncher.processCountProblem(count) { throw ValidationError("--nproc-per-node \(problem)") }
-    guard nnodes >= 1 else { throw ValidationError("--nnodes must be at least 1, got \(nnodes)") }
+    guard (1...WorkerLauncher.maximumNodeCount).contains(nnodes) else {
+      throw ValidationError("--nnodes must lie in 1...\(WorkerLauncher.maximumNodeCount), got \(nnodes)")
+    }
     guard (0..<nnodes).contains(nodeRank) else { throw ValidationError("--node-rank must lie in 0..<\(nnodes) (--nnodes), got \(nodeRank)") }
     if nnodes > 1 {
       guard masterAddr != nil else { throw ValidationError("--nnodes \(nnodes): give --master-addr, the address of the machine of --node-rank 0") }

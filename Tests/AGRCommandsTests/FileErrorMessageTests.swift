@@ -30,11 +30,11 @@ import Testing
     try FileManager.default.createDirectory(at: run.appendingPathComponent("config.json"), withIntermediateDirectories: true)
     let resumed = try RunSafetyTests.agr(["train", "--resume", run.path])
     #expect(resumed.status == 1)
-    expectReadable(resumed.errors, ["\(run.path)/config.json: cannot read the configuration", "directory"])
+    expectReadable(resumed.errors, ["\(run.path)/config.json could not be read: a folder, not a file"])
     let garbled = folder.appendingPathComponent("garbled")
     try FileManager.default.createDirectory(at: garbled, withIntermediateDirectories: true)
     try Data("{\"epochs\":".utf8).write(to: garbled.appendingPathComponent("config.json"))
-    expectReadable(try RunSafetyTests.agr(["train", "--resume", garbled.path]).errors, ["config.json: cannot read the configuration"])
+    expectReadable(try RunSafetyTests.agr(["train", "--resume", garbled.path]).errors, ["\(garbled.path)/config.json is not JSON: line 1"])
 
     // 2. a run directory below a file
     let file = folder.appendingPathComponent("a-file")

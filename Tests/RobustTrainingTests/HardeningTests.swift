@@ -293,3 +293,26 @@ import Testing
     }
   }
 }
+
+/// A run's config.json (read by --resume, eval, landscape, report) goes through the settings-file reader's
+/// budget too: it may have been edited or replaced since the run wrote it.
+@Suite struct TamperedRunConfigurationTests {
+  @Test func anEditedConfigJSONIsRefusedByTheReadersBudget() throws {
+    let folder = try TemporaryFolder()
+    let run = RunDirectory(folder.url)
+    let valid = String(decoding: try RunDirectory.configurationJSON(TrainingConfiguration()), as: UTF8.self)
+    try Data(valid.utf8).write(to: run.config)
+    #expect(try run.readConfiguration() == TrainingConfiguration())
+    let cases: [(String, String)] = [
+      (valid.replacingOccurrences(of: "\"epochs\" : ", with: "\"epochs\" : 1, \"epochs\" : "), "'epochs' twice"),
+      (valid + String(repeating: " ", count: 2 << 20), "larger than 1 MiB"),
+      ("{\"a\": " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}", "nested more than"),
+      (String(valid.dropLast(20)), "is not JSON: line"),
+    ]
+    for (text, words) in cases {
+      try Data(text.utf8).write(to: run.config)
+      let error = #expect(throws: TrainingError.self) { _ = try run.readConfiguration() }
+      #expect("\(error!)".contains(run.config.path) && "\(error!)".contains(words), "\(error!)")
+    }
+  }
+}

@@ -27,6 +27,9 @@ public struct WorkerLauncher {
   /// cores (each gets OMP_NUM_THREADS = cores / ranks), so more only add processes, memory and rendezvous time.
   public static var maximumProcessCount: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
 
+  /// The most machines one job spans (so that ranks and world size stay far from overflowing).
+  public static let maximumNodeCount = 65_536
+
   /// Why `count` ranks cannot be started on this machine, or nil; `minimum`: the fewest that make sense.
   public static func processCountProblem(_ count: Int, minimum: Int = 1) -> String? {
     if count < minimum { return "must be at least \(minimum), got \(count)" }

@@ -110,7 +110,13 @@ public struct RunDirectory: Sendable {
   public func readConfiguration() throws -> TrainingConfiguration {
     guard isRun else { throw TrainingError.badRunDirectory("\(url.path) is not a run directory (no config.json)") }
     do {
-      return try Self.decoder.decode(TrainingConfiguration.self, from: Data(contentsOf: config))
+      // through the settings-file reader's budget first (size, nesting, keys given twice): config.json may have
+      // been edited or replaced since the run wrote it
+      let data = try StructuredText.bytes(of: config)
+      _ = try JSONText.tree(data)
+      return try Self.decoder.decode(TrainingConfiguration.self, from: data)
+    } catch let error as StructuredTextError {
+      throw TrainingError.badRunDirectory("\(config.path) \(error.message)")
     } catch let error as DecodingError {
       throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(Self.decodingText(error))")
     } catch {
