@@ -285,3 +285,15 @@ import Testing
     }
   }
 }
+
+extension SettingsFileTests {
+  /// Finding the key of a misfit number costs one decoding per candidate: a file of thousands of numbers
+  /// ahead of it is not decoded thousands of times.
+  @Test func aMisfitNumberBehindThousandsOfOthersIsRefusedQuickly() throws {
+    let junk = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<5000).map { ("k\($0)", JSONValue.number(0.5)) }))
+    let tree = try JSONValue.of(TrainingConfiguration()).setting("aaa", to: junk).setting("epochs", to: .number(1.5))
+    let started = Date()
+    #expect(throws: ConfigurationError.self) { _ = try TrainingConfiguration.decode(tree.data, file: "run.json") }
+    #expect(Date().timeIntervalSince(started) < 10, "\(Date().timeIntervalSince(started)) s")
+  }
+}

@@ -86,8 +86,9 @@ extension TrainingConfiguration {
     }
   }
 
-  /// The first number of `given` (by key) that is not whole, or whole but outside `Int`, or negative, and
-  /// without which the configuration decodes further (its replacement by 1 changes the decoder's error).
+  /// The first number of `given` (by key, among the first 64 outside lists) that is not whole, or whole but
+  /// outside `Int`, or negative, and without which the configuration decodes further (its replacement by 1
+  /// changes the decoder's error).
   private static func misfitNumber(in given: JSONValue) -> (String, JSONValue)? {
     func failure(_ tree: JSONValue) -> String? {
       let decoder = JSONDecoder()
@@ -105,8 +106,9 @@ extension TrainingConfiguration {
       }
     }
     let original = failure(given)
-    return candidates(given, "").first { path, _ in
-      !path.contains("[") && failure(given.setting(path, to: .integer(1))) != original
+    // a configuration has a few dozen numbers: past that many tries, a file full of them is not worth a decoding each
+    return candidates(given, "").lazy.filter { !$0.0.contains("[") }.prefix(64).first { path, _ in
+      failure(given.setting(path, to: .integer(1))) != original
     }
   }
 
