@@ -30,33 +30,33 @@ struct Bench: ParsableCommand {
   var agrPath: String = "flat"
   @Option(help: "CUDA graphs for the training step: off, on or both (see GraphedTrainingStep; needs libctorch_cuda_graphs.so).")
   var cudaGraphs: String = "off"
-  @Option(help: "Before timing a configuration with a fast path (flat AGR, channels-last, CUDA graphs), compare the losses of this many fp32 steps with the plain path (0: no check).")
+  @Option(parsing: .unconditional, help: "Before timing a configuration with a fast path (flat AGR, channels-last, CUDA graphs), compare the losses of this many fp32 steps with the plain path (0: no check).")
   var checkSteps: Int = 0
-  @Option(help: "Relative loss difference the check accepts in any case (alone on the CPU, where the plain path repeats bitwise).")
+  @Option(parsing: .unconditional, help: "Relative loss difference the check accepts in any case (alone on the CPU, where the plain path repeats bitwise).")
   var checkTolerance: Double = 1e-3
-  @Option(help: "The check also accepts up to this many times the plain path's own run-to-run difference (measured by running it twice; non-deterministic GPU kernels).")
+  @Option(parsing: .unconditional, help: "The check also accepts up to this many times the plain path's own run-to-run difference (measured by running it twice; non-deterministic GPU kernels).")
   var checkNoiseFactor: Double = 5
   @Flag(help: "Before timing each eager configuration, count the ATen operations of one step that launch work (kernels on a GPU); scripts/count_torch_ops.py counts PyTorch eager's the same way.")
   var countOps = false
   @Flag(help: "With the count, list the operations by name (as count_torch_ops.py --names).") var listOps = false
-  @Option(help: "Side of the synthetic images of the training steps (default: 32, SmallCNN 28); small ones measure the framework's per-operation cost.")
+  @Option(parsing: .unconditional, help: "Side of the synthetic images of the training steps (default: 32, SmallCNN 28); small ones measure the framework's per-operation cost.")
   var imageSize: Int?
   @Option(help: "Also save a profiler trace (Chrome trace JSON, GPU kernels included on CUDA) of 2 steps of each training configuration into this folder (created); scripts/trace_summary.py reads them.")
   var trace: String?
   @Flag(help: "Only the host cost of one dispatched operation (a 1-element add, best of 3 x 20,000), in microseconds; count_torch_ops.py --dispatch-overhead times PyTorch's.")
   var dispatchOverhead = false
-  @Option(help: "Batch size.") var batchSize: Int = 128
+  @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 128
   @Option(help: "fp32 or bf16 (autocast for the forward passes).") var precision: String = "fp32"
   @Flag(help: "channels-last memory format for the model and the batch.") var channelsLast = false
-  @Option(help: "Timed steps per configuration.") var steps: Int = 20
-  @Option(help: "Untimed warm-up steps per configuration.") var warmup: Int = 3
-  @Option(help: "PGD steps of the training attack.") var attackSteps: Int = 10
-  @Option(help: "PGD steps of the evaluation throughput check (0: skip it).") var evalSteps: Int = 20
-  @Option(help: "Batch size of the evaluation check (default: --batch-size).") var evalBatchSize: Int?
+  @Option(parsing: .unconditional, help: "Timed steps per configuration.") var steps: Int = 20
+  @Option(parsing: .unconditional, help: "Untimed warm-up steps per configuration.") var warmup: Int = 3
+  @Option(parsing: .unconditional, help: "PGD steps of the training attack.") var attackSteps: Int = 10
+  @Option(parsing: .unconditional, help: "PGD steps of the evaluation throughput check (0: skip it).") var evalSteps: Int = 20
+  @Option(parsing: .unconditional, help: "Batch size of the evaluation check (default: --batch-size).") var evalBatchSize: Int?
   @Flag(help: "Only the evaluation check (no training steps).") var evalOnly = false
   @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
-  @Option(help: "CPU threads for libtorch (default: libtorch's choice).") var threads: Int?
-  @Option(help: "Seed of the model initialisation, the data and the attacks.") var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "CPU threads for libtorch (default: libtorch's choice).") var threads: Int?
+  @Option(parsing: .unconditional, help: "Seed of the model initialisation, the data and the attacks.") var seed: UInt64 = 0
   @Flag(help: "Print one JSON document (an array of results) instead of text lines.") var json = false
 
   func run() throws { try reportingErrors(Bench.self, execute) }

@@ -22,11 +22,14 @@ struct CommBench: ParsableCommand {
   func run() throws { try reportingErrors(CommBench.self, execute) }
 
   private func execute() throws {
-    guard megabytes > 0, iterations > 0, warmup >= 0 else {
-      throw ValidationError("--megabytes and --iterations must be positive, --warmup >= 0")
+    guard megabytes > 0, megabytes <= 1e5, iterations > 0, warmup >= 0 else {
+      throw ValidationError("--megabytes must lie in (0, 100000], --iterations be positive, --warmup >= 0")
     }
+    if let problem = DurationRange.problem(seconds: distTimeout) { throw ValidationError("--dist-timeout \(problem)") }
     guard let place = try DistributedEnvironment.read() else {
-      guard nprocPerNode >= 2 else { throw ValidationError("--nproc-per-node must be at least 2 to time an all-reduce") }
+      if let problem = WorkerLauncher.processCountProblem(nprocPerNode, minimum: 2) {
+        throw ValidationError("--nproc-per-node \(problem)\(nprocPerNode < 2 ? " (an all-reduce needs two ranks)" : "")")
+      }
       let launcher = WorkerLauncher(executable: WorkerLauncher.currentExecutable,
                                     arguments: WorkerLauncher.withoutLauncherFlags(Array(CommandLine.arguments.dropFirst())),
                                     processCount: nprocPerNode, masterPort: try TCPStore.freeLoopbackPort())

@@ -15,12 +15,12 @@ struct Eval: ParsableCommand {
 
   @Argument(help: "A model checkpoint (.safetensors), e.g. runs/NAME/best.safetensors.") var checkpoint: String
   @Option(help: "Comma-separated attacks (default: pgd20).") var attacks: String = "pgd20"
-  @Option(help: "L-inf radius (default: the run's, else 8/255).") var eps: String?
+  @Option(parsing: .unconditional, help: "L-inf radius (default: the run's, else 8/255).") var eps: String?
   @OptionGroup var source: CheckpointOptions
-  @Option(help: "Evaluate the first N test images (default: all).") var nExamples: Int?
-  @Option(help: "Batch size.") var batchSize: Int = 256
+  @Option(parsing: .unconditional, help: "Evaluate the first N test images (default: all).") var nExamples: Int?
+  @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 256
   @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
-  @Option(help: "Seed of the attacks' random starts.") var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "Seed of the attacks' random starts.") var seed: UInt64 = 0
   @Flag(help: "Save per-sample robust flags after every chunk (for --resume).") var saveFlags = false
   @Flag(help: "Continue from the saved per-sample flags of an earlier run with the same settings.") var resume = false
   @Option(help: "Where to write the JSON report (default: eval-<checkpoint>.json next to it).") var output: String?
@@ -28,6 +28,8 @@ struct Eval: ParsableCommand {
   func run() throws { try reportingErrors(Eval.self, execute) }
 
   private func execute() throws {
+    guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive, got \(batchSize)") }
+    if let nExamples, nExamples <= 0 { throw ValidationError("--n-examples: must be positive, got \(nExamples)") }
     let context = try source.source(checkpoint, eps: eps)
     let checkpointURL = context.url
     let epsilon = context.epsilon
@@ -46,7 +48,6 @@ struct Eval: ParsableCommand {
         return cascade
       }
     } catch { throw ValidationError("--attacks: \(error)") }
-    guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive") }
     let device = try prepareDevice(self.device)
     let (test, classifier) = try context.load(on: device)
     let total = min(nExamples ?? test.count, test.count)

@@ -37,7 +37,13 @@ struct Grid: ParsableCommand {
       all = try grid.runs()
     } catch let error as GridError { throw CommandError("\(error)\nnothing was started") }
     let slots = try parseDevices()
-    if let nprocPerNode, nprocPerNode < 1 { throw ValidationError("--nproc-per-node must be at least 1, got \(nprocPerNode)") }
+    if let nprocPerNode, let problem = WorkerLauncher.processCountProblem(nprocPerNode) {
+      throw ValidationError("--nproc-per-node \(problem)")
+    }
+    if runs == nil, let problem = PathComponentName.problem(grid.name) {
+      throw CommandError("\(file): the grid's name \(PathComponentName.quoted(grid.name)) (its file name) \(problem), so it "
+        + "cannot name the runs folder: give --runs FOLDER\nnothing was started")
+    }
     let layout = GridLayout(folder: URL(fileURLWithPath: runs ?? "runs/\(grid.name)"), evaluation: grid.evaluation)
     // Every run's state first: a folder that holds a run of other settings stops the grid before anything starts.
     let states: [GridRunState]

@@ -17,12 +17,12 @@ struct Interop: ParsableCommand {
       """)
 
   @Option(help: "Model: \(choices(ModelArchitecture.self)).") var model = "preact18"
-  @Option(help: "Classes of the head.") var classes = 10
-  @Option(help: "Input side in pixels (default: the model's usual one: 32, or 28 for smallcnn; 64 for Tiny ImageNet).")
+  @Option(parsing: .unconditional, help: "Classes of the head.") var classes = 10
+  @Option(parsing: .unconditional, help: "Input side in pixels (default: the model's usual one: 32, or 28 for smallcnn; 64 for Tiny ImageNet).")
   var imageSize: Int?
-  @Option(help: "Number of input images.") var count = 8
+  @Option(parsing: .unconditional, help: "Number of input images.") var count = 8
   @Option(help: "Device for our forward pass: cpu, cuda or cuda:N.") var device = "cpu"
-  @Option(help: "Seed of the weights and inputs.") var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "Seed of the weights and inputs.") var seed: UInt64 = 0
   @Option(help: "Folder to write into (created).") var output: String
 
   func run() throws { try reportingErrors(Interop.self, execute) }

@@ -17,12 +17,13 @@ struct Landscape: ParsableCommand {
   @Argument(help: "Model checkpoints (.safetensors), e.g. runs/A/best.safetensors runs/B/best.safetensors.")
   var checkpoints: [String]
   @Option(help: "alpha values as START:END:COUNT; write --alphas=-2:2:41 when START is negative.") var alphas: String = "-1:1:21"
-  @Option(help: "Evaluate on the first N test images.") var nExamples: Int = 500
-  @Option(help: "L-inf radius of the PGD loss (default: each run's; 0 skips the adversarial loss).") var eps: String?
-  @Option(help: "PGD steps.") var steps: Int = 10
-  @Option(help: "Seed of the direction (and the PGD random starts).") var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "Evaluate on the first N test images.") var nExamples: Int = 500
+  @Option(parsing: .unconditional, help: "L-inf radius of the PGD loss (default: each run's; 0 skips the adversarial loss).")
+  var eps: String?
+  @Option(parsing: .unconditional, help: "PGD steps.") var steps: Int = 10
+  @Option(parsing: .unconditional, help: "Seed of the direction (and the PGD random starts).") var seed: UInt64 = 0
   @OptionGroup var source: CheckpointOptions
-  @Option(help: "Batch size.") var batchSize: Int = 250
+  @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 250
   @Option(help: "cpu, cuda or cuda:N.") var device: String = "cpu"
   @Option(help: "Output folder.") var output: String = "landscape"
   @Flag(help: "Do not write a PNG version of the plot.") var noPng = false
@@ -47,11 +48,7 @@ struct Landscape: ParsableCommand {
       }
       let report = LandscapeReport(seed: seed, examples: examples, curves: curves)
       let folder = URL(fileURLWithPath: output)
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      try report.csv.write(to: folder.appendingPathComponent("landscape.csv"), atomically: true, encoding: .utf8)
-      try report.json().write(to: folder.appendingPathComponent("landscape.json"), options: .atomic)
-      let messages = try ReportFiles.write(report.document(), html: folder.appendingPathComponent("landscape.html"),
-                                           plotsFolder: folder.appendingPathComponent("plots"), png: !noPng)
+      let messages = try report.write(to: folder, png: !noPng)
       print("data: \(folder.appendingPathComponent("landscape.csv").path), landscape.json")
       messages.forEach { print($0) }
     }

@@ -77,7 +77,7 @@ struct Train: ParsableCommand {
   var weightAveraging: Double?
   @Option(help: "Which weights best.safetensors keeps: \(choices(TrainingConfiguration.BestWeights.self, \.summary)) (default: averaged when averaging).")
   var bestBy: String?
-  @Option(help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
+  @Option(parsing: .unconditional, help: "Seed for initialisation, batch order, augmentation and attack starts.") var seed: UInt64?
   @Option(help: "cpu, cuda or cuda:N.") var device: String?
   @Option(help: "Precision: \(choices(Precision.self, \.summary)).") var precision: String?
   @Flag(inversion: .prefixedNo, help: "channels-last memory format (default: on for CUDA, where cuDNN's kernels are NHWC; off on the CPU).")
@@ -106,6 +106,7 @@ struct Train: ParsableCommand {
   func run() throws { try reportingErrors(Train.self, execute) }
 
   private func execute() throws {
+    if let problem = DurationRange.problem(seconds: distTimeout) { throw ValidationError("--dist-timeout \(problem)") }
     let place = try DistributedEnvironment.read()
     if let nprocPerNode, place == nil, !dryRun { return try launch(nprocPerNode) }
     // a rank catches Ctrl-C from the start: a stop asked for while the ranks meet or load data still stops them together
@@ -159,6 +160,10 @@ struct Train: ParsableCommand {
       return try finish(trainer, from: 0, run: run, printer: nil)
     }
     let existed = FileManager.default.fileExists(atPath: run.url.path)
+    // The data, and whether the model trains on it (a model file that fails only in train mode or backward),
+    // before the run directory is made: a run refused here leaves nothing behind.
+    let data = try loadData(configuration)
+    try configuration.modelSource.checkTrainingStep(for: data.train, normalization: configuration.normalization)
     let lock = try run.lock()
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
@@ -170,7 +175,7 @@ struct Train: ParsableCommand {
     }
     let trainer: Trainer
     do {
-      trainer = try makeTrainer(configuration, run: run, printer: printer, job: job)
+      trainer = try makeTrainer(configuration, data: data, run: run, printer: printer, job: job)
     } catch {
       // Nothing was trained: leave no folder behind that was not there before.
       if !existed { try? FileManager.default.removeItem(at: run.url) }
@@ -182,8 +187,10 @@ struct Train: ParsableCommand {
 
   /// Starts `count` ranks of this command on this machine and supervises them.
   private func launch(_ count: Int) throws {
-    guard count >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(count)") }
-    guard nnodes >= 1 else { throw ValidationError("--nnodes must be at least 1, got \(nnodes)") }
+    if let problem = WorkerLauncher.processCountProblem(count) { throw ValidationError("--nproc-per-node \(problem)") }
+    guard (1...WorkerLauncher.maximumNodeCount).contains(nnodes) else {
+      throw ValidationError("--nnodes must lie in 1...\(WorkerLauncher.maximumNodeCount), got \(nnodes)")
+    }
     guard (0..<nnodes).contains(nodeRank) else { throw ValidationError("--node-rank must lie in 0..<\(nnodes) (--nnodes), got \(nodeRank)") }
     if nnodes > 1 {
       guard masterAddr != nil else { throw ValidationError("--nnodes \(nnodes): give --master-addr, the address of the machine of --node-rank 0") }
@@ -207,19 +214,24 @@ struct Train: ParsableCommand {
     if status != 0 { throw ExitCode(status) }
   }
 
-  private func makeTrainer(_ c: TrainingConfiguration, run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?)
-    throws -> Trainer
-  {
-    try prepare(c.device)
-    if c.cudaGraphs == true {
-      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
-    }
+  /// The run's training and test sets, and the seconds reading them took.
+  private func loadData(_ c: TrainingConfiguration) throws -> (train: LabeledImages, test: LabeledImages, seconds: Double) {
     let reading = Date()
     let format = try DatasetFormat.named(c.dataset)
     let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
-    let readSeconds = Date().timeIntervalSince(reading)
+    return (train, test, Date().timeIntervalSince(reading))
+  }
+
+  private func makeTrainer(_ c: TrainingConfiguration, data: (train: LabeledImages, test: LabeledImages, seconds: Double)? = nil,
+                           run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?) throws -> Trainer
+  {
+    try prepare(c.device)
+    if c.cudaGraphs == true {
+      do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
+    }
+    let (train, test, readSeconds) = try data ?? loadData(c)
     Torch.manualSeed(c.seed)
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)

@@ -136,6 +136,41 @@ import Torch
     #expect(outcome.status == 1 && outcome.errors.contains("unknown key 'epochs'"), "\(outcome.errors)")
   }
 
+  /// A label that would put a run outside --runs (or nowhere), a grid of a million runs, a grid file whose name
+  /// cannot name the runs folder and --nproc-per-node past the machine: refused before anything is written.
+  @Test func unsafeNamesHugeGridsAndTooManyRanksStartNothing() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let seeds = (0..<1000).map(String.init).joined(separator: ", ")
+    let cases: [(String, String, [String], [String])] = [
+      ("dotdot.json", #"{"axes": {"method": [{"label": "..", "method": "at"}], "seed": [0]}}"#, [], ["axes.method[0].label", "'..'"]),
+      ("dot.json", #"{"axes": {"data_directory": ["."]}}"#, [], ["would be named '.'"]),
+      ("separator.yaml", "axes:\n  method: [{label: \"a/b\", method: at}]\n", [], ["path separator"]),
+      ("control.json", #"{"axes": {"method": [{"label": "a\u0007", "method": "at"}]}}"#, [], ["control character"]),
+      ("million.json", #"{"axes": {"seed": [\#(seeds)], "epochs": [\#((1...1000).map(String.init).joined(separator: ", "))]}}"#, [],
+       ["1000000 runs", "at most 10000"]),
+      ("ranks.json", #"{"axes": {"seed": [0]}}"#, ["--nproc-per-node", "1000"], ["--nproc-per-node", "at most"]),
+      ("bomb.yaml", RunFileTests.billionLaughs, [], ["more than 100000 values"]),
+    ]
+    for (name, text, flags, words) in cases {
+      let file = try gridFile(name, text)
+      let parent = folder.appendingPathComponent("parent-\(name)")
+      let runs = parent.appendingPathComponent("runs")
+      try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+      let started = Date()
+      let outcome = try agr(["grid", file.path, "--runs", runs.path] + flags)
+      #expect(outcome.status != 0 && words.allSatisfy(outcome.errors.contains), "\(name): \(outcome.errors)")
+      #expect(Date().timeIntervalSince(started) < 30, "\(name) took \(Date().timeIntervalSince(started)) s to refuse")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path).isEmpty, "\(name): something was written")
+    }
+    // the default runs folder is runs/<the grid file's name>: a name with a control character is refused unless
+    // --runs names the folder
+    let odd = try gridFile("bell\u{7}.json", #"{"axes": {"seed": [0]}}"#)
+    let outcome = try agr(["grid", odd.path, "--dry-run"])
+    #expect(outcome.status == 1 && outcome.errors.contains("give --runs") && outcome.errors.contains("control character"),
+            "\(outcome.errors)")
+    #expect(try agr(["grid", odd.path, "--dry-run", "--runs", folder.appendingPathComponent("bell").path]).status == 0)
+  }
+
   @Test func theDryRunListsTheRunsAndProjectsTimeFromABenchFigure() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = try gridFile("tiny.json", tinyGrid)

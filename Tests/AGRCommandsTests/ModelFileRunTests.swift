@@ -85,6 +85,23 @@ import Testing
     #expect(synchronized.status == 64 && synchronized.errors.contains("--sync-bn"), "\(synchronized.errors)")
   }
 
+  /// Modules that load but fail only in training (train-mode output of the wrong shape, integer or detached
+  /// logits, no parameters): refused with the file's name before the run directory exists.
+  @Test func aModuleThatFailsOnlyInTrainingIsRefusedBeforeTheRunDirectoryExists() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for (name, words) in [("train_mode_shape.pt", "train mode"), ("integer_logits.pt", "int64 logits"),
+                          ("detached_logits.pt", "do not depend on its parameters"), ("no_parameters.pt", "no parameters")] {
+      let file = RunSafetyTests.root.appendingPathComponent("Tests/Fixtures/TorchScript/\(name)").path
+      let run = folder.appendingPathComponent("run-\(name)")
+      var arguments = trainArguments(run, epochs: 1)
+      arguments[arguments.firstIndex(of: model.path)!] = file
+      let outcome = try RunSafetyTests.agr(arguments)
+      #expect(outcome.status == 1 && outcome.errors.contains("\(file) cannot be trained") && outcome.errors.contains(words),
+              "\(name): \(outcome.errors)")
+      #expect(!FileManager.default.fileExists(atPath: run.path), "\(name): the run directory was made")
+    }
+  }
+
   @Test func theFlagRecordsAnAbsolutePathAndItsChecksum() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let c = try Train.parse(["--model-file", model.path, "--dataset", "mnist"]).buildConfiguration()

@@ -107,4 +107,52 @@ import Testing
       #expect(error.message.contains("is not YAML"), "\(error.message)")
     }
   }
+
+  /// YAML's "billion laughs": nine levels of nine aliases, 9^9 values from under 1 KB.
+  static let billionLaughs = """
+    a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+    i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+    """
+
+  /// Hostile run files: each refused by `--config` with the file and the key at fault, before anything runs.
+  @Test func hostileRunFilesAreRefusedNamingTheFileAndTheKey() throws {
+    let valid = try dryRun([])
+    func replaced(_ old: String, _ new: String) -> String {
+      precondition(valid.contains(old), old)
+      return valid.replacingOccurrences(of: old, with: new)
+    }
+    let epochs = #""epochs" : 3"#
+    let cases: [(String, String, [String])] = [
+      (replaced(epochs, #""epochs" : 1, "epochs" : 3"#), "json", ["epochs", "twice"]),
+      (replaced(epochs, #""epochs" : 1.5"#), "json", ["epochs", "whole number", "1.5"]),
+      (replaced(epochs, #""epochs" : 100000000000000000000"#), "json", ["epochs", "whole number"]),
+      (replaced(epochs, #""epochs" : 1e400"#), "json", ["epochs", "out of range"]),
+      (replaced(#""seed" : 0"#, #""seed" : -1"#), "json", ["seed", "whole number", "-1"]),
+      (replaced(#""epsilon" : 0.1"#, #""epsilon" : .nan"#), "yaml", ["perturbation.epsilon", "not a finite number"]),
+      (replaced(#""seed" : 0"#, #""seed" : .inf"#), "yml", ["seed", "not a finite number"]),
+      (replaced(epochs, #""epochs" : 1, "epochs" : 3"#), "yaml", ["epochs", "twice"]),
+      (Self.billionLaughs, "yaml", ["more than 100000 values"]),
+      (String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "json", ["nested more than 64 levels"]),
+      (valid + String(repeating: " ", count: 2 << 20), "json", ["larger than 1 MiB"]),
+    ]
+    for (text, kind, words) in cases {
+      let url = try file(text, extension: kind)
+      defer { try? FileManager.default.removeItem(at: url) }
+      let started = Date()
+      do {
+        _ = try configuration(["--config", url.path])
+        Issue.record("\(words): accepted")
+      } catch let error as ValidationError {
+        #expect(error.message.contains("--config \(url.path)") && words.allSatisfy(error.message.contains), "\(words): \(error.message)")
+      }
+      #expect(Date().timeIntervalSince(started) < 5, "\(words): took \(Date().timeIntervalSince(started)) s")
+    }
+  }
 }

@@ -71,6 +71,49 @@ import Testing
     }
   }
 
+  /// A label or value that would name a folder outside the runs folder, or no folder at all, is refused when
+  /// the grid is read, before any run starts; so is a grid of more runs than any table needs.
+  @Test func unsafeRunNamesAndHugeGridsAreRefused() {
+    let cases: [(String, [String])] = [
+      (#"{"axes": {"method": [{"label": "..", "method": "at"}], "seed": [0]}}"#, ["axes.method[0].label", "'..'", "parent folder"]),
+      (#"{"axes": {"method": [{"label": ".", "method": "at"}]}}"#, ["axes.method[0].label", "'.'", "folder itself"]),
+      (#"{"axes": {"method": [{"label": "a/b", "method": "at"}]}}"#, ["'a/b'", "path separator"]),
+      (#"{"axes": {"method": [{"label": "a\\b", "method": "at"}]}}"#, ["path separator"]),
+      (#"{"axes": {"method": [{"label": "at\nx", "method": "at"}]}}"#, ["'at\\u{A}x'", "control character"]),
+      (#"{"axes": {"method": [{"label": "at\u001b[2J", "method": "at"}]}}"#, ["control character"]),
+      (#"{"axes": {"data_directory": [".."]}}"#, ["would be named '..'", "label"]),
+      (#"{"axes": {"data_directory": ["."]}}"#, ["would be named '.'"]),
+      ("{\"axes\": {\"method\": [{\"label\": \"\(String(repeating: "a", count: 300))\", \"method\": \"at\"}]}}", ["255 bytes"]),
+    ]
+    for (text, words) in cases {
+      let message = error(text)
+      #expect(message != nil, "accepted: \(text)")
+      for word in words { #expect(message?.contains(word) == true, "\(text): \(message ?? "")") }
+    }
+    // a million runs: refused from the axes' lengths, before a single run is made
+    let seeds = (0..<1000).map(String.init).joined(separator: ", ")
+    let started = Date()
+    let huge = error(#"{"axes": {"seed": [\#(seeds)], "epochs": [\#((1...1000).map(String.init).joined(separator: ", "))]}}"#)
+    #expect(huge?.contains("the axes make 1000000 runs (1000 epochs x 1000 seed); a grid holds at most 10000") == true, "\(huge ?? "")")
+    #expect(Date().timeIntervalSince(started) < 2)
+    // past Int.max
+    let axes = (0..<20).map { #""axis\#($0)": [\#((0..<10).map(String.init).joined(separator: ", "))]"# }.joined(separator: ", ")
+    #expect(error("{\"axes\": {\(axes)}}")?.contains("more than \(Int.max) runs") == true)
+    // safe labels with odd characters still make runs (the token keeps letters, digits, '.', '+', '-')
+    #expect(error(#"{"axes": {"method": [{"label": "AT (Madry)", "method": "at"}]}}"#) == nil)
+  }
+
+  /// Planning is linear in the runs: 4,000 runs in a few seconds, in the seed-outermost order.
+  @Test func planningManyRunsIsLinear() throws {
+    let seeds = (0..<1000).map(String.init).joined(separator: ", ")
+    let started = Date()
+    let runs = try grid(#"{"axes": {"seed": [\#(seeds)], "method": ["at", "trades"], "agr": [false, true]}}"#).runs()
+    let seconds = Date().timeIntervalSince(started)
+    #expect(runs.count == 4000 && Set(runs.map(\.name)).count == 4000)
+    #expect(runs[0].name == "at_no-agr_seed0" && runs[3].name == "trades_agr_seed0" && runs[4].name == "at_no-agr_seed1")
+    #expect(seconds < 30, "planning 4,000 runs took \(seconds) s")
+  }
+
   @Test func theShippedGridsExpand() throws {
     let folder = TestData.repositoryRoot.appendingPathComponent("grids")
     let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

@@ -260,3 +260,59 @@ import Testing
     #expect(decoded + refused == 2000 && refused > 500 && decoded > 0, "\(decoded) decoded, \(refused) refused")
   }
 }
+
+/// A landscape is written whole or not at all: its values are checked finite and every file's content made
+/// before the first is written (a scan at alphas far enough out overflows the loss).
+@Suite struct LandscapeOutputTests {
+  func report(_ losses: [Double]) -> LandscapeReport {
+    let points = losses.enumerated().map { i, loss in
+      WeightLandscape.Point(alpha: Double(i), cleanLoss: loss, cleanAccuracy: 0.5, adversarialLoss: loss + 1, adversarialAccuracy: 0.25)
+    }
+    return LandscapeReport(seed: 0, examples: 4, curves: [.init(label: "run/best", checkpoint: "best.safetensors", epsilon: 0.1,
+                                                               attack: "PGD-2", points: points)])
+  }
+
+  @Test func aNonFiniteLandscapeWritesNothing() throws {
+    let folder = try TemporaryFolder()
+    for losses in [[1, .nan, 2], [1, .infinity], [-.infinity]] as [[Double]] {
+      let error = #expect(throws: ConfigurationError.self) { _ = try report(losses).write(to: folder.file("out"), png: false) }
+      #expect(error?.key == "alphas" && error?.message.contains("not finite for run/best at alpha") == true, "\(String(describing: error))")
+      #expect(!FileManager.default.fileExists(atPath: folder.file("out").path))
+    }
+    _ = try report([1, 2, 3]).write(to: folder.file("out"), png: false)
+    let written = try FileManager.default.contentsOfDirectory(atPath: folder.file("out").path).sorted()
+    #expect(written == ["landscape.csv", "landscape.html", "landscape.json", "plots"], "\(written)")
+    #expect(try String(contentsOf: folder.file("out/landscape.csv"), encoding: .utf8).split(separator: "\n").count == 4)
+  }
+
+  @Test func theAlphaRangeIsBounded() throws {
+    #expect(try WeightLandscape.parseRange("-1:1:21").count == 21)
+    #expect(try WeightLandscape.parseRange("0:1:\(WeightLandscape.maximumPoints)").count == WeightLandscape.maximumPoints)
+    for text in ["0:1:1e30", "0:1:1e12", "0:1:\(WeightLandscape.maximumPoints + 1)", "-1e308:1e308:3", "0:1:inf", "nan:1:3"] {
+      #expect(throws: (any Error).self, "\(text)") { _ = try WeightLandscape.parseRange(text) }
+    }
+  }
+}
+
+/// A run's config.json (read by --resume, eval, landscape, report) goes through the settings-file reader's
+/// budget too: it may have been edited or replaced since the run wrote it.
+@Suite struct TamperedRunConfigurationTests {
+  @Test func anEditedConfigJSONIsRefusedByTheReadersBudget() throws {
+    let folder = try TemporaryFolder()
+    let run = RunDirectory(folder.url)
+    let valid = String(decoding: try RunDirectory.configurationJSON(TrainingConfiguration()), as: UTF8.self)
+    try Data(valid.utf8).write(to: run.config)
+    #expect(try run.readConfiguration() == TrainingConfiguration())
+    let cases: [(String, String)] = [
+      (valid.replacingOccurrences(of: "\"epochs\" : ", with: "\"epochs\" : 1, \"epochs\" : "), "'epochs' twice"),
+      (valid + String(repeating: " ", count: 2 << 20), "larger than 1 MiB"),
+      ("{\"a\": " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}", "nested more than"),
+      (String(valid.dropLast(20)), "is not JSON: line"),
+    ]
+    for (text, words) in cases {
+      try Data(text.utf8).write(to: run.config)
+      let error = #expect(throws: TrainingError.self) { _ = try run.readConfiguration() }
+      #expect("\(error!)".contains(run.config.path) && "\(error!)".contains(words), "\(error!)")
+    }
+  }
+}

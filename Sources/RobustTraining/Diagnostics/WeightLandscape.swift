@@ -101,13 +101,22 @@ public enum WeightLandscape {
   }
 
   /// `start:end:count` ("-1:1:21") as evenly spaced values, both ends included.
+  /// The most points one landscape scans (each is a full evaluation of the test images).
+  public static let maximumPoints = 1_000
+
   public static func parseRange(_ text: String) throws -> [Double] {
     let parts = text.split(separator: ":").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard parts.count == 3, let start = parts[0], let end = parts[1], let count = parts[2],
           count >= 1, count == count.rounded(), start.isFinite, end.isFinite else {
       throw TorchError("'\(text)' is not a range START:END:COUNT such as -1:1:21")
     }
+    guard count <= Double(maximumPoints) else {
+      throw TorchError("'\(text)' asks for \(String(format: "%g", count)) points; a landscape scans at most \(maximumPoints) "
+        + "(each is a full evaluation of the test images)")
+    }
     let k = Int(count)
-    return k == 1 ? [start] : (0..<k).map { start + (end - start) * Double($0) / Double(k - 1) }
+    let alphas = k == 1 ? [start] : (0..<k).map { start + (end - start) * Double($0) / Double(k - 1) }
+    guard alphas.allSatisfy(\.isFinite) else { throw TorchError("'\(text)': the steps between START and END overflow") }
+    return alphas
   }
 }

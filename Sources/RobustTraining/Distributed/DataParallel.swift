@@ -26,6 +26,9 @@ public final class DataParallel {
   /// Meets the other ranks at MASTER_ADDR:MASTER_PORT (rank 0 listens there) and sets up Gloo.
   /// `GLOO_SOCKET_IFNAME` names the network interface Gloo uses, as in torch.distributed.
   public init(environment: DistributedEnvironment, timeoutSeconds: Double) throws {
+    if let problem = DurationRange.problem(seconds: timeoutSeconds) {
+      throw DataParallelError.rendezvous(rank: environment.rank, "the timeout \(problem)")
+    }
     self.environment = environment
     self.timeoutSeconds = timeoutSeconds
     let e = environment

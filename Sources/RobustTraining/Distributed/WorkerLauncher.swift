@@ -23,6 +23,23 @@ public struct WorkerLauncher {
     self.masterPort = masterPort
   }
 
+  /// The most ranks one launcher starts on this machine: four per CPU core, at least 8. CPU ranks share the
+  /// cores (each gets OMP_NUM_THREADS = cores / ranks), so more only add processes, memory and rendezvous time.
+  public static var maximumProcessCount: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
+
+  /// The most machines one job spans (so that ranks and world size stay far from overflowing).
+  public static let maximumNodeCount = 65_536
+
+  /// Why `count` ranks cannot be started on this machine, or nil; `minimum`: the fewest that make sense.
+  public static func processCountProblem(_ count: Int, minimum: Int = 1) -> String? {
+    if count < minimum { return "must be at least \(minimum), got \(count)" }
+    if count > maximumProcessCount {
+      return "must be at most \(maximumProcessCount) on this machine (4 ranks per CPU core, "
+        + "\(ProcessInfo.processInfo.activeProcessorCount) cores), got \(count)"
+    }
+    return nil
+  }
+
   /// A command line without the launcher's own flags (the ranks it starts are not launchers).
   public static func withoutLauncherFlags(_ arguments: [String]) -> [String] {
     let flags = ["--nproc-per-node", "--master-port", "--master-addr", "--nnodes", "--node-rank"]

@@ -82,7 +82,8 @@ public struct EvaluationState: Codable {
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     var state: EvaluationState
     do { state = try decoder.decode(EvaluationState.self, from: data) } catch {
-      throw EvaluationStateError("\(url.path): cannot read the saved evaluation state: \(error)")
+      throw EvaluationStateError("\(url.path): cannot read the saved evaluation state: "
+        + ((error as? DecodingError).map(RunDirectory.decodingText) ?? describe(error)))
     }
     guard state.settings == settings else {
       throw EvaluationStateError("\(url.path) was saved with other settings (\(state.settings)); start the evaluation anew")

@@ -29,6 +29,11 @@ public struct GridAxis {
       guard case .string(let label) = object.removeValue(forKey: "label") ?? .null, !label.isEmpty else {
         throw GridError(file: file, "axes.\(key)[\(index)]: an object value needs a \"label\" (its name in run names)")
       }
+      // the label names the run's folder: it must be one plain name, whatever the token would make of it
+      if let problem = PathComponentName.problem(label) {
+        throw GridError(file: file, "axes.\(key)[\(index)].label: \(PathComponentName.quoted(label)) \(problem); a label names "
+          + "the run's folder, so it must be one plain name (letters, digits, '.', '+', '-')")
+      }
       return Value(token: GridAxis.token(label), settings: object)
     }
   }

@@ -29,24 +29,43 @@ public struct GridRun: Equatable, Sendable {
 }
 
 extension ExperimentGrid {
+  /// The most runs a grid may hold: far more than any table, few enough to plan in seconds.
+  public static let maximumRuns = 10_000
+
+  /// The number of runs the axes make (the product of their lengths), or nil past `Int.max`.
+  public var runCount: Int? {
+    axes.reduce(Int?(1)) { product, axis in
+      product.flatMap { let (n, overflow) = $0.multipliedReportingOverflow(by: axis.values.count); return overflow ? nil : n }
+    }
+  }
+
   /// Every combination of the axes' values as a run, the seed axis outermost (so that a first complete
-  /// table needs only the first seed's runs). Throws a `GridError` for a cell whose settings are not a
-  /// valid configuration, or for two cells with the same name.
+  /// table needs only the first seed's runs). Throws a `GridError` for more than `maximumRuns` runs (before
+  /// any is made), a run name that is not one path component, a cell whose settings are not a valid
+  /// configuration, or two cells with the same name. Linear in the number of runs.
   public func runs() throws -> [GridRun] {
+    guard let count = runCount, count <= Self.maximumRuns else {
+      let sizes = axes.map { "\($0.values.count) \($0.key)" }.joined(separator: " x ")
+      throw GridError(file: file, "the axes make \(runCount.map { "\($0)" } ?? "more than \(Int.max)") runs (\(sizes)); a grid "
+        + "holds at most \(Self.maximumRuns): split it into several grids")
+    }
     let base = try JSONValue.of(preset.configuration)
     let fixed = settings.reduce(base) { $0.setting($1.key, to: $1.value) }
-    let outermostFirst = axes.sorted { ($0.key == GridAxis.replicateKey ? 0 : 1) < ($1.key == GridAxis.replicateKey ? 0 : 1) }
-    var combinations: [[(GridAxis, GridAxis.Value)]] = [[]]
-    for axis in outermostFirst {
-      combinations = combinations.flatMap { prefix in axis.values.map { prefix + [(axis, $0)] } }
-    }
+    // the seed axis outermost; each run's value of each axis by index, in `axes` order
+    let order = axes.indices.sorted { (axes[$0].key == GridAxis.replicateKey ? 0 : 1, $0) < (axes[$1].key == GridAxis.replicateKey ? 0 : 1, $1) }
     var runs = [GridRun]()
+    runs.reserveCapacity(count)
     var seen = [String: String]()
-    for combination in combinations {
-      let chosen = axes.map { axis in combination.first { $0.0.key == axis.key }! }
+    var choice = [Int](repeating: 0, count: axes.count)
+    for _ in 0..<count {
+      let chosen = axes.indices.map { (axes[$0], axes[$0].values[choice[$0]]) }
       let tokens = chosen.map { GridRun.Token(axis: $0.0.key, value: $0.1.token) }
       let name = tokens.map(\.value).joined(separator: GridRun.separator)
       let description = chosen.map { "\($0.0.key)=\($0.1.token)" }.joined(separator: ", ")
+      if let problem = PathComponentName.problem(name) {
+        throw GridError(file: file, "the run \(description) would be named \(PathComponentName.quoted(name)), which \(problem); "
+          + "a run's name is its folder's: give the value a label ({\"label\": ..., ...})")
+      }
       if let other = seen[name] {
         throw GridError(file: file, "two runs resolve to the same name '\(name)' (\(other) and \(description)); "
           + "give the axis values distinct labels ({\"label\": ..., ...})")
@@ -56,6 +75,12 @@ extension ExperimentGrid {
       for (_, value) in chosen { tree = value.settings.reduce(tree) { $0.setting($1.key, to: $1.value) } }
       let cell = tokens.filter { $0.axis != GridAxis.replicateKey }.map(\.value).joined(separator: GridRun.separator)
       runs.append(GridRun(name: name, cell: cell, tokens: tokens, configuration: try configuration(tree, run: name, chosen: chosen)))
+      // the next combination: the innermost axis (last in `order`) moves fastest
+      for position in order.reversed() {
+        choice[position] += 1
+        if choice[position] < axes[position].values.count { break }
+        choice[position] = 0
+      }
     }
     return runs
   }

@@ -9,6 +9,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
   /// forward(images) failed or did not return logits [batch, classes].
   case badForward(path: String, inputShape: [Int], detail: String)
   case classCount(path: String, model: Int, dataset: Int)
+  /// One training step (train mode, forward and backward) fails: found before a run starts.
+  case untrainable(path: String, detail: String)
   /// The file's checksum is not the one the run recorded when it started.
   case changed(path: String, recorded: String, found: String)
 
@@ -30,6 +32,9 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
         + "and return logits [batch, classes]: \(detail)"
     case .classCount(let path, let model, let dataset):
       return "\(path) gives \(model) logits per image but the dataset has \(dataset) classes"
+    case .untrainable(let path, let detail):
+      return "\(path) cannot be trained: \(detail) (one training step's forward and backward pass in train mode, "
+        + "tried on 2 images before the run starts)"
     case .changed(let path, let recorded, let found):
       return "\(path) changed since the run started (checksum \(found), the run recorded \(recorded)); "
         + "restore that file, or start a new run"

@@ -41,6 +41,19 @@ public enum ModelSource: Equatable, Sendable {
   }
 }
 
+extension ModelSource {
+  /// Whether the model can be trained on `data`, found before a run starts (so before anything is written):
+  /// for a model file, everything loading it checks (`make`) and then `ScriptedClassifier.checkTrainingStep`,
+  /// each on a copy of the module of its own (the model the run trains, and the random numbers it draws
+  /// after seeding, are untouched); nothing for a built-in family.
+  public func checkTrainingStep(for data: LabeledImages, normalization: InputNormalization? = nil) throws {
+    guard case .scripted(let path, _) = self else { return }
+    _ = try make(for: data, normalization: normalization)
+    try ScriptedClassifier.checkTrainingStep(path: path, inputShape: data.imageShape, classCount: data.classCount,
+                                             normalization: normalization)
+  }
+}
+
 extension TrainingConfiguration {
   /// The model the run trains: `modelFile` when set, else `model`.
   public var modelSource: ModelSource {

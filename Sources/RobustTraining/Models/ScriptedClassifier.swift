@@ -37,6 +37,48 @@ public final class ScriptedClassifier: Classifier {
     }
   }
 
+  /// Runs one training step's forward and backward pass on a batch of 2 zero images of `inputShape`, in train
+  /// mode, on a second copy of the module at `path` (so that neither this run's module, its BatchNorm
+  /// statistics nor, when called before seeding, its random numbers are touched), and throws
+  /// `ModelFileError.untrainable` for what only training would find: no parameters, train-mode output that
+  /// is not [batch, classCount] logits, integer logits, logits that do not depend on the parameters
+  /// (a detached output), a backward pass that fails or reaches no parameter.
+  public static func checkTrainingStep(path: String, inputShape: [Int], classCount: Int,
+                                       normalization: InputNormalization? = nil) throws {
+    func refuse(_ detail: String) -> ModelFileError { .untrainable(path: path, detail: detail) }
+    let module: ScriptModule
+    do { module = try ScriptModule(contentsOf: path) } catch let error as TorchError {
+      throw ModelFileError.notTorchScript(path: path, detail: loadFailure(error.message))
+    }
+    guard !module.parameters.isEmpty else { throw refuse("it has no parameters, so there is nothing to train") }
+    do {
+      for parameter in module.parameters where parameter.tensor.dtype.isFloatingPoint { try parameter.tensor.requiresGrad(true) }
+      try module.setTraining(true)
+      let images = try Tensor.zeros([2] + inputShape)
+      let logits: Tensor
+      do { logits = try module.forward(try normalization.map(InputNormalizer.init)?(images) ?? images) } catch let error as TorchError {
+        throw refuse("forward fails in train mode: \(cause(error.message))")
+      }
+      guard logits.shape == [2, classCount] else {
+        throw refuse("in train mode forward returns a tensor of shape \(logits.shape), not logits [batch, \(classCount)] as in eval mode")
+      }
+      guard logits.dtype.isFloatingPoint else {
+        throw refuse("forward returns \(logits.dtype) logits; they must be floating point (no gradient flows through integers)")
+      }
+      guard logits.requiresGrad else {
+        throw refuse("its logits do not depend on its parameters (a detached output, or a forward under torch.no_grad()), "
+          + "so no gradient would reach them")
+      }
+      let loss = try Functional.crossEntropy(try logits.to(.float32), try Tensor.zeros([2], dtype: .int64))
+      do { try loss.backward() } catch let error as TorchError { throw refuse("backward fails: \(cause(error.message))") }
+      guard module.parameters.contains(where: { $0.tensor.grad != nil }) else {
+        throw refuse("the backward pass reaches none of its parameters")
+      }
+    } catch let error as TorchError {
+      throw refuse(cause(error.message))
+    }
+  }
+
   /// A model file's class count that must equal the dataset's.
   public func expectClassCount(_ count: Int) throws {
     guard classCount == count else { throw ModelFileError.classCount(path: path, model: classCount, dataset: count) }

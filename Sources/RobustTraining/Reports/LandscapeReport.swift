@@ -60,6 +60,35 @@ public struct LandscapeReport: Codable, Sendable {
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// The first point whose loss or accuracy is not finite (weights moved so far that the logits overflow),
+  /// as "<label> at alpha <a>", or nil. Such a landscape is not written: JSON has no number for it.
+  public var firstNonFinitePoint: String? {
+    for curve in curves {
+      for p in curve.points where ![p.cleanLoss, p.cleanAccuracy, p.adversarialLoss ?? 0, p.adversarialAccuracy ?? 0].allSatisfy(\.isFinite) {
+        return "\(curve.label) at alpha \(String(format: "%g", p.alpha))"
+      }
+    }
+    return nil
+  }
+
+  /// Writes landscape.csv, landscape.json, landscape.html and plots/ into `folder`, each file whole or not at
+  /// all (`AtomicFile`); every file's content is made, and the values checked finite, before the first is
+  /// written, so a landscape that cannot be written leaves nothing behind. Returns the messages to print.
+  public func write(to folder: URL, png: Bool) throws -> [String] {
+    if let point = firstNonFinitePoint {
+      throw ConfigurationError(key: "alphas", "the loss is not finite for \(point) (the weights moved that far overflow); "
+        + "nothing was written: choose a narrower range")
+    }
+    let csvData = Data(csv.utf8)
+    let jsonData = try json()
+    let page = document()
+    let csvFile = folder.appendingPathComponent("landscape.csv")
+    try AtomicFile.write(csvData, to: csvFile)
+    try AtomicFile.write(jsonData, to: folder.appendingPathComponent("landscape.json"))
+    return try ReportFiles.write(page, html: folder.appendingPathComponent("landscape.html"),
+                                 plotsFolder: folder.appendingPathComponent("plots"), png: png)
+  }
+
   public func json() throws -> Data {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase

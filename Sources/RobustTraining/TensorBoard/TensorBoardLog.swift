@@ -30,7 +30,7 @@ public final class TensorBoardLog: TrainingObserver {
       try file.write(TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: Int64(step), values: values))
     } catch {
       failed = true
-      FileHandle.standardError.write(Data("warning: TensorBoard log \(file.url.path): \(error); no more events written\n".utf8))
+      FileHandle.standardError.write(Data("warning: TensorBoard log \(file.url.path): \(describe(error)); no more events written\n".utf8))
     }
   }
 
@@ -87,7 +87,7 @@ extension TensorBoardLog {
   /// The run's log, or nil with a warning when its file cannot be made (training goes on without it).
   public static func opened(for run: RunDirectory) -> TensorBoardLog? {
     do { return try TensorBoardLog(run: run) } catch {
-      FileHandle.standardError.write(Data("warning: no TensorBoard log: \(error)\n".utf8))
+      FileHandle.standardError.write(Data("warning: no TensorBoard log: \(fileErrorText(error))\n".utf8))
       return nil
     }
   }

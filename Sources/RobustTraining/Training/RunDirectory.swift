@@ -110,9 +110,31 @@ public struct RunDirectory: Sendable {
   public func readConfiguration() throws -> TrainingConfiguration {
     guard isRun else { throw TrainingError.badRunDirectory("\(url.path) is not a run directory (no config.json)") }
     do {
-      return try Self.decoder.decode(TrainingConfiguration.self, from: Data(contentsOf: config))
+      // through the settings-file reader's budget first (size, nesting, keys given twice): config.json may have
+      // been edited or replaced since the run wrote it
+      let data = try StructuredText.bytes(of: config)
+      _ = try JSONText.tree(data)
+      return try Self.decoder.decode(TrainingConfiguration.self, from: data)
+    } catch let error as StructuredTextError {
+      throw TrainingError.badRunDirectory("\(config.path) \(error.message)")
+    } catch let error as DecodingError {
+      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(Self.decodingText(error))")
     } catch {
-      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(error)")
+      throw TrainingError.badRunDirectory("\(config.path): cannot read the configuration: \(describe(error))")
+    }
+  }
+
+  /// A decoding error in words: what is wrong, and the key ("perturbation.steps") where there is one.
+  static func decodingText(_ error: DecodingError) -> String {
+    func at(_ context: DecodingError.Context) -> String {
+      let key = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+      return key.isEmpty ? "" : " (at '\(key)')"
+    }
+    switch error {
+    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+      return context.debugDescription + at(context)
+    case .keyNotFound(let key, let context): return "'\(key.stringValue)' is missing\(at(context))"
+    @unknown default: return "\(error)"
     }
   }
 

@@ -6,36 +6,36 @@ extension TrainingConfiguration {
   /// Strict, so that a typo is not silently a default: an unknown key, a value of the wrong type, a null,
   /// or a setting out of range is a `ConfigurationError` naming the key (dotted for nested ones).
   public static func read(from url: URL) throws -> TrainingConfiguration {
-    guard StructuredText.isYAML(url) else {
-      let data: Data
-      do { data = try Data(contentsOf: url) } catch {
-        throw ConfigurationError(key: "config", "\(url.path): cannot read: \(describe(error))")
-      }
-      return try decode(data, file: url.path)
-    }
-    do { return try decode(try StructuredText.read(url).data, file: url.path) } catch let error as StructuredTextError {
-      throw ConfigurationError(key: "config", "\(url.path) \(error.message)")
+    let data: Data
+    do { data = try StructuredText.bytes(of: url) } catch let error as StructuredTextError { throw fileError(error, file: url.path) }
+    return try parse(data, yaml: StructuredText.isYAML(url), file: url.path)
+  }
+
+  /// `read(from:)` on a file's bytes: YAML when `yaml` (a file named `.yaml` / `.yml`), else JSON.
+  static func parse(_ data: Data, yaml: Bool, file: String) throws -> TrainingConfiguration {
+    guard yaml else { return try decode(data, file: file) }
+    do { return try decode(try YAMLText.tree(data).data, file: file) } catch let error as StructuredTextError {
+      throw fileError(error, file: file)
     }
   }
 
-  /// `read(from:)` on bytes; `file` names them in errors.
+  /// `read(from:)` on JSON bytes; `file` names them in errors. The bytes go through the settings-file reader
+  /// first (a key given twice, a number out of range, nesting or size past its budget), then the decoder.
   public static func decode(_ data: Data, file: String = "<configuration>") throws -> TrainingConfiguration {
-    let object: Any
-    do { object = try JSONSerialization.jsonObject(with: data) } catch {
-      throw ConfigurationError(key: "config", "\(file) is not JSON: \(describe(error))")
-    }
-    guard let given = object as? [String: Any] else { throw ConfigurationError(key: "config", "\(file) is not a JSON object") }
+    let given: JSONValue
+    do { given = try JSONText.tree(data) } catch let error as StructuredTextError { throw fileError(error, file: file) }
+    guard case .object = given else { throw ConfigurationError(key: "config", "\(file) is not a JSON object") }
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     let configuration: TrainingConfiguration
     do {
       configuration = try decoder.decode(TrainingConfiguration.self, from: data)
     } catch let error as DecodingError {
-      throw Self.configurationError(error, file: file)
+      throw Self.configurationError(error, file: file, given: given)
     }
     // Every key given must be one the configuration has: the decoded value written out again holds
     // exactly the keys that were understood.
-    let known = try JSONSerialization.jsonObject(with: try RunDirectory.configurationJSON(configuration))
+    let known = try JSONText.tree(try RunDirectory.configurationJSON(configuration))
     if let unknown = unknownKey(given, known: known) {
       throw ConfigurationError(key: unknown, "\(file): no such setting (agr train --dry-run prints them all)")
     }
@@ -43,19 +43,24 @@ extension TrainingConfiguration {
     return configuration
   }
 
-  private static func unknownKey(_ given: Any, known: Any, path: String = "") -> String? {
-    guard let given = given as? [String: Any] else { return nil }
-    let known = known as? [String: Any] ?? [:]
+  /// A settings-file error as a `ConfigurationError`: the key at fault when there is one, else `config`.
+  private static func fileError(_ error: StructuredTextError, file: String) -> ConfigurationError {
+    ConfigurationError(key: error.key ?? "config", "\(file) \(error.message)")
+  }
+
+  private static func unknownKey(_ given: JSONValue, known: JSONValue, path: String = "") -> String? {
+    guard case .object(let given) = given else { return nil }
+    let known: [String: JSONValue] = if case .object(let object) = known { object } else { [:] }
     for key in given.keys.sorted() {
-      let name = path.isEmpty ? key : "\(path).\(key)"
-      guard let value = given[key], !(value is NSNull) else { return name }
+      let name = StructuredText.path(path, key: key)
+      guard let value = given[key], value != .null else { return name }
       guard let expected = known[key] else { return name }
       if let nested = unknownKey(value, known: expected, path: name) { return nested }
     }
     return nil
   }
 
-  private static func configurationError(_ error: DecodingError, file: String) -> ConfigurationError {
+  private static func configurationError(_ error: DecodingError, file: String, given: JSONValue) -> ConfigurationError {
     func key(_ path: [CodingKey]) -> String {
       path.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
         .replacingOccurrences(of: ".[", with: "[")
@@ -67,10 +72,43 @@ extension TrainingConfiguration {
       return ConfigurationError(key: key(context.codingPath), "\(file): a value is missing")
     case .keyNotFound(let missing, let context):
       return ConfigurationError(key: key(context.codingPath + [missing]), "\(file): required but missing")
+    case .dataCorrupted(let context) where context.codingPath.isEmpty:
+      // Foundation's decoder names no key when a number does not fit the setting's type (1.5 or 1e20 for
+      // an Int, -1 for the seed's UInt64): find the number whose replacement lets the decoding get further
+      if let (path, value) = misfitNumber(in: given) {
+        return ConfigurationError(key: path, "\(file): expected a whole number in this setting's range, got \(value.text)")
+      }
+      return ConfigurationError(key: "config", "\(file): \(context.debugDescription)")
     case .dataCorrupted(let context):
       return ConfigurationError(key: key(context.codingPath), "\(file): \(context.debugDescription)")
     @unknown default:
       return ConfigurationError(key: "config", "\(file): \(error)")
+    }
+  }
+
+  /// The first number of `given` (by key, among the first 64 outside lists) that is not whole, or whole but
+  /// outside `Int`, or negative, and without which the configuration decodes further (its replacement by 1
+  /// changes the decoder's error).
+  private static func misfitNumber(in given: JSONValue) -> (String, JSONValue)? {
+    func failure(_ tree: JSONValue) -> String? {
+      let decoder = JSONDecoder()
+      decoder.keyDecodingStrategy = .convertFromSnakeCase
+      do { _ = try decoder.decode(TrainingConfiguration.self, from: tree.data) } catch { return "\(error)" }
+      return nil
+    }
+    func candidates(_ value: JSONValue, _ path: String) -> [(String, JSONValue)] {
+      switch value {
+      case .number: return [(path, value)]
+      case .integer(let i) where i < 0: return [(path, value)]
+      case .object(let o): return o.keys.sorted().flatMap { candidates(o[$0]!, StructuredText.path(path, key: $0)) }
+      case .array(let a): return a.indices.flatMap { candidates(a[$0], "\(path)[\($0)]") }
+      default: return []
+      }
+    }
+    let original = failure(given)
+    // a configuration has a few dozen numbers: past that many tries, a file full of them is not worth a decoding each
+    return candidates(given, "").lazy.filter { !$0.0.contains("[") }.prefix(64).first { path, _ in
+      failure(given.setting(path, to: .integer(1))) != original
     }
   }
 
