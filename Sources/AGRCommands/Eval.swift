@@ -91,7 +91,9 @@ struct Eval: ParsableCommand {
       print("[\(end)/\(total)] clean \(percent(Double(flags.cleanCount) / Double(end)))  "
         + summary.joined(separator: "  ") + "  ETA \(formatDuration(eta))")
     }
-    let result = flags.report(architecture: architecture, seconds: Date().timeIntervalSince(started))
+    let specifications = try attackNames.map { try AttackCatalog.specification($0, epsilon: epsilon) }
+    let result = flags.report(architecture: architecture, seconds: Date().timeIntervalSince(started),
+                              specifications: specifications)
     print("")
     print(result.table)
     try result.write(to: reportURL)

@@ -68,7 +68,7 @@ struct Landscape: ParsableCommand {
     let labels = try test.labels[0..<n].to(device)
     let attack: (any Attack)? = epsilon > 0
       ? try PGD(threatModel: .lInf(epsilon), steps: steps, stepSize: 2.5 * epsilon / Double(steps), seed: seed,
-                name: "PGD-\(steps)")
+                name: PGD.label(steps: steps, stepSize: 2.5 * epsilon / Double(steps)))
       : nil
     let label = "\(runFolder.lastPathComponent)/\(url.deletingPathExtension().lastPathComponent)"
     print("\(label): \(architecture), \(datasetName), \(n) test images, "

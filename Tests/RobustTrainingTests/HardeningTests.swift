@@ -315,4 +315,18 @@ import Testing
       #expect("\(error!)".contains(run.config.path) && "\(error!)".contains(words), "\(error!)")
     }
   }
+
+  /// `agr eval` of a checkpoint beside a config.json it cannot read stops naming the file, instead of
+  /// evaluating with CIFAR-10, PreAct-ResNet-18 and 8/255; a checkpoint outside a run still takes those.
+  @Test func aCheckpointBesideAnUnreadableConfigurationIsRefused() throws {
+    let folder = try TemporaryFolder()
+    let checkpoint = folder.url.appendingPathComponent("best.safetensors")
+    try Data("not a checkpoint".utf8).write(to: checkpoint)
+    let bare = try CheckpointSource(url: checkpoint)
+    #expect(bare.runConfiguration == nil && bare.dataset == .cifar10 && abs(bare.epsilon - 8.0 / 255) < 1e-12)
+    let run = RunDirectory(folder.url)
+    try Data("{\"epochs\": ".utf8).write(to: run.config)
+    let error = #expect(throws: TrainingError.self) { _ = try CheckpointSource(url: checkpoint) }
+    #expect("\(error!)".contains(run.config.path), "\(error!)")
+  }
 }

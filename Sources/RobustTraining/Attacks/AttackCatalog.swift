@@ -3,7 +3,7 @@ import Torch
 
 /// The attacks by the names `agr eval --attacks` takes. PGD and CW take their step count in the name
 /// (`pgd20`, `pgd100`, `cw30`); a bare `pgd` or `cw` uses `defaultSteps`.
-public enum AttackCatalog: String, CaseIterable, Sendable {
+public enum AttackCatalog: String, CaseIterable, Codable, Sendable {
   case fgsm
   case pgd
   case cw
@@ -41,17 +41,22 @@ public enum AttackCatalog: String, CaseIterable, Sendable {
   /// Names `make` takes besides the raw values.
   static let aliases: [String: AttackCatalog] = ["autoattack": .autoAttack, "autoattack-apgd": .autoAttackAPGD]
 
-  /// The attack called `name` at L-inf radius `epsilon`. PGD and CW use step 2/255 scaled to
-  /// eps (eps/4) as in the AT papers' evaluations.
-  public static func make(_ name: String, epsilon: Double, seed: UInt64 = 0) throws -> any Attack {
+  /// What `name` runs at L-inf radius `epsilon`. PGD and CW use step 2/255 scaled to eps (eps/4), as in the
+  /// AT papers' evaluations.
+  public static func specification(_ name: String, epsilon: Double) throws -> AttackSpecification {
     let (entry, steps) = try parse(name)
+    return AttackSpecification(kind: entry, norm: .lInf, epsilon: epsilon, steps: steps,
+                               stepSize: steps == nil ? nil : epsilon / 4)
+  }
+
+  /// The attack called `name` at L-inf radius `epsilon` (`specification(_:epsilon:)` says what it is).
+  public static func make(_ name: String, epsilon: Double, seed: UInt64 = 0) throws -> any Attack {
+    let specification = try specification(name, epsilon: epsilon)
+    let (entry, steps, step) = (specification.kind, specification.steps, specification.stepSize ?? epsilon / 4)
     let threat = try ThreatModel.lInf(epsilon)
-    let step = epsilon / 4
     switch entry {
     case .fgsm: return FGSM(threatModel: threat)
-    case .pgd:
-      return try PGD(threatModel: threat, steps: steps!, stepSize: step, restarts: 1, randomStart: true,
-                     loss: .crossEntropy, seed: seed, name: "PGD-\(steps!)")
+    case .pgd: return try PGD.evaluation(epsilon: epsilon, steps: steps!, stepSize: step, seed: seed)
     case .cw: return try CWInf(epsilon: epsilon, steps: steps!, stepSize: step, seed: seed)
     case .apgdCE: return try APGD(threatModel: threat, loss: .crossEntropy, seed: seed)
     case .apgdT: return try APGDTargeted(threatModel: threat, seed: seed)

@@ -109,3 +109,15 @@ public struct PGD: Attack {
     return (best, bestScore)
   }
 }
+
+extension PGD {
+  /// The evaluation PGD, one definition for `agr eval`'s pgdN and the trainer's per-epoch test: L-inf, one
+  /// random start, cross-entropy, `steps` steps of `stepSize`, named with its step ("PGD-20 (step 2/255)").
+  public static func evaluation(epsilon: Double, steps: Int, stepSize: Double, seed: UInt64) throws -> PGD {
+    try PGD(threatModel: try .lInf(epsilon), steps: steps, stepSize: stepSize, restarts: 1, randomStart: true,
+            loss: .crossEntropy, seed: seed, name: label(steps: steps, stepSize: stepSize))
+  }
+
+  /// "PGD-20 (step 2/255)": how the evaluation PGD is named wherever it appears.
+  public static func label(steps: Int, stepSize: Double) -> String { "PGD-\(steps) (step \(stepSizeText(stepSize)))" }
+}

@@ -20,7 +20,10 @@ public struct CheckpointSource {
   {
     guard FileManager.default.fileExists(atPath: url.path) else { throw CheckpointError.missingFile(url.path) }
     self.url = url
-    runConfiguration = try? RunDirectory(url.deletingLastPathComponent()).readConfiguration()
+    // A checkpoint outside a run takes the defaults; one beside a config.json that cannot be read is an error
+    // naming that file, never silently CIFAR-10 at 8/255.
+    let run = RunDirectory(url.deletingLastPathComponent())
+    runConfiguration = run.isRun ? try run.readConfiguration() : nil
     self.epsilon = epsilon ?? runConfiguration?.perturbation.epsilon ?? 8.0 / 255
     guard self.epsilon.isFinite, self.epsilon >= 0, self.epsilon <= 1 else {
       throw ConfigurationError(key: "epsilon", "must lie in [0, 1], got \(self.epsilon)")

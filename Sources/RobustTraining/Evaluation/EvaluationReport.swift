@@ -21,6 +21,19 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var epsilon: Double?
     public var steps: Int?
     public var stages: [StageCount]?
+    /// What ran (absent in reports written before it was recorded).
+    public var attack: AttackSpecification?
+
+    /// Whether this is a `kind` attack: by its specification, or, for an older report without one, by the
+    /// label it was written with.
+    public func isKind(_ kind: AttackCatalog) -> Bool {
+      if let attack { return attack.kind == kind }
+      switch kind {
+      case .pgd: return name.uppercased().hasPrefix("PGD")
+      case .autoAttack, .autoAttackAPGD: return name.lowercased().hasPrefix("autoattack")
+      default: return name.lowercased() == kind.rawValue
+      }
+    }
   }
 
   public var checkpoint: String
@@ -62,11 +75,14 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
 
   /// The AutoAttack accuracy, when this evaluation ran it.
   public var autoAttackAccuracy: Double? {
-    attacks.first { $0.name.lowercased().hasPrefix("autoattack") }?.accuracy
+    attacks.first { $0.isKind(.autoAttack) || $0.isKind(.autoAttackAPGD) }?.accuracy
   }
 
   /// The accuracy under the first PGD attack, when this evaluation ran one.
-  public var pgdAccuracy: Double? { attacks.first { $0.name.uppercased().hasPrefix("PGD") }?.accuracy }
+  public var pgdAccuracy: Double? { accuracy(of: .pgd) }
+
+  /// The accuracy under the first attack of `kind`, when this evaluation ran one.
+  public func accuracy(of kind: AttackCatalog) -> Double? { attacks.first { $0.isKind(kind) }?.accuracy }
 
   /// The table `agr eval` prints: one row per attack (and cascade stage), and the worst case.
   public var table: String {

@@ -92,8 +92,8 @@ public struct EvaluationState: Codable {
     return state
   }
 
-  /// The report of the samples done so far.
-  public func report(architecture: String, seconds total: Double) -> EvaluationReport {
+  /// The report of the samples done so far; `specifications` say what each attack is (in `attacks`' order).
+  public func report(architecture: String, seconds total: Double, specifications: [AttackSpecification?]) -> EvaluationReport {
     let n = Double(max(done, 1))
     let worst = robust.reduce(clean) { acc, flags in zip(acc, flags).map { $0 && $1 } }
     return EvaluationReport(
@@ -102,14 +102,10 @@ public struct EvaluationState: Codable {
       attacks: attacks.indices.map { i in
         EvaluationReport.AttackResult(
           name: attacks[i], accuracy: Double(robustCount(i)) / n, count: robustCount(i), seconds: seconds[i],
-          epsilon: settings.epsilon, steps: Self.steps(of: attacks[i]), stages: stages[i].isEmpty ? nil : stages[i])
+          epsilon: settings.epsilon, steps: specifications[i]?.steps, stages: stages[i].isEmpty ? nil : stages[i],
+          attack: specifications[i])
       },
       worstCaseAccuracy: Double(worst.filter { $0 }.count) / n, seconds: total)
-  }
-
-  /// The iteration count in an attack's name ("PGD-20" -> 20), when it has one.
-  static func steps(of name: String) -> Int? {
-    name.split(separator: "-").last.flatMap { Int($0) }
   }
 }
 

@@ -24,13 +24,14 @@ public struct GridRunResult: Sendable {
       values[.finalPGD] = last.testRobustAccuracy
     }
     if !records.isEmpty { values[.trainingSeconds] = records.reduce(0) { $0 + $1.seconds } }
-    let reports = layout.evaluations(run).map { try? EvaluationReport.read($0.report) }
-    if let pgd = reports.first ?? nil {
+    // Each evaluation is found by the attack it ran (the reports' attack specifications), not by its place.
+    let reports = layout.evaluations(run).compactMap { try? EvaluationReport.read($0.report) }
+    if let pgd = reports.first(where: { $0.pgdAccuracy != nil }) {
       values[.bestClean] = pgd.cleanAccuracy
       values[.bestPGD] = pgd.pgdAccuracy
     }
-    if reports.count > 1, let second = reports[1] {
-      values[.bestAutoAttack] = second.autoAttackAccuracy ?? second.attacks.last?.accuracy
+    if let name = layout.evaluation.autoAttack, let (kind, _) = try? AttackCatalog.parse(name) {
+      values[.bestAutoAttack] = reports.lazy.compactMap { $0.accuracy(of: kind) }.first
     }
     return GridRunResult(run: run, epochsDone: records.map(\.epoch).max() ?? 0, values: values)
   }
@@ -47,13 +48,13 @@ public enum GridMetric: String, CaseIterable, Sendable {
 
   public var isAccuracy: Bool { self != .trainingSeconds }
 
-  /// The column heading, with the evaluation's attack names.
-  public func heading(_ evaluation: GridEvaluation, evalSteps: Int) -> String {
+  /// The column heading, with the attacks' names and step sizes (`perEpochPGD`: the runs' per-epoch PGD label).
+  public func heading(_ evaluation: GridEvaluation, perEpochPGD: String) -> String {
     switch self {
     case .finalClean: return "final clean"
-    case .finalPGD: return "final PGD-\(evalSteps)"
+    case .finalPGD: return "final \(perEpochPGD)"
     case .bestClean: return "best clean"
-    case .bestPGD: return "best PGD-\(evaluation.pgdSteps)"
+    case .bestPGD: return "best PGD-\(evaluation.pgdSteps) (step eps/4)"
     case .bestAutoAttack:
       let names = ["aa": "AutoAttack", "autoattack": "AutoAttack", "aa-apgd": "AutoAttack (APGD)", "autoattack-apgd": "AutoAttack (APGD)"]
       return "best " + (evaluation.autoAttack.map { names[$0] ?? $0 } ?? "–")

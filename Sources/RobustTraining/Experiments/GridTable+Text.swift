@@ -2,7 +2,7 @@ import Foundation
 
 /// The grid's table as Markdown and CSV (full-precision numbers, fractions in [0, 1], seconds).
 extension GridTable {
-  func headings() -> [String] { metrics.map { $0.heading(evaluation, evalSteps: evalSteps) } }
+  func headings() -> [String] { metrics.map { $0.heading(evaluation, perEpochPGD: perEpochPGD) } }
 
   /// "45.20 ± 1.31" (percentage points), "12m04s ± 30s", or "–".
   func text(_ summary: GridSummary?, _ metric: GridMetric) -> String {
@@ -33,9 +33,9 @@ extension GridTable {
   var notes: [String] {
     var notes = [
       "Accuracies in %, mean ± sample standard deviation over the seeds of each cell (finished runs only; 'runs' counts them).",
-      "final: the last epoch's test evaluation (metrics.jsonl; the run's test subset, PGD-\(evalSteps)).",
+      "final: the last epoch's test evaluation (metrics.jsonl; the run's test subset, \(perEpochPGD)).",
       "best: best.safetensors (the epoch with the best PGD accuracy) evaluated by agr eval: clean and "
-        + "PGD-\(evaluation.pgdSteps) on \(evaluation.pgdExamples.map { "the first \($0)" } ?? "all") test images",
+        + "PGD-\(evaluation.pgdSteps) with step eps/4 on \(evaluation.pgdExamples.map { "the first \($0)" } ?? "all") test images",
     ]
     if let attack = evaluation.autoAttack {
       notes[2] += ", \(attack == "aa" ? "AutoAttack (standard)" : attack) on the first \(evaluation.autoAttackExamples)."

@@ -58,8 +58,11 @@ public struct GridTable: Sendable {
     }
   }
 
-  /// The test-time PGD steps of the runs' per-epoch evaluation (the first run's).
-  var evalSteps: Int { results.first?.run.configuration.evalSteps ?? 20 }
+  /// The runs' per-epoch PGD as it is named (the first run's: "PGD-20 (step 2/255)").
+  var perEpochPGD: String {
+    let c = results.first?.run.configuration ?? TrainingConfiguration()
+    return PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize)
+  }
 
   public var metrics: [GridMetric] {
     GridMetric.allCases.filter { $0 != .bestAutoAttack || evaluation.autoAttack != nil }

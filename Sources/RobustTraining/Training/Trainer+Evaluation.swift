@@ -8,15 +8,16 @@ extension Trainer {
     public var robustAccuracy: Double?
   }
 
-  /// Clean and PGD-`evalSteps` loss and accuracy on the test set, in eval mode. PGD as `agr eval`'s:
-  /// one random start (seeded per epoch), best iterate per sample. With `--cuda-graphs` each full test
+  /// Clean and PGD-`evalSteps` loss and accuracy on the test set, in eval mode. The evaluation PGD of `agr
+  /// eval` (`PGD.evaluation`) with the run's `evaluationStepSize`: one random start (seeded per epoch), best
+  /// iterate per sample. With `--cuda-graphs` each full test
   /// batch is replayed from one CUDA graph (recorded once per run).
   public func evaluate(epoch: Int) throws -> Evaluation {
     let c = configuration
     let robust = c.method.isAdversarial && c.evalSteps > 0
     let attack = robust
-      ? try PGD(threatModel: try .lInf(c.perturbation.epsilon), steps: c.evalSteps, stepSize: c.perturbation.stepSize,
-                seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch)), name: "PGD-\(c.evalSteps)") : nil
+      ? try PGD.evaluation(epsilon: c.perturbation.epsilon, steps: c.evalSteps, stepSize: c.evaluationStepSize,
+                           seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch))) : nil
     let evaluateBatch = Self.batchEvaluation(model: model, attack: attack, precision: c.precision, device: device)
     if c.cudaGraphs == true, evaluationGraph == nil, case .cuda(let index) = device {
       evaluationGraph = GraphedFunction(

@@ -91,6 +91,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var perturbation = TrainingPerturbation()
   /// PGD steps of the per-epoch robust evaluation (PGD-20 in the papers).
   public var evalSteps: Int = 20
+  /// The step size of the per-epoch PGD (absent: the training attack's, as every run before it; the paper
+  /// presets give 2/255, its PGD-20 at 8/255).
+  public var evalStepSize: Double? = nil
+
+  /// The per-epoch PGD's step size, `evalStepSize` or the training attack's.
+  public var evaluationStepSize: Double { evalStepSize ?? perturbation.stepSize }
   /// Random crop and flip (older configurations' only augmentation switch; `augmentations` overrides it).
   public var augment: Bool = false
   /// The training augmentations in the order they run (absent: crop and flip when `augment`, else none).
@@ -189,6 +195,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard perturbation.stepSize >= 0 else { throw bad("perturbation.step_size", "must be >= 0, got \(perturbation.stepSize)") }
     guard perturbation.steps >= 0 else { throw bad("perturbation.steps", "must be >= 0") }
     guard evalSteps >= 0 else { throw bad("eval_steps", "must be >= 0") }
+    if let size = evalStepSize {
+      try finite("eval_step_size", size)
+      guard size >= 0 else { throw bad("eval_step_size", "must be >= 0, got \(size)") }
+    }
     guard logEvery > 0 else { throw bad("log_every", "must be positive") }
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }
     if let modelFile, !FileManager.default.fileExists(atPath: modelFile) {

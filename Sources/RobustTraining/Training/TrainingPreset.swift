@@ -49,6 +49,7 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
         : .multiStep(base: 0.1, milestones: [100, 150], gamma: 0.1)
       c.perturbation = TrainingPerturbation(epsilon: 8.0 / 255, stepSize: 2.0 / 255, steps: 10)
       c.evalSteps = 20
+      c.evalStepSize = 2.0 / 255
       c.augment = true
       c.agrClip = 0.1
       // as the AGR authors' code: ImageNet statistics inside the model, MART's loss on forward passes of its own,
