@@ -1,12 +1,10 @@
 import Foundation
 import RobustTraining
 
-/// Prints what a training run reports: a progress line per log window (rewritten in place on a
-/// terminal) and a table row per epoch.
-final class ProgressPrinter: TrainingObserver {
+/// Prints what a training run reports, as one of its hooks: a progress line per log window (rewritten in
+/// place on a terminal) and a table row per epoch.
+final class ProgressPrinter: TrainingHook {
   private let interactive = isatty(fileno(stdout)) != 0
-  /// Gets everything this printer gets (the run's TensorBoard log).
-  var also: TrainingObserver?
   private var lastPrint = Date.distantPast
 
   func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
@@ -29,8 +27,9 @@ final class ProgressPrinter: TrainingObserver {
     print("method:   \(c.method.rawValue)\(awp)\(agr)")
     if c.method.isAdversarial {
       let p = c.perturbation
-      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@%@), evaluation PGD-%d", p.steps, p.epsilon, p.stepSize,
-                   p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "", c.evalSteps)
+      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@%@), evaluation %@", p.steps, p.epsilon, p.stepSize,
+                   p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "",
+                   PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize))
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    \(c.optimizerKind.describe(c)), lr \(c.schedule), batch \(c.batchSize), "
@@ -39,8 +38,7 @@ final class ProgressPrinter: TrainingObserver {
     print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")
   }
 
-  func training(progress p: BatchProgress) {
-    also?.training(progress: p)
+  func trainerReported(_ trainer: Trainer, progress p: BatchProgress) {
     let now = Date()
     let done = p.batch == p.batches
     guard interactive || done || now.timeIntervalSince(lastPrint) >= 10 else { return }
@@ -57,8 +55,7 @@ final class ProgressPrinter: TrainingObserver {
     }
   }
 
-  func training(finished r: EpochRecord) {
-    also?.training(finished: r)
+  func trainerFinishedEpoch(_ trainer: Trainer, record r: EpochRecord) {
     var parts = [
       "epoch \(r.epoch)", "train loss \(String(format: "%.4f", r.trainLoss))",
       "train clean \(percent(r.trainCleanAccuracy))", "train adv \(percent(r.trainAdversarialAccuracy))",
@@ -74,14 +71,12 @@ final class ProgressPrinter: TrainingObserver {
     print("== " + parts.joined(separator: "  "))
   }
 
-  func training(message: String) { print(message) }
-
   func summary(_ records: [EpochRecord], configuration c: TrainingConfiguration, run: RunDirectory) {
     guard let last = records.last else { return }
     let total = records.reduce(0) { $0 + $1.seconds }
     print("done in \(formatDuration(total)) (this session's epochs: see metrics.csv)")
     print("final:    test clean accuracy \(percent(last.testCleanAccuracy))"
-      + (last.testRobustAccuracy.map { ", PGD-\(c.evalSteps) accuracy \(percent($0))" } ?? ""))
+      + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize)) accuracy \(percent($0))" } ?? ""))
     if let best = records.max(by: { ($0.testRobustAccuracy ?? $0.testCleanAccuracy) < ($1.testRobustAccuracy ?? $1.testCleanAccuracy) }) {
       print("best:     epoch \(best.epoch): clean \(percent(best.testCleanAccuracy))"
         + (best.testRobustAccuracy.map { ", PGD \(percent($0))" } ?? ""))

@@ -70,6 +70,8 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Training attack step size (e.g. 2/255).") var stepSize: String?
   @Option(parsing: .unconditional, help: "Training attack PGD steps.") var attackSteps: Int?
   @Option(parsing: .unconditional, help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
+  @Option(parsing: .unconditional, help: "Step size of the per-epoch PGD (e.g. 2/255; default: the training attack's, the paper presets 2/255).")
+  var evalStepSize: String?
   @Option(help: "Training augmentations, comma-separated, in this order: \(choices(Augmentation.self, \.summary)); or none.")
   var augment: String?
   @Flag(help: "No training augmentation (--augment none).") var noAugment = false
@@ -237,13 +239,14 @@ struct Train: ParsableCommand {
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
-    printer?.also = tensorBoard
     if let job, printer != nil {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
-    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, observer: printer, dataParallel: job)
+    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job)
+    // the printer and TensorBoard are hooks like any other (after the weight average, which the epoch reports)
     if let tensorBoard { trainer.hooks.append(tensorBoard) }
+    if let printer { trainer.hooks.append(printer) }
     return trainer
   }
 
@@ -350,6 +353,7 @@ struct Train: ParsableCommand {
     if let stepSize { c.perturbation.stepSize = try parseFraction(stepSize, flag: "--step-size") }
     if let attackSteps { c.perturbation.steps = attackSteps }
     if let evalSteps { c.evalSteps = evalSteps }
+    if let evalStepSize { c.evalStepSize = try parseFraction(evalStepSize, flag: "--eval-step-size") }
     if noAugment || augment != nil {
       let kinds: [Augmentation] = try noAugment ? [] : (augment ?? "").lowercased() == "none" ? []
         : (augment ?? "").split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), flag: "--augment") }

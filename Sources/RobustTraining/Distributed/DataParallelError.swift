@@ -8,8 +8,6 @@ public enum DataParallelError: Error, CustomStringConvertible, Equatable {
   case collective(rank: Int, what: String, String)
   /// The ranks were started with different settings.
   case mismatch(String)
-  /// A setting that data-parallel training does not support (yet).
-  case unsupported(String)
   /// A worker started by the launcher ended badly.
   case worker(rank: Int, String)
 
@@ -18,9 +16,8 @@ public enum DataParallelError: Error, CustomStringConvertible, Equatable {
     case .environment(let detail): return "data-parallel environment: \(detail)"
     case .rendezvous(let rank, let detail): return "rank \(rank): rendezvous failed: \(detail)"
     case .collective(let rank, let what, let detail):
-      return "rank \(rank): \(what) failed: another rank died, hung past --dist-timeout or stopped (\(detail))"
+      return "rank \(rank): \(what) failed: another rank died, hung past the timeout or stopped (\(detail))"
     case .mismatch(let detail): return "data-parallel ranks disagree: \(detail)"
-    case .unsupported(let detail): return "data-parallel training: \(detail)"
     case .worker(let rank, let detail): return "rank \(rank) \(detail)"
     }
   }

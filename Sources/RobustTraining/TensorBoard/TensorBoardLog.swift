@@ -2,11 +2,11 @@ import Foundation
 
 /// Writes what a run reports to TensorBoard event files in `<run>/tensorboard` (`tensorboard --logdir runs`
 /// shows every run of a folder, live): per epoch its metrics (`epoch/*`, the GOP rate overall and per layer
-/// kind), per log window the training loss and accuracies (`train/*`) — as the run's `TrainingObserver` —, and
-/// per gradient sample the cosine of each parameter tensor (`cosine/<tensor>`) with its distribution over the
-/// tensors of each kind (`cosine_histogram/<kind>`) — as one of its `Trainer.hooks`. Steps are training iterations throughout, so that a resumed run's first
+/// kind), per log window the training loss and accuracies (`train/*`), and per gradient sample the cosine of
+/// each parameter tensor (`cosine/<tensor>`) with its distribution over the tensors of each kind
+/// (`cosine_histogram/<kind>`), as one of the run's `Trainer.hooks`. Steps are training iterations throughout, so that a resumed run's first
 /// event can tell TensorBoard to drop what the interrupted session wrote past the last checkpoint.
-public final class TensorBoardLog: TrainingObserver {
+public final class TensorBoardLog {
   let file: EventFile
   private var batchesPerEpoch: Int?
   private var started = false
@@ -62,8 +62,6 @@ public final class TensorBoardLog: TrainingObserver {
     if !failed { try? file.flush() }
   }
 
-  public func training(message: String) {}
-
   /// One gradient sample's per-tensor cosines (and their distribution per layer kind) at `step`.
   func logCosines(_ cosines: [Double], names: [String], kinds: [LayerKind], step: Int) {
     var values: [(tag: String, value: TensorBoardEvent.Value)] = zip(names, cosines).map { ("cosine/\($0)", .scalar(Float($1))) }
@@ -78,6 +76,9 @@ public final class TensorBoardLog: TrainingObserver {
 
 /// The cosines come from the gradient samples the trainer takes (`diagnostics_every`), as `diagnostics.jsonl` does.
 extension TensorBoardLog: TrainingHook {
+  public func trainerReported(_ trainer: Trainer, progress: BatchProgress) throws { training(progress: progress) }
+  public func trainerFinishedEpoch(_ trainer: Trainer, record: EpochRecord) throws { training(finished: record) }
+
   public func trainerTookSample(_ trainer: Trainer, sample: GradientSample) throws {
     logCosines(sample.cosine, names: trainer.names, kinds: trainer.kinds, step: sample.iteration + 1)
   }

@@ -2,15 +2,15 @@ import Foundation
 import Torch
 
 extension Trainer {
-  /// Refuses what data-parallel training does not do (yet), with the reason.
+  /// Refuses what data-parallel training does not do (yet), naming the setting (a `ConfigurationError`).
   static func checkSupported(_ c: TrainingConfiguration, by job: DataParallel) throws {
     if c.device.isCUDA {
-      throw DataParallelError.unsupported(
-        "ranks on CUDA need the NCCL backend, which is not built yet; ranks on the CPU use Gloo (--device cpu)")
+      throw ConfigurationError(
+        key: "device", "ranks on CUDA need the NCCL backend, which is not built yet; ranks on the CPU use Gloo (device cpu)")
     }
-    if c.cudaGraphs == true { throw DataParallelError.unsupported("--cuda-graphs: graphs are not recorded under data parallelism") }
+    if c.cudaGraphs == true { throw ConfigurationError(key: "cuda_graphs", "graphs are not recorded under data parallelism") }
     guard c.batchSize >= job.worldSize else {
-      throw DataParallelError.unsupported("--batch-size \(c.batchSize) is the global batch: it must be at least the \(job.worldSize) ranks")
+      throw ConfigurationError(key: "batch_size", "\(c.batchSize) is the global batch: it must be at least the \(job.worldSize) ranks")
     }
   }
 

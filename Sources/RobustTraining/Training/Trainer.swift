@@ -15,12 +15,11 @@ public final class Trainer {
   let trainLoader: BatchLoader
   let testLoader: BatchLoader
   let step: TrainingStep
-  /// The step replayed from CUDA graphs (`--cuda-graphs`), nil otherwise.
+  /// The step replayed from CUDA graphs (`cuda_graphs`), nil otherwise.
   public let graphedStep: GraphedTrainingStep?
-  /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`--cuda-graphs`), made on first use.
+  /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`cuda_graphs`), made on first use.
   var evaluationGraph: GraphedFunction?
   let run: RunDirectory?
-  weak var observer: TrainingObserver?
   let names: [String]
   let kinds: [LayerKind]
   public internal(set) var records: [EpochRecord] = []
@@ -39,7 +38,7 @@ public final class Trainer {
   /// configuration's model family. `dataParallel`: train as one rank of that job (see `DataParallel`);
   /// every rank starts from rank 0's weights.
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
-              run: RunDirectory?, observer: TrainingObserver? = nil, awpProxy: (any Classifier)? = nil,
+              run: RunDirectory?, awpProxy: (any Classifier)? = nil,
               dataParallel: DataParallel? = nil) throws
   {
     try configuration.validate()
@@ -61,9 +60,9 @@ public final class Trainer {
     guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
     guard testSet.count > 0 else { throw TrainingError.emptyDataset("\(test.name): the test set holds no images") }
     if let dataParallel, trainSet.count % c.batchSize != 0, trainSet.count % c.batchSize < dataParallel.worldSize {
-      throw DataParallelError.unsupported(
-        "the last batch of an epoch holds \(trainSet.count % c.batchSize) images, fewer than the \(dataParallel.worldSize) ranks: "
-          + "change --batch-size or --train-subset")
+      throw ConfigurationError(
+        key: "batch_size", "the last batch of an epoch holds \(trainSet.count % c.batchSize) images, fewer than the "
+          + "\(dataParallel.worldSize) ranks: change it or train_subset")
     }
     trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
                                   device: device, resident: device.isCUDA)
@@ -86,7 +85,6 @@ public final class Trainer {
       ? GraphedTrainingStep(step: step, ifRecordingFails: .runPlain(report: Self.warn("recording failed, training on with plain steps")))
       : nil
     self.run = run
-    self.observer = observer
     if let average { hooks.append(average) }
   }
 
@@ -104,7 +102,6 @@ public final class Trainer {
       records.append(record)
       try saveCheckpoints(after: epoch, record: record)
       for hook in hooks { try hook.trainerFinishedEpoch(self, record: record) }
-      observer?.training(finished: record)
     }
     return records
   }
@@ -185,12 +182,13 @@ public final class Trainer {
         let elapsed = Date().timeIntervalSince(start)
         let perStep = elapsed / Double(index)
         let stepsLeft = Double(batchCount - index + (c.epochs - epoch - 1) * batchCount)
-        observer?.training(progress: BatchProgress(
+        let progress = BatchProgress(
           epoch: epoch + 1, epochs: c.epochs, batch: index, batches: batchCount,
           loss: windowSums.loss / Double(windowSums.steps), cleanAccuracy: ratio(windowSums.clean, windowSums.seen),
           adversarialAccuracy: ratio(windowSums.adversarial, windowSums.seen),
           imagesPerSecond: Double(sums.seen) / Swift.max(elapsed, 1e-9), etaSeconds: perStep * stepsLeft,
-          learningRate: rate, agrActive: agrActive))
+          learningRate: rate, agrActive: agrActive)
+        for hook in hooks { try hook.trainerReported(self, progress: progress) }
       }
     }
     let trainSeconds = Date().timeIntervalSince(start)

@@ -72,13 +72,6 @@ public struct ParameterIndex: Codable, Sendable {
   public var shapes: [[Int]]
 }
 
-/// Receives what a run reports while it trains.
-public protocol TrainingObserver: AnyObject {
-  func training(progress: BatchProgress)
-  func training(finished record: EpochRecord)
-  func training(message: String)
-}
-
 public enum TrainingError: Error, CustomStringConvertible {
   case nonFinite(epoch: Int, step: Int, what: String)
   case badRunDirectory(String)
