@@ -62,3 +62,17 @@ public final class AdversarialWeightPerturbation {
     }
   }
 }
+
+/// AWP as a step variation: the perturbation direction from the adversarial batch (under the step's autocast),
+/// the weights moved by gamma * diff for the method's passes and the update, and moved back after it.
+extension AdversarialWeightPerturbation: StepVariation {
+  public func prepareMethodPasses(of step: TrainingStep, images: Tensor, adversarial: Tensor, labels: Tensor) throws
+    -> (() throws -> Void)?
+  {
+    let differences = try Torch.withAutocast(device: images.device, enabled: step.precision == .bf16) {
+      try difference(for: step.model, adversarial: adversarial, labels: labels)
+    }
+    try apply(differences, to: step.model, sign: 1)
+    return { try self.apply(differences, to: step.model, sign: -1) }
+  }
+}

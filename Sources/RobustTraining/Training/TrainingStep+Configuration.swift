@@ -14,9 +14,10 @@ extension TrainingStep {
               objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
                                             avmixupSoftLabels: c.avmixupSoftLabels ?? false))
     reconstructionPath = c.reconstructionPath
+    // The step variations (methods that change the step), one line each.
     if c.awp == true {
       guard let awpProxy else { throw ConfigurationError(key: "awp", "needs a proxy model of the same architecture") }
-      weightPerturbation = try AdversarialWeightPerturbation(
+      variation = try AdversarialWeightPerturbation(
         proxy: try awpProxy(), gamma: c.awpGamma ?? AdversarialWeightPerturbation.defaultGamma,
         proxyLearningRate: c.awpProxyLearningRate ?? AdversarialWeightPerturbation.defaultProxyLearningRate)
     }

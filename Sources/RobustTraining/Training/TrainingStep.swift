@@ -19,8 +19,14 @@ public final class TrainingStep {
     get { (gradientTransform as? AdaptiveGradientReconstruction)?.path ?? .perTensor }
     set { (gradientTransform as? AdaptiveGradientReconstruction)?.path = newValue }
   }
-  /// AWP on top of the method (nil: none); `callAsFunction(... perturbWeights:)` turns it off for its warm-up.
-  public var weightPerturbation: AdversarialWeightPerturbation?
+  /// A method that changes the step (`StepVariation`; nil: none): AWP is one. `callAsFunction(...
+  /// perturbWeights:)` turns it off (AWP's warm-up epochs).
+  public var variation: (any StepVariation)?
+  /// AWP, when it is the step's variation.
+  public var weightPerturbation: AdversarialWeightPerturbation? {
+    get { variation as? AdversarialWeightPerturbation }
+    set { variation = newValue }
+  }
   /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
   /// averaged over the ranks between the backward passes and AGR.
   public var dataParallel: DataParallel?
@@ -70,9 +76,9 @@ public final class TrainingStep {
         try perturbation.perturb(model, images: images, labels: labels, shard: shard)
       } : nil
     let needGradients = agr || measure
-    if let awp = weightPerturbation, perturbWeights, let adversarial {
-      return try weightPerturbedStep(awp, images: images, adversarial: adversarial, labels: labels, agr: agr,
-                                     needGradients: needGradients)
+    if let variation, perturbWeights, let adversarial {
+      return try variedStep(variation, images: images, adversarial: adversarial, labels: labels, agr: agr,
+                            needGradients: needGradients)
     }
     let needClean = objective.needsCleanLogits || needGradients || cleanPassInTrainMode
     model.train()
@@ -134,14 +140,14 @@ public final class TrainingStep {
       statistics: statistics, conflicts: conflicts, gradientNorm: try Foreach.norms(applied).norm())
   }
 
-  /// The step with AWP. The clean forward pass (and the clean gradient AGR needs) comes first, at the
-  /// model's own weights, as in the AGR authors' code; unlike theirs, whose in-place `.data` perturbation
-  /// leaves autograd holding the perturbed weights, the clean gradient here is taken before the weights
-  /// move, so it is the gradient of the clean loss at the model's weights. Then the weights move by gamma *
-  /// diff, the method's forward passes (clean ones again if its loss reads them), its loss and gradient, AGR,
-  /// the update, and the weights move back.
-  private func weightPerturbedStep(_ awp: AdversarialWeightPerturbation, images: Tensor, adversarial: Tensor,
-                                   labels: Tensor, agr: Bool, needGradients: Bool) throws -> Output
+  /// The step with a `StepVariation` (AWP). The clean forward pass (and the clean gradient AGR needs) comes
+  /// first, at the model's own weights, as in the AGR authors' code; unlike theirs, whose in-place `.data`
+  /// perturbation leaves autograd holding the perturbed weights, the clean gradient here is taken before the
+  /// weights move, so it is the gradient of the clean loss at the model's weights. Then the variation
+  /// prepares (AWP moves the weights by gamma * diff), the method's forward passes run (clean ones again if
+  /// its loss reads them), its loss and gradient, AGR, the update, and the variation undoes its change.
+  private func variedStep(_ variation: any StepVariation, images: Tensor, adversarial: Tensor,
+                          labels: Tensor, agr: Bool, needGradients: Bool) throws -> Output
   {
     let device = images.device
     let autocast = precision == .bf16
@@ -153,10 +159,7 @@ public final class TrainingStep {
       cleanCorrect = try Self.correct(clean, labels)
       if needGradients { gNat = try Autograd.gradients(of: try Functional.crossEntropy(clean, labels), wrt: parameters) }
     }
-    let differences = try Torch.withAutocast(device: device, enabled: autocast) {
-      try awp.difference(for: model, adversarial: adversarial, labels: labels)
-    }
-    try awp.apply(differences, to: model, sign: 1)
+    let undo = try variation.prepareMethodPasses(of: self, images: images, adversarial: adversarial, labels: labels)
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
       let clean = objective.needsCleanLogits ? try Self.fullPrecision(try model(images)) : nil
       let input = try objective.adversarialInput(images: images, adversarial: adversarial)
@@ -165,7 +168,7 @@ public final class TrainingStep {
     let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
     let output = try update(loss: loss, cleanGradient: gNat, agr: agr, cleanCorrect: cleanCorrect,
                             adversarialLogits: adversarialLogits, labels: labels)
-    try awp.apply(differences, to: model, sign: -1)
+    try undo?()
     return output
   }
 
