@@ -12,27 +12,38 @@ struct CommandError: Error, CustomStringConvertible {
 /// `ValidationError` thrown while resolving flags, with a pointer to the subcommand's help (left to
 /// ArgumentParser, such an error would show the usage of `agr` itself). A library error that names a
 /// setting (`ConfigurationError`) or a missing dataset is reworded in terms of the command's flags.
+/// A process started by `agr grid` also reports how it ended in its status file (`GridChildStatus`).
 func reportingErrors<Command: ParsableCommand>(_ command: Command.Type, _ body: () throws -> Void) throws {
+  func fail(_ error: Error, _ message: String, _ code: ExitCode, hint: String = "") throws -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n\(hint)".utf8))
+    GridChildStatus.recordFailure(error, message: message)
+    throw code
+  }
+  // The ranks of a data-parallel job report failures only; their launcher says how the job ended.
+  let reportsEnd = ProcessInfo.processInfo.environment["RANK"] == nil
   do {
     try body()
+    if reportsEnd { GridChildStatus.update { $0.state = .finished } }
   } catch let error as ExitCode {
+    if error.rawValue == 130 {
+      GridChildStatus.update { $0.state = .stopped }
+    } else if error.rawValue != 0 {
+      GridChildStatus.recordFailure(error, message: "exit status \(error.rawValue)")
+    } else if reportsEnd {
+      GridChildStatus.update { $0.state = .finished }
+    }
     throw error
   } catch let error as ValidationError {
     let name = Command.configuration.commandName ?? String(describing: Command.self).lowercased()
-    FileHandle.standardError.write(Data("error: \(error.message)\nsee 'agr \(name) --help'\n".utf8))
-    throw ExitCode.validationFailure
+    try fail(error, error.message, .validationFailure, hint: "see 'agr \(name) --help'\n")
   } catch let error as ConfigurationError {
     try reportingErrors(command) { throw ValidationError(flagMessage(error)) }
   } catch let error as DataRootError {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    if !error.givenDirectory { FileHandle.standardError.write(Data("(or pass its folder with --data-dir)\n".utf8)) }
-    throw ExitCode.failure
+    try fail(error, "\(error)", .failure, hint: error.givenDirectory ? "" : "(or pass its folder with --data-dir)\n")
   } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
-    FileHandle.standardError.write(Data("error: \(fileErrorText(error))\n".utf8))
-    throw ExitCode.failure
+    try fail(error, fileErrorText(error), .failure)
   } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    throw ExitCode.failure
+    try fail(error, "\(error)", .failure)
   }
 }
 

@@ -9,7 +9,9 @@ import RobustTraining
 
 /// Runs a grid's unfinished runs as a queue of `agr train` and `agr eval` processes (this binary), one
 /// per slot at a time: one slot by default, one per device with `--devices`. Each process writes its output
-/// to a log file beside the runs; the queue prints when a run starts and finishes, and each epoch's line.
+/// to a log file beside the runs (for people) and reports to the queue through a status file of its own
+/// (`GridChildStatus`: state, epoch lines, failure); the queue prints when a run starts and finishes, and
+/// each epoch's line.
 final class GridQueue {
   /// One run's remaining work: its commands, in order.
   struct Job {
@@ -24,7 +26,9 @@ final class GridQueue {
     let step: String
     let process: Process
     let log: URL
-    var logOffset: UInt64
+    let status: URL
+    /// Epoch lines of the status already printed.
+    var linesShown: Int
     let started: Date
     var lockRetries: Int
   }
@@ -82,20 +86,23 @@ final class GridQueue {
     try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let handle = try FileHandle(forWritingTo: log)
+    let status = layout.status(job.run, command.step)
+    try? FileManager.default.removeItem(at: status)  // an earlier process's
     let process = Process()
     process.executableURL = executable
     process.arguments = command.arguments + ["--device", (slots[slot] ?? job.run.configuration.device).description]
     process.standardOutput = handle
     process.standardError = handle
-    process.environment = ProcessInfo.processInfo.environment.merging([GridParent.variable: String(getpid())]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging(
+      [GridParent.variable: String(getpid()), GridChildStatus.variable: status.path]) { $1 }
     try process.run()
     try? handle.close()
     let device = slots[slot].map { " on \($0)" } ?? ""
     if retries == 0 {
       print("[\(finished + running.count + 1)/\(total)] \(job.run.name): \(command.step)\(device) (log: \(log.path))")
     }
-    running[slot] = Running(job: job, step: command.step, process: process, log: log, logOffset: 0, started: Date(),
-                            lockRetries: retries)
+    running[slot] = Running(job: job, step: command.step, process: process, log: log, status: status, linesShown: 0,
+                            started: Date(), lockRetries: retries)
   }
 
   private func ended(_ slot: Int, stopping: Bool) throws {
@@ -114,9 +121,9 @@ final class GridQueue {
       }
       return
     }
-    let text = (try? String(contentsOf: item.log, encoding: .utf8)) ?? ""
+    let report = GridChildStatus.read(item.status)
     // A process of a killed grid ends within a fraction of a second; until then it holds the run's lock.
-    if text.contains("is in use by another run"), item.lockRetries < 20, !stopping {
+    if report?.failure == .runInUse, item.lockRetries < 20, !stopping {
       usleep(500_000)
       try start(item.job, slot: slot, retries: item.lockRetries + 1)
       return
@@ -125,22 +132,16 @@ final class GridQueue {
       print("\(item.job.run.name): stopped during \(item.step); agr grid continues it when started again")
       return
     }
-    let lastError = text.split(separator: "\n").last { $0.hasPrefix("error:") }.map(String.init) ?? "exit status \(status)"
-    print("\(item.job.run.name): \(item.step) failed: \(lastError) (log: \(item.log.path))")
+    let reason = report?.error.map { "error: \($0)" } ?? "exit status \(status)"
+    print("\(item.job.run.name): \(item.step) failed: \(reason) (log: \(item.log.path))")
     failed.append((item.job.run.name, item.log))
   }
 
-  /// Prints the lines a training process wrote for each finished epoch ("== epoch 3 ...") since the last look.
+  /// Prints the epoch lines the process reported in its status file since the last look.
   private func echoEpochLines(_ item: inout Running) {
-    guard let handle = try? FileHandle(forReadingFrom: item.log) else { return }
-    defer { try? handle.close() }
-    guard (try? handle.seek(toOffset: item.logOffset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty,
-          let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return }
-    let complete = data[data.startIndex...end]
-    item.logOffset += UInt64(complete.count)
-    for line in String(decoding: complete, as: UTF8.self).split(separator: "\n") where line.hasPrefix("== epoch") {
-      print("  \(item.job.run.name): \(line.dropFirst(3))")
-    }
+    guard let lines = GridChildStatus.read(item.status)?.epochLines, lines.count > item.linesShown else { return }
+    for line in lines[item.linesShown...] { print("  \(item.job.run.name): \(line)") }
+    item.linesShown = lines.count
   }
 }
 

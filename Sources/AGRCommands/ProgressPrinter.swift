@@ -56,6 +56,14 @@ final class ProgressPrinter: TrainingHook {
   }
 
   func trainerFinishedEpoch(_ trainer: Trainer, record r: EpochRecord) {
+    let line = Self.epochLine(r)
+    print("== " + line)
+    // a grid that started this run shows the line (its status file, not this output)
+    GridChildStatus.update { $0.epochLines.append(line) }
+  }
+
+  /// An epoch's summary: "epoch 3  train loss ...  test clean ...  test PGD ...".
+  static func epochLine(_ r: EpochRecord) -> String {
     var parts = [
       "epoch \(r.epoch)", "train loss \(String(format: "%.4f", r.trainLoss))",
       "train clean \(percent(r.trainCleanAccuracy))", "train adv \(percent(r.trainAdversarialAccuracy))",
@@ -68,7 +76,7 @@ final class ProgressPrinter: TrainingHook {
     if let gop = r.gopRate { parts.append("GOP rate \(percent(gop))") }
     parts.append("lr \(String(format: "%.4g", r.learningRate))")
     parts.append(formatDuration(r.seconds))
-    print("== " + parts.joined(separator: "  "))
+    return parts.joined(separator: "  ")
   }
 
   func summary(_ records: [EpochRecord], configuration c: TrainingConfiguration, run: RunDirectory) {

@@ -95,10 +95,10 @@ extension ExperimentGrid {
       }
       return c
     } catch let error as ConfigurationError {
-      if let axis = axes.first(where: { $0.key == error.key }), error.message.contains("no such setting") {
+      if let axis = axes.first(where: { $0.key == error.key }), error.kind == .unknownSetting {
         throw GridError(file: file, "axes.\(axis.key): not a setting of a run (agr train --dry-run prints them all)")
       }
-      if settings[error.key] != nil, error.message.contains("no such setting") {
+      if settings[error.key] != nil, error.kind == .unknownSetting {
         throw GridError(file: file, "settings.\(error.key): not a setting of a run (agr train --dry-run prints them all)")
       }
       throw GridError(file: file, "\(error.key): \(error.message)")

@@ -36,6 +36,10 @@ public struct GridLayout: Sendable {
   }
   /// Standard output and error of the run's `agr train` and `agr eval` processes.
   public func log(_ run: GridRun, _ step: String) -> URL { folder.appendingPathComponent("logs/\(run.name).\(step).log") }
+  /// Where the process of `step` reports to the grid (`GridChildStatus`), beside its log.
+  public func status(_ run: GridRun, _ step: String) -> URL {
+    folder.appendingPathComponent("logs/\(run.name).\(step).status.json")
+  }
 
   /// (attack name for `agr eval`, test images or nil for all, report file) for each evaluation of the best checkpoint.
   public func evaluations(_ run: GridRun) -> [(attack: String, examples: Int?, report: URL)] {

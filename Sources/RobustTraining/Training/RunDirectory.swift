@@ -54,9 +54,7 @@ public struct RunDirectory: Sendable {
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
       let holder = (try? String(contentsOf: lockFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
       close(descriptor)
-      throw TrainingError.badRunDirectory(
-        "\(url.path) is in use by another run (\(holder.map { $0.isEmpty ? "process unknown" : $0 } ?? "process unknown")); "
-          + "wait for it to end, or use another run directory")
+      throw TrainingError.runInUse(path: url.path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
     }
     let stamp = "process \(getpid()) on \(ProcessInfo.processInfo.hostName), since \(ISO8601DateFormatter().string(from: Date()))\n"
     _ = ftruncate(descriptor, 0)

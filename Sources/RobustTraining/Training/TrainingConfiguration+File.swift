@@ -37,7 +37,8 @@ extension TrainingConfiguration {
     // exactly the keys that were understood.
     let known = try JSONText.tree(try RunDirectory.configurationJSON(configuration))
     if let unknown = unknownKey(given, known: known) {
-      throw ConfigurationError(key: unknown, "\(file): no such setting (agr train --dry-run prints them all)")
+      throw ConfigurationError(key: unknown, "\(file): no such setting (agr train --dry-run prints them all)",
+                               kind: .unknownSetting)
     }
     try configuration.validate()
     return configuration

@@ -75,6 +75,8 @@ public struct ParameterIndex: Codable, Sendable {
 public enum TrainingError: Error, CustomStringConvertible {
   case nonFinite(epoch: Int, step: Int, what: String)
   case badRunDirectory(String)
+  /// Another process holds the run directory's lock (`RunDirectory.lock`), described by what it wrote there.
+  case runInUse(path: String, holder: String?)
   /// The run directory holds no finished epoch yet (the run stopped during its first).
   case noCheckpoint(String)
   /// A stop was requested (`StopRequest`); training stopped after step `step` of epoch `epoch` (1-based).
@@ -86,6 +88,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case .nonFinite(let epoch, let step, let what):
       return "training stopped: non-finite \(what) at epoch \(epoch), step \(step); the last good checkpoint is kept"
     case .badRunDirectory(let message): return message
+    case .runInUse(let path, let holder):
+      return "\(path) is in use by another run (\(holder ?? "process unknown")); wait for it to end, or use another run directory"
     case .noCheckpoint(let path): return "\(path) has no checkpoint yet (no epoch finished)"
     case .interrupted(let epoch, let step, let steps):
       return "interrupted at step \(step) of \(steps) of epoch \(epoch); the last checkpoint is the end of epoch \(epoch - 1)"
