@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RobustTraining
+import RobustTrainingBench
 
 struct Grid: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -176,9 +176,11 @@ import Torch
     let file = try gridFile("tiny.json", tinyGrid)
     let bench = try gridFile("bench.json", """
       [{"kind": "train", "tag": "smallcnn at", "model": "smallcnn", "method": "at", "agr": false, "attackSteps": 1,
-        "imagesPerSecond": 96, "device": "cpu", "msPerStep": 500},
+        "imagesPerSecond": 96, "device": "cpu", "msPerStep": 500, "batchSize": 48, "precision": "fp32",
+        "channelsLast": false, "warmup": 1, "steps": 2, "secondsPerEpoch": 520.8, "check": 2.3},
        {"kind": "train", "tag": "smallcnn at+agr", "model": "smallcnn", "method": "at", "agr": true, "attackSteps": 1,
-        "imagesPerSecond": 48, "device": "cpu", "msPerStep": 1000}]
+        "imagesPerSecond": 48, "device": "cpu", "msPerStep": 1000, "batchSize": 48, "precision": "fp32",
+        "channelsLast": false, "warmup": 1, "steps": 2, "secondsPerEpoch": 1041.7, "check": 2.3}]
       """)
     let outcome = try agr(["grid", file.path, "--runs", folder.appendingPathComponent("runs").path,
                                           "--dry-run", "--bench", bench.path])
@@ -187,5 +189,23 @@ import Torch
     // AT: 2 epochs x 192 images at 96 img/s = 4 s; AT+AGR at 48 img/s = 8 s; two seeds each; TRADES has no figure
     #expect(outcome.output.contains("projected training time: 24s"), "\(outcome.output)")
     #expect(outcome.output.contains("4 runs without a bench figure"), "\(outcome.output)")
+  }
+  /// The projection reads what `agr bench --json` itself writes (the bench's own type), not a hand-made subset.
+  @Test func theDryRunProjectsFromARealBenchOutput() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = try gridFile("tiny.json", tinyGrid)
+    let bench = try agr(["bench", "--model", "smallcnn", "--method", "at", "--agr", "both", "--batch-size", "8",
+                         "--attack-steps", "1", "--steps", "1", "--warmup", "0", "--eval-steps", "0", "--json"])
+    #expect(bench.status == 0, "\(bench.errors)")
+    let figures = try gridFile("bench-real.json", bench.output)
+    let outcome = try agr(["grid", file.path, "--runs", folder.appendingPathComponent("runs").path, "--dry-run",
+                           "--bench", figures.path])
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output.contains("projected training time: "), "\(outcome.output)")
+    #expect(outcome.output.contains("4 runs without a bench figure"), "\(outcome.output)")
+    let truncated = try gridFile("bench-cut.json", String(bench.output.dropLast(40)))
+    let refused = try agr(["grid", file.path, "--runs", folder.appendingPathComponent("runs").path, "--dry-run",
+                           "--bench", truncated.path])
+    #expect(refused.status != 0 && refused.errors.contains("is not the output of agr bench --json"), "\(refused.errors)")
   }
 }

@@ -22,6 +22,16 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
   }
 
   /// The number of classes, where the format fixes it (an image folder has as many as subfolders).
+  /// The images of a split as the dataset is distributed (nil: a folder of any size).
+  public func imageCount(_ split: DatasetSplit) -> Int? {
+    switch self {
+    case .mnist, .fashionMNIST: return split == .train ? 60_000 : 10_000
+    case .cifar10, .cifar100: return split == .train ? 50_000 : 10_000
+    case .tinyImageNet: return split == .train ? 100_000 : 10_000
+    case .imageFolder: return nil
+    }
+  }
+
   public var classCount: Int? {
     switch self {
     case .mnist, .fashionMNIST, .cifar10: return 10

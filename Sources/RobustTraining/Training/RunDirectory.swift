@@ -123,7 +123,7 @@ public struct RunDirectory: Sendable {
   }
 
   /// A decoding error in words: what is wrong, and the key ("perturbation.steps") where there is one.
-  static func decodingText(_ error: DecodingError) -> String {
+  public static func decodingText(_ error: DecodingError) -> String {
     func at(_ context: DecodingError.Context) -> String {
       let key = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
       return key.isEmpty ? "" : " (at '\(key)')"

@@ -84,6 +84,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// Which parameters weight decay applies to (absent: all of them).
   public var weightDecayScope: WeightDecayScope? = nil
 
+  /// The dataset as its typed value (nil for a name no format has; `validate` refuses those).
+  public var datasetFormat: DatasetFormat? { try? DatasetFormat.named(dataset) }
+
   /// The optimizer training makes.
   public var optimizerKind: OptimizerKind { optimizer ?? .sgd }
   /// AdamW's betas, defaults filled in.

@@ -1,19 +1,11 @@
 import Foundation
+import RobustTraining
 
 /// A grid's projected time from measured step times: the JSON that `agr bench --json` prints (one
-/// figure per model, method, AGR on or off, and the PGD evaluation of a batch).
+/// figure per model, method, AGR on or off, and the PGD evaluation of a batch), read through the type the
+/// bench writes it with (`BenchmarkResult`).
 public struct GridProjection: Sendable {
-  /// The subset of a bench result this needs (`agr bench --json` writes more).
-  public struct Figure: Decodable, Sendable {
-    public var kind: String
-    public var tag: String
-    public var model: String
-    public var method: String?
-    public var agr: Bool?
-    public var attackSteps: Int
-    public var imagesPerSecond: Double
-    public var device: String
-  }
+  public typealias Figure = BenchmarkResult
 
   /// Per run: projected seconds, or why there is none.
   public struct Estimate: Sendable {
@@ -27,25 +19,22 @@ public struct GridProjection: Sendable {
   public init(benchJSON url: URL) throws {
     do {
       figures = try JSONDecoder().decode([Figure].self, from: Data(contentsOf: url))
+    } catch let error as DecodingError {
+      throw GridError(file: url.path, "is not the output of agr bench --json: \(RunDirectory.decodingText(error))")
     } catch {
-      throw GridError(file: url.path, "is not the output of agr bench --json: \(describe(error))")
+      throw GridError(file: url.path, "cannot be read: \(error.localizedDescription)")
     }
     source = url.path
   }
 
-  /// Training images per epoch where the dataset fixes them.
+  /// Training images per epoch where the dataset fixes them (`DatasetFormat.imageCount`).
   static func trainImages(_ c: TrainingConfiguration) -> Int? {
-    let full: Int? = switch c.dataset {
-    case "cifar10", "cifar100": 50_000
-    case "tiny-imagenet": 100_000
-    case "mnist", "fashion-mnist": 60_000
-    default: nil
-    }
+    let full = c.datasetFormat?.imageCount(.train)
     return c.trainSubset.map { min($0, full ?? $0) } ?? full
   }
 
   static func testImages(_ c: TrainingConfiguration) -> Int? {
-    let full: Int? = c.dataset == "tiny-imagenet" ? 10_000 : ["cifar10", "cifar100", "mnist", "fashion-mnist"].contains(c.dataset) ? 10_000 : nil
+    let full = c.datasetFormat?.imageCount(.test)
     return c.testSubset.map { min($0, full ?? $0) } ?? full
   }
 
