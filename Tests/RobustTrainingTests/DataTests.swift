@@ -385,3 +385,12 @@ func expectError(_ expected: (DatasetError) -> Bool, mentioning text: String, _ 
   }
 }
 
+extension EpochBatches {
+  /// Batch `index` of the epoch, out of order (the tests' look at one batch).
+  func batch(at index: Int) throws -> Batch {
+    guard (0..<loader.batchCount).contains(index) else {
+      throw DatasetError.unsupported("\(loader.dataset.name): batch \(index) is outside 0..<\(loader.batchCount)")
+    }
+    return try loader.batch(index, order: order)
+  }
+}

@@ -117,3 +117,13 @@ import Testing
     #expect(try output.loss.item().isFinite && output.statistics != nil && output.conflicts != nil)
   }
 }
+
+/// The method losses by method (through their objectives), as these tests name them.
+enum MethodLoss {
+  /// The loss `method` minimises, from clean logits (may be nil for AT) and adversarial logits.
+  static func loss(_ method: TrainingMethod, cleanLogits: Tensor?, adversarialLogits: Tensor?,
+                          labels: Tensor, beta: Double) throws -> Tensor
+  {
+    try method.objective(beta: beta).loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
+  }
+}

@@ -97,11 +97,4 @@ public struct EpochBatches {
     defer { nextIndex += 1 }
     return try loader.batch(nextIndex, order: order)
   }
-
-  public func batch(at index: Int) throws -> Batch {
-    guard (0..<loader.batchCount).contains(index) else {
-      throw DatasetError.unsupported("\(loader.dataset.name): batch \(index) is outside 0..<\(loader.batchCount)")
-    }
-    return try loader.batch(index, order: order)
-  }
 }

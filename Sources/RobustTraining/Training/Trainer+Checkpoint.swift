@@ -116,4 +116,11 @@ enum KillSwitch {
     guard let target, target == "\(point)@\(epoch)" || target == "\(point)@\(epoch)#\(rank)" else { return }
     kill(getpid(), ProcessInfo.processInfo.environment["AGR_TEST_KILL_SIGNAL"] == "STOP" ? SIGSTOP : SIGKILL)
   }
+
+  /// The `step` point, as a trainer hook: installed only in a process given `AGR_TEST_KILL_AT`.
+  final class StepHook: TrainingHook {
+    func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {
+      KillSwitch.reach("step", epoch: iteration + 1)
+    }
+  }
 }

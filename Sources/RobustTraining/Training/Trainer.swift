@@ -86,6 +86,7 @@ public final class Trainer {
       : nil
     self.run = run
     if let average { hooks.append(average) }
+    if KillSwitch.target != nil { hooks.append(KillSwitch.StepHook()) }
   }
 
   /// Trains from `startEpoch` (0-based) up to `endEpoch` (default: the configured number of epochs).
@@ -152,7 +153,6 @@ public final class Trainer {
         ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
                 perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
       for hook in hooks { try hook.trainerFinishedStep(self, iteration: iteration, output: output) }
-      KillSwitch.reach("step", epoch: iteration + 1)
       if let conflicts = output.conflicts {
         if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
         agrSteps += 1

@@ -57,13 +57,3 @@ public enum TrainingAttackLoss: String, Codable, CaseIterable, Sendable {
     }
   }
 }
-
-/// The method losses by method (the objectives' losses; kept for callers that have a method, not an objective).
-public enum MethodLoss {
-  /// The loss `method` minimises, from clean logits (may be nil for AT) and adversarial logits.
-  public static func loss(_ method: TrainingMethod, cleanLogits: Tensor?, adversarialLogits: Tensor?,
-                          labels: Tensor, beta: Double) throws -> Tensor
-  {
-    try method.objective(beta: beta).loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
-  }
-}
