@@ -148,8 +148,9 @@ struct Train: ParsableCommand {
     let configuration = try buildConfiguration()
     if dryRun {
       if !leads { return }
-      print("agr train --dry-run: the resolved configuration (no data read, nothing written):")
-      print(String(decoding: try RunDirectory.configurationJSON(configuration), as: UTF8.self))
+      print("agr train --dry-run: the resolved configuration, every default written out (no data read, nothing written):")
+      print(String(decoding: try RunDirectory.configurationJSON(configuration.withDefaultsWritten()), as: UTF8.self))
+      for line in configuration.deviceDependentDefaults { print("# device-dependent: \(line)") }
       return
     }
     try job?.checkSameSettings(try Trainer.sharedSettings(configuration))

@@ -94,6 +94,26 @@ import Testing
     }
   }
 
+  /// --dry-run writes every default out (from where it is defined), and that JSON is the same run.
+  @Test func theDryRunWritesEveryDefault() throws {
+    for arguments in [[], ["--preset", "cifar10", "--awp"], ["--optimizer", "adamw", "--method", "trades"]] {
+      let c = try configuration(arguments)
+      let written = c.withDefaultsWritten()
+      try written.validate()
+      #expect(written.withDefaultsWritten() == written, "\(arguments)")
+      let keys = Set((try JSONSerialization.jsonObject(with: try RunDirectory.configurationJSON(written)) as! [String: Any]).keys)
+      for key in ["awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "optimizer", "weight_decay_scope",
+                  "eval_step_size", "augmentations", "best_by", "mart_repeated_passes", "cuda_graphs"] {
+        #expect(keys.contains(key), "\(arguments): \(key) is not written")
+      }
+      #expect(keys.contains("adam_beta1") == (c.optimizerKind == .adamw), "\(arguments)")
+      #expect(keys.contains("dropout") == (c.model == .smallCNN), "\(arguments)")
+      #expect(!keys.contains("channels_last") && !keys.contains("agr_path"), "device-dependent defaults stay absent")
+      #expect(written.awpGamma == AdversarialWeightPerturbation.defaultGamma && written.evalStepSize == c.evaluationStepSize)
+      #expect(c.deviceDependentDefaults.count == 2)
+    }
+  }
+
   @Test func cudaGraphsFlag() throws {
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda", "--cuda-graphs"]).cudaGraphs == true)
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)

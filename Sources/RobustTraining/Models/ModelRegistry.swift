@@ -46,7 +46,7 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
       return try ResNet18(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
     case .smallCNN:
       return try SmallCNN(classCount: classCount, inputChannels: inputChannels, inputSize: imageSize,
-                          dropout: dropout ?? 0.5, normalization: normalization)
+                          dropout: dropout ?? SmallCNN.defaultDropout, normalization: normalization)
     }
   }
 

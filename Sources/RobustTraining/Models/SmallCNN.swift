@@ -10,7 +10,10 @@ public final class SmallCNN: ImageClassifier {
   public let features: Sequential
   public let classifier: Sequential
 
-  public init(classCount: Int = 10, inputChannels: Int = 1, inputSize: Int = 28, dropout: Double = 0.5,
+  /// TRADES' dropout probability before the last two linear layers.
+  public static let defaultDropout = 0.5
+
+  public init(classCount: Int = 10, inputChannels: Int = 1, inputSize: Int = 28, dropout: Double = defaultDropout,
               normalization: InputNormalization? = nil) throws
   {
     let featureSide = ((inputSize - 4) / 2 - 4) / 2
