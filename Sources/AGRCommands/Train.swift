@@ -91,6 +91,9 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Record per-tensor gradient cosine/norms every N iterations (0: never).") var diagnosticsEvery: Int?
   @Option(parsing: .unconditional, help: "Read metrics back from the device every N steps.") var logEvery: Int?
   @Option(help: "Run directory (default runs/<dataset>-<model>-<method>[-agr]-<time>).") var output: String?
+  @Option(name: .customLong("set"), parsing: .unconditionalSingleValue,
+          help: "Any setting by its config.json key, KEY=VALUE (repeatable; after the flags): --set awp_gamma=5e-3, --set perturbation.epsilon=8/255.")
+  var settings: [String] = []
   @Flag(help: "Print the resolved configuration (preset, defaults and flags) as JSON and exit.") var dryRun = false
   @Option(parsing: .unconditional, help: "Data-parallel: start N ranks on this machine (CPU processes over Gloo) and supervise them; --batch-size stays the global batch. Ranks started by torchrun or srun need no flag (they read RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).")
   var nprocPerNode: Int?
@@ -374,6 +377,15 @@ struct Train: ParsableCommand {
     if let bestBy { c.bestBy = try parseChoice(bestBy, flag: "--best-by") }
     if let diagnosticsEvery { c.diagnosticsEvery = diagnosticsEvery }
     if let logEvery { c.logEvery = logEvery }
+    if !settings.isEmpty {
+      let pairs = try settings.map { text -> (key: String, value: String) in
+        guard let equals = text.firstIndex(of: "=") else { throw ValidationError("--set \(text): expected KEY=VALUE") }
+        return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
+      }
+      do { c = try c.setting(pairs) } catch let error as ConfigurationError {
+        throw ValidationError("--set \(error.key): \(error.message)")
+      }
+    }
     do { try c.validate() } catch let error as ConfigurationError { throw ValidationError(flagMessage(error)) }
     return c
   }

@@ -114,6 +114,24 @@ import Testing
     }
   }
 
+  /// --set reaches any setting by its key, after the flags, as strictly as a run file.
+  @Test func setReachesAnySettingByItsKey() throws {
+    let c = try configuration(["--awp", "--awp-gamma", "0.02", "--set", "awp_gamma=5e-3", "--set", "perturbation.epsilon=8/255",
+                               "--set", "optimizer=adamw", "--set", "adam_beta1=0.8", "--set", "dropout=0.3"])
+    #expect(c.awpGamma == 5e-3 && abs(c.perturbation.epsilon - 8.0 / 255) < 1e-15 && c.optimizerKind == .adamw)
+    #expect(c.adamBeta1 == 0.8 && c.dropout == 0.3)
+    for (argument, words) in [("epochz=3", "no such setting"), ("awp_gamma=abc", "expected Double"), ("epochs=-1", "must be positive"),
+                              ("nope", "expected KEY=VALUE"), ("perturbation..steps=1", "not a setting's name"),
+                              ("adam_beta1=0.8", "is AdamW's")] {
+      do {
+        _ = try configuration(["--set", argument])
+        Issue.record("--set \(argument) was accepted")
+      } catch let error as ValidationError {
+        #expect(error.message.hasPrefix("--set ") && error.message.contains(words), "\(argument): \(error.message)")
+      }
+    }
+  }
+
   @Test func cudaGraphsFlag() throws {
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda", "--cuda-graphs"]).cudaGraphs == true)
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)

@@ -117,3 +117,28 @@ extension TrainingConfiguration {
     name.reduce(into: "") { out, c in out += c.isUppercase ? "_" + c.lowercased() : String(c) }
   }
 }
+
+extension TrainingConfiguration {
+  /// This configuration with each value at its dotted key (`perturbation.epsilon`), read back as strictly as
+  /// a run file: an unknown key, a value of the wrong type or out of range is a `ConfigurationError` naming
+  /// the key. A value is read as JSON (a number, true/false, null, a quoted string, an array, an object), as
+  /// a fraction ("8/255"), else as a plain string. Any setting can be given this way (`agr train --set`), so
+  /// a new one needs no flag of its own.
+  public func setting(_ pairs: [(key: String, value: String)]) throws -> TrainingConfiguration {
+    var tree = try JSONValue.of(self)
+    for (key, text) in pairs {
+      guard !key.isEmpty, !key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+        throw ConfigurationError(key: key, "is not a setting's name (keys as in config.json: epochs, perturbation.epsilon)")
+      }
+      tree = tree.setting(key, to: Self.value(text))
+    }
+    return try Self.decode(tree.data, file: "the value given")
+  }
+
+  private static func value(_ text: String) -> JSONValue {
+    if let value = try? JSONText.tree(Data(text.utf8)) { return value }
+    let parts = text.split(separator: "/")
+    if parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), b != 0 { return .number(a / b) }
+    return .string(text)
+  }
+}
