@@ -28,17 +28,26 @@ public enum TrainingMethod: String, Codable, CaseIterable, Sendable {
 }
 
 extension TrainingMethod {
-  /// The objective this method trains, with its parameters from the configuration.
-  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false, avmixupSoftLabels: Bool = false)
-    -> any TrainingObjective
-  {
+  /// The objective this method trains, with its hyperparameters read from `c` (the line a new method adds).
+  public func objective(for c: TrainingConfiguration) -> any TrainingObjective {
     switch self {
     case .standard: return StandardObjective()
     case .at: return AdversarialObjective()
-    case .trades: return TRADESObjective(beta: beta)
-    case .mart: return MARTObjective(beta: beta, repeatsForwardPasses: martRepeatedPasses)
-    case .avmixup: return AVmixupObjective(softLabels: avmixupSoftLabels)
+    case .trades: return TRADESObjective(beta: c.beta)
+    case .mart: return MARTObjective(beta: c.beta, repeatsForwardPasses: c.martRepeatedPasses ?? false)
+    case .avmixup: return AVmixupObjective(softLabels: c.avmixupSoftLabels ?? false)
     }
+  }
+
+  /// The objective this method trains, with these parameters.
+  public func objective(beta: Double = 6, martRepeatedPasses: Bool = false, avmixupSoftLabels: Bool = false)
+    -> any TrainingObjective
+  {
+    var c = TrainingConfiguration()
+    c.beta = beta
+    c.martRepeatedPasses = martRepeatedPasses
+    c.avmixupSoftLabels = avmixupSoftLabels
+    return objective(for: c)
   }
 }
 

@@ -11,8 +11,7 @@ extension TrainingStep {
     self.init(model: model, optimizer: optimizer, method: c.method, perturbation: c.perturbation,
               reconstruction: GradientReconstruction(clip: c.agrClip), beta: c.beta,
               cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision,
-              objective: c.method.objective(beta: c.beta, martRepeatedPasses: c.martRepeatedPasses ?? false,
-                                            avmixupSoftLabels: c.avmixupSoftLabels ?? false))
+              objective: c.method.objective(for: c))
     reconstructionPath = c.reconstructionPath
     // The step variations (methods that change the step), one line each.
     if c.awp == true {
