@@ -112,33 +112,20 @@ public final class Trainer {
   private func trainEpoch(_ epoch: Int) throws -> EpochRecord {
     let c = configuration
     let agrActive = c.agrActive(inEpoch: epoch)
-    Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))
-    let kinds = c.activeAugmentations
-    let augmentation = kinds.contains(.crop) || kinds.contains(.flip)
-      ? RandomCropFlip(padding: kinds.contains(.crop) ? 4 : 0, flips: kinds.contains(.flip)) : nil
-    let augmentGenerator = try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0002, UInt64(epoch)), device: device)
-    // Cutout draws from a generator of its own, so that crop and flip draw what they drew without it.
-    let cutout = kinds.contains(.cutout)
-      ? (Cutout(), try Generator(seed: BatchLoader.mix(c.seed ^ 0x5EED_0004, UInt64(epoch)), device: device)) : nil
+    Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))  // the attacks' random starts
+    let augment = try EpochAugmentation(c, epoch: epoch, device: device)
     var batches = try trainLoader.batches(epoch: epoch)
     let batchCount = batches.count
     let start = Date()
-    var pending: [TrainingStep.Output] = []
-    var sums = (loss: 0.0, clean: 0.0, adversarial: 0.0, seen: 0, steps: 0)
-    var windowSums = (loss: 0.0, clean: 0.0, adversarial: 0.0, seen: 0, steps: 0)
-    var pendingSizes: [Int] = []
-    var conflictTotals: Tensor?
-    var agrSteps = 0
+    var metrics = EpochMetrics()
     var lastLearningRate = 0.0
     var index = 0
     while let batch = try batches.next() {
       let rate = c.schedule.rate(epoch: epoch, fraction: Double(index) / Double(batchCount))
       optimizer.learningRate = rate
       lastLearningRate = rate
-      var images = batch.images
+      var images = try augment(batch.images)
       var labels = batch.labels
-      if let augmentation { images = try augmentation(images, generator: augmentGenerator) }
-      if let (cutout, generator) = cutout { images = try cutout(images, generator: generator) }
       // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows.
       let shard = dataParallel?.shard(of: labels.shape[0])
       if let shard {
@@ -153,10 +140,6 @@ public final class Trainer {
         ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
                 perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
       for hook in hooks { try hook.trainerFinishedStep(self, iteration: iteration, output: output) }
-      if let conflicts = output.conflicts {
-        if let totals = conflictTotals { try totals.add_(conflicts) } else { conflictTotals = try conflicts.clone() }
-        agrSteps += 1
-      }
       if measure, let stats = output.statistics {
         let sample = GradientSample(
           epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
@@ -165,81 +148,40 @@ public final class Trainer {
         diagnosticsBuffer.append(sample)
         for hook in hooks { try hook.trainerTookSample(self, sample: sample) }
       }
-      pending.append(output)
-      pendingSizes.append(batch.labels.shape[0])
+      try metrics.add(output, rows: batch.labels.shape[0])
       index += 1
       // All ranks stop at the same step: each one's Ctrl-C is shared with the others.
       if try dataParallel?.anyRank(StopRequest.isRequested) ?? StopRequest.isRequested {
         throw TrainingError.interrupted(epoch: epoch + 1, step: index, steps: batchCount)
       }
-      if pending.count >= c.logEvery || index == batchCount {
-        let window = try flush(pending, sizes: pendingSizes, epoch: epoch, firstStep: index - pending.count)
-        sums = (sums.loss + window.loss, sums.clean + window.clean, sums.adversarial + window.adversarial,
-                sums.seen + window.seen, sums.steps + pending.count)
-        windowSums = window
-        pending.removeAll()
-        pendingSizes.removeAll()
+      if metrics.pendingCount >= c.logEvery || index == batchCount {
+        try metrics.flush(epochIndex: epoch, firstStep: index - metrics.pendingCount)
         let elapsed = Date().timeIntervalSince(start)
-        let perStep = elapsed / Double(index)
         let stepsLeft = Double(batchCount - index + (c.epochs - epoch - 1) * batchCount)
+        let window = metrics.window
         let progress = BatchProgress(
           epoch: epoch + 1, epochs: c.epochs, batch: index, batches: batchCount,
-          loss: windowSums.loss / Double(windowSums.steps), cleanAccuracy: ratio(windowSums.clean, windowSums.seen),
-          adversarialAccuracy: ratio(windowSums.adversarial, windowSums.seen),
-          imagesPerSecond: Double(sums.seen) / Swift.max(elapsed, 1e-9), etaSeconds: perStep * stepsLeft,
-          learningRate: rate, agrActive: agrActive)
+          loss: window.loss / Double(window.steps), cleanAccuracy: window.ratio(window.clean),
+          adversarialAccuracy: window.ratio(window.adversarial),
+          imagesPerSecond: Double(metrics.epoch.seen) / Swift.max(elapsed, 1e-9),
+          etaSeconds: elapsed / Double(index) * stepsLeft, learningRate: rate, agrActive: agrActive)
         for hook in hooks { try hook.trainerReported(self, progress: progress) }
       }
     }
     let trainSeconds = Date().timeIntervalSince(start)
     let evaluation = try evaluate(epoch: epoch)
     let averaged = try average.map { average in try average.withAveragedWeights { try evaluate(epoch: epoch) } }
-    var gop: (Double, [String: Double])?
-    if let conflictTotals, agrSteps > 0 {
-      gop = try gopRates(conflictTotals.toArray(Double.self), steps: agrSteps)
-    }
+    let gop = try metrics.gopRates(kinds: kinds)
+    let sums = metrics.epoch
     return EpochRecord(
       epoch: epoch + 1, learningRate: lastLearningRate, agrActive: agrActive,
       trainLoss: sums.loss / Double(Swift.max(sums.steps, 1)),
-      trainCleanAccuracy: ratio(sums.clean, sums.seen), trainAdversarialAccuracy: ratio(sums.adversarial, sums.seen),
+      trainCleanAccuracy: sums.ratio(sums.clean), trainAdversarialAccuracy: sums.ratio(sums.adversarial),
       testCleanLoss: evaluation.cleanLoss, testCleanAccuracy: evaluation.cleanAccuracy,
       testRobustLoss: evaluation.robustLoss, testRobustAccuracy: evaluation.robustAccuracy,
-      gopRate: gop?.0, gopRateByKind: gop?.1, averagedTestCleanAccuracy: averaged?.cleanAccuracy,
+      gopRate: gop?.overall, gopRateByKind: gop?.byKind, averagedTestCleanAccuracy: averaged?.cleanAccuracy,
       averagedTestRobustAccuracy: averaged?.robustAccuracy, seconds: Date().timeIntervalSince(start),
       imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
-  }
-
-  private func ratio(_ correct: Double, _ seen: Int) -> Double? { correct.isNaN ? nil : correct / Double(Swift.max(seen, 1)) }
-
-  /// Reads a window of step metrics back from the device (one synchronisation) and checks them.
-  private func flush(_ outputs: [TrainingStep.Output], sizes: [Int], epoch: Int, firstStep: Int) throws
-    -> (loss: Double, clean: Double, adversarial: Double, seen: Int, steps: Int)
-  {
-    let losses = try Tensor.stack(outputs.map(\.loss)).toArray(Double.self)
-    let norms = try Tensor.stack(outputs.map(\.gradientNorm)).toArray(Double.self)
-    for (i, (loss, norm)) in zip(losses, norms).enumerated() {
-      if !loss.isFinite { throw TrainingError.nonFinite(epoch: epoch + 1, step: firstStep + i + 1, what: "loss (\(loss))") }
-      if !norm.isFinite {
-        throw TrainingError.nonFinite(epoch: epoch + 1, step: firstStep + i + 1, what: "gradient (norm \(norm))")
-      }
-    }
-    func total(_ parts: [Tensor?]) throws -> Double {
-      let present = parts.compactMap { $0 }
-      guard present.count == parts.count, !present.isEmpty else { return .nan }
-      return try Tensor.stack(present).sum().item()
-    }
-    return (losses.reduce(0, +), try total(outputs.map(\.cleanCorrect)), try total(outputs.map(\.adversarialCorrect)),
-            sizes.reduce(0, +), outputs.count)
-  }
-
-  private func gopRates(_ conflicts: [Double], steps: Int) -> (Double, [String: Double]) {
-    var byKind: [String: (Double, Int)] = [:]
-    for (count, kind) in zip(conflicts, kinds) {
-      let entry = byKind[kind.rawValue, default: (0, 0)]
-      byKind[kind.rawValue] = (entry.0 + count, entry.1 + 1)
-    }
-    let overall = conflicts.reduce(0, +) / Double(conflicts.count * steps)
-    return (overall, byKind.mapValues { $0.0 / Double($0.1 * steps) })
   }
 
   /// Reports a graph that could not be recorded (once per graph) on standard error.
