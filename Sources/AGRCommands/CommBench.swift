@@ -31,7 +31,7 @@ struct CommBench: ParsableCommand {
         throw ValidationError("--nproc-per-node \(problem)\(nprocPerNode < 2 ? " (an all-reduce needs two ranks)" : "")")
       }
       let launcher = WorkerLauncher(executable: WorkerLauncher.currentExecutable,
-                                    arguments: WorkerLauncher.withoutLauncherFlags(Array(CommandLine.arguments.dropFirst())),
+                                    arguments: withoutLauncherFlags(Array(CommandLine.arguments.dropFirst())),
                                     processCount: nprocPerNode, masterPort: try TCPStore.freeLoopbackPort())
       let status = try launcher.run { FileHandle.standardError.write(Data("agr comm-bench: \($0)\n".utf8)) }
       if status != 0 { throw ExitCode(status) }

@@ -104,3 +104,20 @@ struct CheckpointOptions: ParsableArguments {
                          dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
   }
 }
+
+/// This command line without the launcher's own flags, for the ranks a launcher starts (they are not launchers).
+func withoutLauncherFlags(_ arguments: [String]) -> [String] {
+  let flags = ["--nproc-per-node", "--master-port", "--master-addr", "--nnodes", "--node-rank"]
+  var kept: [String] = []
+  var skipNext = false
+  for argument in arguments {
+    if skipNext {
+      skipNext = false
+    } else if flags.contains(argument) {
+      skipNext = true
+    } else if !flags.contains(where: { argument.hasPrefix($0 + "=") }) {
+      kept.append(argument)
+    }
+  }
+  return kept
+}

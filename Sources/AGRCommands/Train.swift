@@ -203,7 +203,7 @@ struct Train: ParsableCommand {
       guard masterPort != nil else { throw ValidationError("--nnodes \(nnodes): give --master-port, the same free port on every machine") }
     }
     if let masterPort, !(1...65535).contains(masterPort) { throw ValidationError("--master-port must be a TCP port, got \(masterPort)") }
-    var arguments = WorkerLauncher.withoutLauncherFlags(Array(CommandLine.arguments.dropFirst()))
+    var arguments = withoutLauncherFlags(Array(CommandLine.arguments.dropFirst()))
     if resume == nil && output == nil {
       // the ranks must agree on one run directory: name it here, once (rank 0's name wins across machines)
       arguments += ["--output", defaultRunName(try buildConfiguration())]

@@ -40,23 +40,6 @@ public struct WorkerLauncher {
     return nil
   }
 
-  /// A command line without the launcher's own flags (the ranks it starts are not launchers).
-  public static func withoutLauncherFlags(_ arguments: [String]) -> [String] {
-    let flags = ["--nproc-per-node", "--master-port", "--master-addr", "--nnodes", "--node-rank"]
-    var kept: [String] = []
-    var skipNext = false
-    for argument in arguments {
-      if skipNext {
-        skipNext = false
-      } else if flags.contains(argument) {
-        skipNext = true
-      } else if !flags.contains(where: { argument.hasPrefix($0 + "=") }) {
-        kept.append(argument)
-      }
-    }
-    return kept
-  }
-
   /// The path of the running executable (to start copies of it).
   public static var currentExecutable: URL {
     let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
