@@ -46,7 +46,8 @@ public struct MixedBatchLoader {
   /// What an epoch draws, in this order from one generator seeded by (seed, epoch): the real set's
   /// permutations, then the extra rows. Each batch's shuffle has a generator of its own, seeded by the batch.
   public struct EpochPlan {
-    /// The real images' positions, `realPerBatch` per batch (int64, CPU).
+    /// The real images' positions, `realPerBatch` per batch (int64, on the device the real set is held on: a
+    /// GPU-resident set's batches are cut without a copy from the host).
     public let realOrder: Tensor
     /// The extra images' rows, `extraPerBatch` per batch.
     public let extraRows: [Int]
@@ -61,7 +62,7 @@ public struct MixedBatchLoader {
     if realCount > 0 {
       let passes = (realCount + real.dataset.count - 1) / real.dataset.count
       let permutations = try (0..<passes).map { _ in try Tensor.randperm(real.dataset.count, generator: generator) }
-      realOrder = try Tensor.cat(permutations)[0..<realCount]
+      realOrder = try Tensor.cat(permutations)[0..<realCount].to(real.source.images.device)
     }
     let extraRows = batchCount * extraPerBatch == 0 ? []
       : try Tensor.randint(0, extra.count, [batchCount * extraPerBatch], generator: generator).toArray(Int64.self).map { Int($0) }
@@ -81,7 +82,7 @@ public struct MixedBatchLoader {
     var labels = [Tensor]()
     var indices = [Tensor]()
     if realRows > 0 {
-      let positions = try plan.realOrder[index * realRows..<(index + 1) * realRows].to(real.source.images.device)
+      let positions = try plan.realOrder[index * realRows..<(index + 1) * realRows]
       images.append(try real.source.images.indexed(by: positions).to(device))
       labels.append(try real.source.labels.indexed(by: positions).to(device))
       indices.append(try positions.to(device))
