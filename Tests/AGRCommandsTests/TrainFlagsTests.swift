@@ -59,6 +59,8 @@ import Testing
       (["--preset", "cifar10", "--awp", "--awp-proxy-lr", "0"], "--awp-proxy-lr"), (["--awp-warmup", "-1"], "--awp-warmup"),
       (["--extra-fraction", "0.5"], "--extra-fraction"), (["--extra-data", "x.npz", "--extra-fraction", "1.5"], "--extra-fraction"),
       (["--epoch-size", "100"], "--epoch-size"), (["--extra-data", "x.npz", "--epoch-size", "0"], "--epoch-size"),
+      (["--extra-data", "x.npz", "--epoch-size", "9223372036854775807"], "--epoch-size"),
+      (["--extra-data", "x.npz", "--extra-fraction", "nan"], "--extra-fraction"),
     ]
     for (arguments, flag) in cases {
       do {

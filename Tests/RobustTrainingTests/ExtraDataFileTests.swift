@@ -221,6 +221,12 @@ enum NPZFixture {
     expectError(mentioning: [single.path, "a single .npy array"]) {
       _ = try ExtraImages(path: single.path, imageShape: [3, 5, 4], classCount: 10)
     }
+    // a device, an empty file
+    expectError(mentioning: ["/dev/zero", "not a regular file"]) {
+      _ = try ExtraImages(path: "/dev/zero", imageShape: [3, 5, 4], classCount: 10)
+    }
+    let empty = try folder.write([], to: "empty.npz")
+    expectError(mentioning: [empty.path, "empty"]) { _ = try ExtraImages(path: empty.path, imageShape: [3, 5, 4], classCount: 10) }
     // a folder without label.npy
     expectError(mentioning: [folder.file("label.npy").path]) {
       _ = try ExtraImages(path: folder.url.path, imageShape: [3, 5, 4], classCount: 10)

@@ -29,12 +29,18 @@ public struct MixedBatchLoader {
         files: [extra.path, real.dataset.name], detail: "images of \(extra.imageShape) and \(real.dataset.imageShape)")
     }
     let size = epochSize ?? real.dataset.count
-    guard size > 0 else { throw DatasetError.unsupported("\(extra.path): the epoch size must be positive, got \(size)") }
+    guard (1...Self.largestEpochSize).contains(size) else {
+      throw DatasetError.unsupported("\(extra.path): the epoch size must lie in 1...\(Self.largestEpochSize), got \(size)")
+    }
     self.real = real
     self.extra = extra
     self.fraction = fraction
     self.epochSize = size
   }
+
+  /// The most samples an epoch may have: its plan holds 8 bytes a sample (a real image's position or an extra
+  /// image's row), 8 GB at this size.
+  public static let largestEpochSize = 1_000_000_000
 
   public var batchSize: Int { real.batchSize }
   /// Extra images in every batch: `int(batch_size * unsup_fraction)`, as their sampler rounds it.

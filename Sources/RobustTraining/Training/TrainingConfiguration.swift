@@ -224,7 +224,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard extraData != nil else {
         throw bad("epoch_size", "sets the samples of an epoch mixed with extra_data; without it an epoch is one pass over the training set")
       }
-      guard n > 0 else { throw bad("epoch_size", "must be positive, got \(n)") }
+      guard (1...MixedBatchLoader.largestEpochSize).contains(n) else {
+        throw bad("epoch_size", "must lie in 1...\(MixedBatchLoader.largestEpochSize) (an epoch's draws are held in memory, "
+          + "8 bytes a sample), got \(n)")
+      }
     }
     if let p = dropout {
       guard modelFile == nil else { throw bad("dropout", "a model file's dropout is its own (\(modelFile!))") }
