@@ -38,6 +38,14 @@ final class ProgressPrinter: TrainingHook {
     print("device:   \(c.device), \(c.precision.rawValue)\(c.usesChannelsLast ? ", channels-last" : ""), seed \(c.seed)")
   }
 
+  /// The extra images mixed into training (`--extra-data`) and how.
+  func describeExtra(_ extra: ExtraImages, trainCount: Int, configuration c: TrainingConfiguration) {
+    let perBatch = Int(Double(c.batchSize) * c.extraShare)
+    let epochSize = c.epochSize ?? trainCount
+    print("extra:    \(extra.path): \(extra.count) images, \(perBatch) of each batch of \(c.batchSize) "
+      + "(share \(c.extraShare)), epochs of \(epochSize) samples (\((epochSize + c.batchSize - 1) / c.batchSize) batches)")
+  }
+
   func trainerReported(_ trainer: Trainer, progress p: BatchProgress) {
     let now = Date()
     let done = p.batch == p.batches

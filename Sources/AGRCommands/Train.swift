@@ -31,6 +31,12 @@ struct Train: ParsableCommand {
   var dataDir: String?
   @Option(parsing: .unconditional, help: "Use only the first N training images.") var trainSubset: Int?
   @Option(parsing: .unconditional, help: "Evaluate on the first N test images each epoch.") var testSubset: Int?
+  @Option(help: "Extra labelled images mixed into every training batch (DM-Improves-AT's generated data): an uncompressed .npz holding 'image' (N x H x W x C, uint8) and 'label' (N), or a folder holding image.npy and label.npy; read in place (memory-mapped).")
+  var extraData: String?
+  @Option(parsing: .unconditional, help: "The share of each training batch drawn from --extra-data (default 0.7, DM-Improves-AT's --unsup-fraction).")
+  var extraFraction: Double?
+  @Option(parsing: .unconditional, help: "Samples per epoch with --extra-data (default: the training set's size): an epoch is a number of samples, not a pass over the extra data.")
+  var epochSize: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
   @Option(help: "Train a TorchScript module instead (torch.jit.script(model).save(PATH); scripts/export_model.py makes one): its state_dict names, its forward pass.")
@@ -220,24 +226,34 @@ struct Train: ParsableCommand {
     if status != 0 { throw ExitCode(status) }
   }
 
-  /// The run's training and test sets, and the seconds reading them took.
-  private func loadData(_ c: TrainingConfiguration) throws -> (train: LabeledImages, test: LabeledImages, seconds: Double) {
+  /// The run's training and test sets, its extra images (opened and checked: every problem with them is
+  /// found here, before a run directory is made), and the seconds reading them took.
+  private func loadData(_ c: TrainingConfiguration) throws -> RunData {
     let reading = Date()
     let format = try DatasetFormat.named(c.dataset)
     let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
-    return (train, test, Date().timeIntervalSince(reading))
+    let extra = try c.extraData.map { try ExtraImages(path: $0, fitting: train) }
+    return RunData(train: train, test: test, extra: extra, seconds: Date().timeIntervalSince(reading))
   }
 
-  private func makeTrainer(_ c: TrainingConfiguration, data: (train: LabeledImages, test: LabeledImages, seconds: Double)? = nil,
+  private struct RunData {
+    let train: LabeledImages
+    let test: LabeledImages
+    let extra: ExtraImages?
+    let seconds: Double
+  }
+
+  private func makeTrainer(_ c: TrainingConfiguration, data: RunData? = nil,
                            run: RunDirectory, printer: ProgressPrinter?, job: DataParallel?) throws -> Trainer
   {
     try prepare(c.device)
     if c.cudaGraphs == true {
       do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
     }
-    let (train, test, readSeconds) = try data ?? loadData(c)
+    let data = try data ?? loadData(c)
+    let (train, test, readSeconds) = (data.train, data.test, data.seconds)
     Torch.manualSeed(c.seed)
     let model = try c.makeModel(for: train)
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
@@ -247,7 +263,11 @@ struct Train: ParsableCommand {
       print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
-    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job)
+    if let extra = data.extra, let printer {
+      printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, train.count) } ?? train.count, configuration: c)
+    }
+    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
+                              extra: data.extra)
     // the printer and TensorBoard are hooks like any other (after the weight average, which the epoch reports)
     if let tensorBoard { trainer.hooks.append(tensorBoard) }
     if let printer { trainer.hooks.append(printer) }
@@ -297,6 +317,10 @@ struct Train: ParsableCommand {
     if let dataDir { c.dataDirectory = dataDir }
     if let trainSubset { c.trainSubset = trainSubset }
     if let testSubset { c.testSubset = testSubset }
+    // absolute, so that a resume from another folder finds it
+    if let extraData { c.extraData = URL(fileURLWithPath: extraData).standardizedFileURL.path }
+    if let extraFraction { c.extraFraction = extraFraction }
+    if let epochSize { c.epochSize = epochSize }
     if let model {
       c.model = try parseModel(model)
       (c.modelFile, c.modelFileChecksum) = (nil, nil)

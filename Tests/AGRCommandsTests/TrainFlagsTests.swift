@@ -57,6 +57,10 @@ import Testing
       (["--best-by", "ema"], "--best-by"),
       (["--preset", "cifar10", "--awp", "--awp-gamma", "-0.01"], "--awp-gamma"), (["--awp", "--method", "standard"], "--awp"),
       (["--preset", "cifar10", "--awp", "--awp-proxy-lr", "0"], "--awp-proxy-lr"), (["--awp-warmup", "-1"], "--awp-warmup"),
+      (["--extra-fraction", "0.5"], "--extra-fraction"), (["--extra-data", "x.npz", "--extra-fraction", "1.5"], "--extra-fraction"),
+      (["--epoch-size", "100"], "--epoch-size"), (["--extra-data", "x.npz", "--epoch-size", "0"], "--epoch-size"),
+      (["--extra-data", "x.npz", "--epoch-size", "9223372036854775807"], "--epoch-size"),
+      (["--extra-data", "x.npz", "--extra-fraction", "nan"], "--extra-fraction"),
     ]
     for (arguments, flag) in cases {
       do {
@@ -197,7 +201,8 @@ import Testing
     let keys = ["epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "agr_clip", "agr_start_epoch",
                 "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
                 "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset", "weight_averaging", "best_by",
-                "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm", "model_file"]
+                "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm", "model_file",
+                "extra_data", "extra_fraction", "epoch_size"]
     let help = Train.helpMessage()
     for key in keys {
       let name = flag(forKey: key)

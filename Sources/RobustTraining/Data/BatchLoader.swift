@@ -19,7 +19,7 @@ public struct BatchLoader {
   public let dropLast: Bool
   public let device: Device
   /// The uint8 images and labels batches are cut from: on `device` when GPU-resident, else on the CPU.
-  private let source: LabeledImages
+  let source: LabeledImages
 
   /// - Parameter resident: copy the whole (uint8) dataset to `device` once and cut batches there,
   ///   instead of moving each batch from the host.
@@ -76,8 +76,15 @@ public struct BatchLoader {
   }
 }
 
+/// One epoch's training batches, in order: `while let batch = try batches.next() { ... }`.
+public protocol EpochBatchSequence {
+  /// How many batches the epoch has.
+  var count: Int { get }
+  mutating func next() throws -> Batch?
+}
+
 /// The batches of one epoch, in order: `while let batch = try batches.next() { ... }`.
-public struct EpochBatches {
+public struct EpochBatches: EpochBatchSequence {
   let loader: BatchLoader
   /// The epoch's sample order (int64, on the device the dataset is held on).
   public let order: Tensor

@@ -13,6 +13,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
   case corruptGzip(file: String, detail: String)
   /// Two files that must agree (images and labels) do not.
   case mismatch(files: [String], detail: String)
+  /// A file whose content is not what the format asks for (a missing array, a wrong dtype or shape).
+  case invalidContent(file: String, detail: String)
   case unsupported(String)
 
   public var description: String {
@@ -28,6 +30,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
       return "\(file): label \(label) of record \(index) is outside 0..<\(classCount)"
     case .corruptGzip(let file, let detail): return "\(file): corrupt gzip data: \(detail)"
     case .mismatch(let files, let detail): return "\(files.joined(separator: " and ")): \(detail)"
+    case .invalidContent(let file, let detail): return "\(file): \(detail)"
     case .unsupported(let what): return what
     }
   }

@@ -13,6 +13,8 @@ public final class Trainer {
   /// The memory format of the model and batches, resolved once (`TrainingConfiguration.usesChannelsLast`).
   let memoryFormat: MemoryFormat?
   let trainLoader: BatchLoader
+  /// The training batches mixed with extra images (`extra_data`), nil without them.
+  let mixedLoader: MixedBatchLoader?
   let testLoader: BatchLoader
   let step: TrainingStep
   /// The step replayed from CUDA graphs (`cuda_graphs`), nil otherwise.
@@ -36,10 +38,11 @@ public final class Trainer {
 
   /// `awpProxy`: the model AWP's proxy step runs on (same architecture); by default one made from the
   /// configuration's model family. `dataParallel`: train as one rank of that job (see `DataParallel`);
-  /// every rank starts from rank 0's weights.
+  /// every rank starts from rank 0's weights. `extra`: the configuration's `extra_data`, opened already (by
+  /// default it is opened here).
   public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
               run: RunDirectory?, awpProxy: (any Classifier)? = nil,
-              dataParallel: DataParallel? = nil) throws
+              dataParallel: DataParallel? = nil, extra: ExtraImages? = nil) throws
   {
     try configuration.validate()
     let c = configuration
@@ -59,13 +62,24 @@ public final class Trainer {
     let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
     guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
     guard testSet.count > 0 else { throw TrainingError.emptyDataset("\(test.name): the test set holds no images") }
-    if let dataParallel, trainSet.count % c.batchSize != 0, trainSet.count % c.batchSize < dataParallel.worldSize {
+    if extra != nil && c.extraData == nil {
+      throw ConfigurationError(key: "extra_data", "extra images were given but the configuration names none (a resume would lack them)")
+    }
+    let extraImages = try extra ?? c.extraData.map { try ExtraImages(path: $0, fitting: trainSet) }
+    // with extra data every batch is a full one
+    if let dataParallel, extraImages == nil, trainSet.count % c.batchSize != 0,
+       trainSet.count % c.batchSize < dataParallel.worldSize
+    {
       throw ConfigurationError(
         key: "batch_size", "the last batch of an epoch holds \(trainSet.count % c.batchSize) images, fewer than the "
           + "\(dataParallel.worldSize) ranks: change it or train_subset")
     }
-    trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
-                                  device: device, resident: device.isCUDA)
+    let trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
+                                      device: device, resident: device.isCUDA)
+    self.trainLoader = trainLoader
+    mixedLoader = try extraImages.map {
+      try MixedBatchLoader(real: trainLoader, extra: $0, fraction: c.extraShare, epochSize: c.epochSize)
+    }
     testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
                                  resident: device.isCUDA)
     let proxyFormat = memoryFormat
@@ -114,7 +128,8 @@ public final class Trainer {
     let agrActive = c.agrActive(inEpoch: epoch)
     Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))  // the attacks' random starts
     let augment = try EpochAugmentation(c, epoch: epoch, device: device)
-    var batches = try trainLoader.batches(epoch: epoch)
+    var batches: any EpochBatchSequence
+    if let mixedLoader { batches = try mixedLoader.batches(epoch: epoch) } else { batches = try trainLoader.batches(epoch: epoch) }
     let batchCount = batches.count
     let start = Date()
     var metrics = EpochMetrics()

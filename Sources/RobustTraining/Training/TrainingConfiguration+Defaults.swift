@@ -26,6 +26,7 @@ extension TrainingConfiguration {
       c.adamEpsilon = c.adamEpsilon ?? AdamW.defaultEpsilon
     }
     c.evalStepSize = c.evaluationStepSize
+    if c.extraData != nil { c.extraFraction = c.extraShare }
     return c
   }
 

@@ -37,6 +37,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var trainSubset: Int? = nil
   /// Evaluate on the first N test images each epoch (nil: all).
   public var testSubset: Int? = nil
+  /// Extra labelled images mixed into every training batch (`ExtraImages`: an uncompressed `.npz` holding `image`
+  /// and `label`, or a folder holding `image.npy` and `label.npy`; absent: none), the share of each batch drawn
+  /// from them (absent: 0.7, DM-Improves-AT's `unsup_fraction`) and the samples in an epoch (absent: the training
+  /// set's size), as `MixedBatchLoader` mixes them.
+  public var extraData: String? = nil
+  public var extraFraction: Double? = nil
+  public var epochSize: Int? = nil
+
+  /// The share of each batch drawn from `extraData`.
+  public var extraShare: Double { extraFraction ?? Self.defaultExtraFraction }
+  /// DM-Improves-AT's `unsup_fraction`.
+  public static let defaultExtraFraction = 0.7
   public var model: ModelArchitecture = .smallCNN
   /// The dropout probability of SmallCNN's classifier (absent: 0.5, as TRADES defines it; the other models
   /// have no dropout).
@@ -209,6 +221,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
     if let n = trainSubset, n <= 0 { throw bad("train_subset", "must be positive") }
     if let n = testSubset, n <= 0 { throw bad("test_subset", "must be positive") }
+    if let share = extraFraction {
+      guard extraData != nil else { throw bad("extra_fraction", "is the share of each batch drawn from extra_data; give extra_data") }
+      guard share.isFinite, share >= 0, share <= 1 else { throw bad("extra_fraction", "must lie in [0, 1], got \(share)") }
+    }
+    if let n = epochSize {
+      guard extraData != nil else {
+        throw bad("epoch_size", "sets the samples of an epoch mixed with extra_data; without it an epoch is one pass over the training set")
+      }
+      guard (1...MixedBatchLoader.largestEpochSize).contains(n) else {
+        throw bad("epoch_size", "must lie in 1...\(MixedBatchLoader.largestEpochSize) (an epoch's draws are held in memory, "
+          + "8 bytes a sample), got \(n)")
+      }
+    }
     if let p = dropout {
       guard modelFile == nil else { throw bad("dropout", "a model file's dropout is its own (\(modelFile!))") }
       guard model == .smallCNN else { throw bad("dropout", "only SmallCNN has dropout, not \(model.rawValue)") }

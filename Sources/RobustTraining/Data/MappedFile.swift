@@ -1,0 +1,48 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file mapped read-only into memory: its pages are read from disk when touched and can be dropped again
+/// by the kernel, so a file larger than the machine's memory is read a few rows at a time without a copy.
+final class MappedFile {
+  let path: String
+  let count: Int
+  let bytes: UnsafeRawPointer
+
+  init(_ url: URL) throws {
+    path = url.path
+    guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.missingFile(candidates: [path]) }
+    if let problem = DatasetFile.notRegularFile(url) { throw DatasetError.unreadable(file: path, reason: problem) }
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+      throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno)))
+    }
+    count = Int(status.st_size)
+    guard count > 0 else { throw DatasetError.wrongSize(file: path, detail: "the file is empty") }
+    guard let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+      throw DatasetError.unreadable(file: path, reason: "cannot map it into memory: \(String(cString: strerror(errno)))")
+    }
+    // Rows are read in random order: no read-ahead beyond the pages asked for.
+    _ = madvise(address, count, MADV_RANDOM)
+    bytes = UnsafeRawPointer(address)
+  }
+
+  deinit { munmap(UnsafeMutableRawPointer(mutating: bytes), count) }
+
+  /// The bytes at `range`, copied (for headers).
+  func data(_ range: Range<Int>) -> [UInt8] {
+    [UInt8](UnsafeRawBufferPointer(start: bytes + range.lowerBound, count: range.count))
+  }
+
+  /// A little-endian unsigned integer of `size` bytes at `offset` (the caller checks the bounds).
+  func littleEndian(at offset: Int, size: Int) -> UInt64 {
+    (0..<size).reduce(UInt64(0)) { value, k in value | UInt64(bytes.load(fromByteOffset: offset + k, as: UInt8.self)) << (8 * k) }
+  }
+}
