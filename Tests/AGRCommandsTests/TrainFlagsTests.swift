@@ -11,6 +11,18 @@ import Testing
     try Train.parse(arguments).buildConfiguration()
   }
 
+  /// Each argument list is refused with a usage error that names its flag.
+  private func expectRefused(_ cases: [([String], String)], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for (arguments, flag) in cases {
+      do {
+        _ = try configuration(arguments)
+        Issue.record("\(arguments) was accepted", sourceLocation: sourceLocation)
+      } catch let error as ValidationError {
+        #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)", sourceLocation: sourceLocation)
+      }
+    }
+  }
+
   @Test func noFlagsIsTheQuickStartJob() throws {
     let c = try configuration([])
     #expect(c.dataset == "fashion-mnist" && c.model == .smallCNN && c.method == .at && c.agr)
@@ -62,14 +74,7 @@ import Testing
       (["--extra-data", "x.npz", "--epoch-size", "9223372036854775807"], "--epoch-size"),
       (["--extra-data", "x.npz", "--extra-fraction", "nan"], "--extra-fraction"),
     ]
-    for (arguments, flag) in cases {
-      do {
-        _ = try configuration(arguments)
-        Issue.record("\(arguments) was accepted")
-      } catch let error as ValidationError {
-        #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)")
-      }
-    }
+    try expectRefused(cases)
   }
 
   @Test func optimizerFlags() throws {
@@ -88,14 +93,7 @@ import Testing
       (["--weight-decay-scope", "convs"], "--weight-decay-scope"),
       (["--optimizer", "adamw", "--device", "cuda", "--cuda-graphs"], "--cuda-graphs"),
     ]
-    for (arguments, flag) in bad {
-      do {
-        _ = try configuration(arguments)
-        Issue.record("\(arguments) was accepted")
-      } catch let error as ValidationError {
-        #expect(error.message.contains(flag), "\(arguments): '\(error.message)' does not name \(flag)")
-      }
-    }
+    try expectRefused(bad)
   }
 
   /// --dry-run writes every default out (from where it is defined), and that JSON is the same run.
