@@ -52,7 +52,7 @@ func flag(forKey key: String) -> String {
   let renamed = [
     "learning_rate": "lr", "perturbation.epsilon": "eps", "epsilon": "eps", "perturbation.step_size": "step-size",
     "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
-    "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "awp_proxy_learning_rate": "awp-proxy-lr",
+    "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "perturbation.attack": "training-attack", "awp_proxy_learning_rate": "awp-proxy-lr",
     "synchronized_batch_norm": "sync-bn", "adam_beta1": "adam-betas", "adam_beta2": "adam-betas",
     "adam_epsilon": "adam-eps",
   ]

@@ -27,9 +27,13 @@ final class ProgressPrinter: TrainingHook {
     print("method:   \(c.method.rawValue)\(awp)\(agr)")
     if c.method.isAdversarial {
       let p = c.perturbation
-      print(String(format: "attack:   PGD-%d eps %.4f step %.4f (%@%@), evaluation %@", p.steps, p.epsilon, p.stepSize,
-                   p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "",
-                   PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize))
+      let training = p.kind.isSingleStep
+        ? String(format: "%@ eps %.4f noise %g eps step %g eps (%@%@)", p.label, p.epsilon, p.noiseMultiplier, p.stepInEpsilons,
+                 p.loss.rawValue, p.attackInTrainMode == true ? ", in train mode" : "")
+        : String(format: "PGD-%d eps %.4f step %.4f (%@%@%@)", p.steps, p.epsilon, p.stepSize,
+                 p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "",
+                 p.attackInTrainMode == true ? ", in train mode" : "")
+      print("attack:   \(training), evaluation \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize))"
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    \(c.optimizerKind.describe(c)), lr \(c.schedule), batch \(c.batchSize), "

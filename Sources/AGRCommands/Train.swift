@@ -60,6 +60,8 @@ struct Train: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "AVmixup with the paper's soft labels (label smoothing 0.5 / 0.7) instead of the AGR authors' hard labels.")
   var avmixupSoftLabels: Bool?
   @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
+  @Option(help: "Training attack: \(choices(TrainingPerturbation.Attack.self, \.summary)) (default pgd; the single-step ones' noise and step: --set perturbation.noise=K, perturbation.step_multiplier=M, in units of eps; perturbation.attack_in_train_mode=true as their authors' code).")
+  var trainingAttack: String?
   @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
   @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int?
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Double?
@@ -354,6 +356,7 @@ struct Train: ParsableCommand {
     if let awpProxyLr { c.awpProxyLearningRate = awpProxyLr }
     if let awpWarmup { c.awpWarmup = awpWarmup }
     if let trainingPgd { c.perturbation.iterates = try parseChoice(trainingPgd, flag: "--training-pgd") }
+    if let trainingAttack { c.perturbation.attack = try parseChoice(trainingAttack, flag: "--training-attack") }
     if let epochs { c.epochs = epochs }
     if let batchSize { c.batchSize = batchSize }
     if let learningRate { c.learningRate = learningRate }

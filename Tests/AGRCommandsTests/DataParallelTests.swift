@@ -68,6 +68,21 @@ import Torch
     }
   }
 
+  /// The single-step attacks' noise is drawn for the global batch: FGSM-RS and N-FGSM + AGR on 2 ranks train as
+  /// in one process.
+  @Test(arguments: ["fgsm-rs", "n-fgsm"])
+  func singleStepAttackRanksTrainAsOneProcess(attack: String) throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let alone = folder.appendingPathComponent("alone")
+    let single = try RunSafetyTests.agr(arguments(alone, method: "at") + ["--training-attack", attack, "--eps", "0.3"])
+    #expect(single.status == 0, "\(single.errors)")
+    let run = folder.appendingPathComponent("ranks")
+    let job = try RunSafetyTests.agr(arguments(run, method: "at") + ["--training-attack", attack, "--eps", "0.3", "--nproc-per-node", "2"])
+    #expect(job.status == 0, "\(job.errors)")
+    let difference = Self.largestDifference(try Self.weights(alone), try Self.weights(run))
+    #expect(difference < 1e-5, "\(attack) on 2 ranks: weights differ by \(difference)")
+  }
+
   /// AWP's proxy step averaged over the ranks: AT + AWP + AGR on 2 ranks as in one process.
   @Test func awpRanksTrainAsOneProcess() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -73,6 +73,8 @@ import Testing
       (["--epoch-size", "100"], "--epoch-size"), (["--extra-data", "x.npz", "--epoch-size", "0"], "--epoch-size"),
       (["--extra-data", "x.npz", "--epoch-size", "9223372036854775807"], "--epoch-size"),
       (["--extra-data", "x.npz", "--extra-fraction", "nan"], "--extra-fraction"),
+      (["--training-attack", "fgsm"], "--training-attack"),
+      (["--training-attack", "fgsm-rs", "--training-pgd", "authors"], "--training-pgd"),
     ]
     try expectRefused(cases)
   }
@@ -124,7 +126,8 @@ import Testing
     #expect(c.adamBeta1 == 0.8 && c.dropout == 0.3)
     for (argument, words) in [("epochz=3", "no such setting"), ("awp_gamma=abc", "expected Double"), ("epochs=-1", "must be positive"),
                               ("nope", "expected KEY=VALUE"), ("perturbation..steps=1", "not a setting's name"),
-                              ("adam_beta1=0.8", "is AdamW's")] {
+                              ("adam_beta1=0.8", "is AdamW's"), ("perturbation.noise=2", "single-step attack's"),
+                              ("perturbation.attack=fgsm", "perturbation.attack")] {
       do {
         _ = try configuration(["--set", argument])
         Issue.record("--set \(argument) was accepted")
@@ -132,6 +135,19 @@ import Testing
         #expect(error.message.hasPrefix("--set ") && error.message.contains(words), "\(argument): \(error.message)")
       }
     }
+  }
+
+  /// --training-attack picks the single-step attacks; absent, the training attack stays PGD and writes no key.
+  @Test func trainingAttackFlag() throws {
+    #expect(try configuration([]).perturbation.attack == nil)
+    #expect(try configuration(["--preset", "cifar10"]).perturbation.kind == .pgd)
+    let fast = try configuration(["--preset", "cifar10", "--training-attack", "fgsm-rs"])
+    #expect(fast.perturbation.attack == .fgsmRS && fast.perturbation.stepInEpsilons == 1.25)
+    let noisy = try configuration(["--method", "trades", "--training-attack", "N-FGSM", "--set", "perturbation.noise=3",
+                                   "--set", "perturbation.attack_in_train_mode=true"])
+    #expect(noisy.perturbation.kind == .nFGSM && noisy.perturbation.noiseMultiplier == 3 && noisy.perturbation.attackInTrainMode == true)
+    #expect(try configuration(["--set", "perturbation.attack=n-fgsm"]).perturbation.kind == .nFGSM)
+    #expect(Train.helpMessage().contains("--training-attack"))
   }
 
   @Test func cudaGraphsFlag() throws {
@@ -200,7 +216,7 @@ import Testing
                 "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
                 "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset", "weight_averaging", "best_by",
                 "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm", "model_file",
-                "extra_data", "extra_fraction", "epoch_size"]
+                "extra_data", "extra_fraction", "epoch_size", "perturbation.attack"]
     let help = Train.helpMessage()
     for key in keys {
       let name = flag(forKey: key)

@@ -17,6 +17,9 @@ struct GradientAscent {
     /// added back, with no clipping to [0, 1] (their `clamp(0., 1.).detach_()` discards its result); the
     /// caller clips the last iterate. L-inf only.
     case offsetUnclipped
+    /// `x + stepSize * sign(g)` clipped to [0, 1] only, with no projection onto the ball: N-FGSM's step
+    /// (de Jorge et al. 2022). L-inf only.
+    case unitBox
   }
 
   let threatModel: ThreatModel
@@ -38,6 +41,9 @@ struct GradientAscent {
       let epsilon = threatModel.epsilon
       let moved = try x + (try gradient.sign() * stepSize)
       return try images + (try (try moved - images).clamped(min: -epsilon, max: epsilon))
+    case .unitBox:
+      guard threatModel.norm == .lInf else { throw AttackError.invalidParameter("the unit-box update is L-inf only") }
+      return try x.adding(try gradient.sign(), scaledBy: stepSize).clamped(min: 0, max: 1)
     }
   }
 

@@ -209,6 +209,23 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     try finite("perturbation.step_size", perturbation.stepSize)
     guard perturbation.stepSize >= 0 else { throw bad("perturbation.step_size", "must be >= 0, got \(perturbation.stepSize)") }
     guard perturbation.steps >= 0 else { throw bad("perturbation.steps", "must be >= 0") }
+    if perturbation.kind.isSingleStep {
+      let attack = perturbation.kind.rawValue
+      if perturbation.iterates == .authors { throw bad("perturbation.iterates", "'authors' is PGD's; the training attack is \(attack)") }
+      if let k = perturbation.noise {
+        guard k.isFinite, k >= 0 else { throw bad("perturbation.noise", "the noise radius in units of eps must be a finite number >= 0, got \(k)") }
+      }
+      if let m = perturbation.stepMultiplier {
+        guard m.isFinite, m > 0 else {
+          throw bad("perturbation.step_multiplier", "the step in units of eps must be a positive finite number, got \(m)")
+        }
+      }
+    } else {
+      if perturbation.noise != nil { throw bad("perturbation.noise", "is a single-step attack's (fgsm-rs, n-fgsm); the training attack is pgd") }
+      if perturbation.stepMultiplier != nil {
+        throw bad("perturbation.step_multiplier", "is a single-step attack's (fgsm-rs, n-fgsm); PGD's step is perturbation.step_size")
+      }
+    }
     guard evalSteps >= 0 else { throw bad("eval_steps", "must be >= 0") }
     if let size = evalStepSize {
       try finite("eval_step_size", size)

@@ -1,9 +1,10 @@
 import Torch
 
-/// The settings of the L-inf PGD that generates training examples (the loop is `GradientAscent`, as for
-/// the evaluation attack): a random start, `steps` signed gradient steps of size `stepSize`, back into
-/// the eps-ball and [0, 1] after each. The model runs in eval mode while attacking (BatchNorm statistics
-/// do not move); parameter gradients are untouched.
+/// The settings of the L-inf attack that generates training examples (the loop is `GradientAscent`, as for
+/// the evaluation attack). By default PGD: a random start, `steps` signed gradient steps of size `stepSize`,
+/// back into the eps-ball and [0, 1] after each. `attack` picks a single-step one instead (FGSM-RS, N-FGSM;
+/// docs/fast-at.md). The model runs in eval mode while attacking (BatchNorm statistics do not move) unless
+/// `attackInTrainMode`; parameter gradients are untouched.
 public struct TrainingPerturbation: Codable, Equatable, Sendable {
   public var epsilon: Double
   public var stepSize: Double
@@ -11,6 +12,43 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   public var loss: TrainingAttackLoss
   /// How the cross-entropy attack's iterates are kept (absent: `.clipped`, the standard PGD).
   public var iterates: Iterates?
+  /// Which attack (absent: `.pgd`, as every run before it could name one).
+  public var attack: Attack?
+  /// A single-step attack's start: uniform noise in [-noise * eps, noise * eps] (absent: the attack's
+  /// `defaultNoise`, 1 for FGSM-RS, 2 for N-FGSM).
+  public var noise: Double?
+  /// A single-step attack's step, in units of eps (absent: the attack's `defaultStepMultiplier`, 1.25 for
+  /// FGSM-RS, 1 for N-FGSM); `stepSize` and `steps` are PGD's.
+  public var stepMultiplier: Double?
+  /// Run the attack's forward passes in train mode, as Wong et al.'s and de Jorge et al.'s code do (BatchNorm
+  /// then normalises with the batch's statistics and its running statistics move, dropout is on); absent or
+  /// false: eval mode, as every attack here.
+  public var attackInTrainMode: Bool?
+
+  /// The training attacks.
+  public enum Attack: String, Codable, CaseIterable, Sendable {
+    /// PGD with `steps` steps of `stepSize` (Madry et al.).
+    case pgd
+    /// FGSM with a random start (Wong, Rice, Kolter 2020): a uniform start in the eps-ball, one signed step of
+    /// 1.25 eps, clipped back to the ball and [0, 1].
+    case fgsmRS = "fgsm-rs"
+    /// N-FGSM (de Jorge et al. 2022): noise from [-2 eps, 2 eps], one signed step of eps, clipped to [0, 1]
+    /// only (the result may lie outside the eps-ball).
+    case nFGSM = "n-fgsm"
+
+    public var summary: String {
+      switch self {
+      case .pgd: return "PGD, --attack-steps steps of --step-size"
+      case .fgsmRS: return "FGSM with a random start, one step of 1.25 eps, Wong et al. 2020"
+      case .nFGSM: return "N-FGSM, noise of 2 eps, one step of eps, no projection, de Jorge et al. 2022"
+      }
+    }
+    public var isSingleStep: Bool { self != .pgd }
+    /// The papers' noise radius in units of eps.
+    public var defaultNoise: Double { self == .nFGSM ? 2 : 1 }
+    /// The papers' step in units of eps (PGD's step is `stepSize`).
+    public var defaultStepMultiplier: Double { self == .nFGSM ? 1 : 1.25 }
+  }
 
   /// Where PGD's iterates may go between steps.
   public enum Iterates: String, Codable, CaseIterable, Sendable {
@@ -33,12 +71,29 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
     self.loss = loss
   }
 
+  /// The attack that runs (`attack`, else PGD).
+  public var kind: Attack { attack ?? .pgd }
+  /// A single-step attack's noise radius and step in units of eps, defaults filled in.
+  public var noiseMultiplier: Double { noise ?? kind.defaultNoise }
+  public var stepInEpsilons: Double { stepMultiplier ?? kind.defaultStepMultiplier }
+  /// Gradient passes the attack takes per step (for time projections).
+  public var attackPasses: Int { kind == .pgd ? steps : 1 }
+  /// "PGD-10", "FGSM-RS", "N-FGSM".
+  public var label: String {
+    switch kind {
+    case .pgd: return "PGD-\(steps)"
+    case .fgsmRS: return "FGSM-RS"
+    case .nFGSM: return "N-FGSM"
+    }
+  }
+
   /// Adversarial versions of `images` (detached, within the ball and [0, 1]). With a `shard`, `images` are
   /// its rows of a global batch and the random start is drawn for the whole batch, so each row starts
   /// where it would in one process.
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor, shard: BatchShard? = nil) throws -> Tensor {
-    try model.withMode(training: false) {
+    try model.withMode(training: attackInTrainMode == true) {
       let threat = try ThreatModel.lInf(epsilon)
+      if kind.isSingleStep { return try singleStep(model, images: images, labels: labels, shard: shard) }
       switch loss {
       case .crossEntropy:
         // From a uniform point of the ball, climbing the batch-mean cross-entropy.
@@ -63,6 +118,29 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
         return try threat.project(last, around: images).detached()
       }
     }
+  }
+
+  /// FGSM-RS and N-FGSM: a start `x0 = clip01(x + u)`, u uniform in [-k eps, k eps] (drawn for the global batch
+  /// under a shard), and one signed step of `m * eps` on the input gradient g of the attack loss at x0 (batch-mean
+  /// cross-entropy, or TRADES' summed KL from the clean prediction with `loss` kl). FGSM-RS: `clip01(x +
+  /// clip_eps(x0 - x + m eps sign(g)))`; N-FGSM: `clip01(x0 + m eps sign(g))`, no projection onto the ball.
+  private func singleStep(_ model: any Classifier, images: Tensor, labels: Tensor, shard: BatchShard?) throws -> Tensor {
+    let radius = noiseMultiplier * epsilon
+    let noise = try Self.rows(of: shard, like: images) {
+      try Tensor.uniform($0, low: -radius, high: radius, dtype: images.dtype, device: images.device)
+    }
+    let start = try (try images + noise).clamped(min: 0, max: 1)
+    let objective: (Tensor) throws -> Tensor
+    switch loss {
+    case .crossEntropy:
+      objective = { try Functional.crossEntropy($0, labels) }
+    case .kl:
+      let target = try Autograd.withNoGrad { try Functional.softmax(try model(images), dim: 1) }
+      objective = { try Functional.klDiv(try Functional.logSoftmax($0, dim: 1), target, reduction: .sum) }
+    }
+    let ascent = GradientAscent(threatModel: try ThreatModel.lInf(epsilon), stepSize: stepInEpsilons * epsilon,
+                                update: kind == .fgsmRS ? .offset : .unitBox)
+    return try ascent.run(model, images: images, from: start, steps: 1, objective: objective)
   }
 
   /// `draw(shape)` for `images`' shape, or for the whole batch of `shard` cut to its rows.
