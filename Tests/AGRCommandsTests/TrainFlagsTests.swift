@@ -100,7 +100,8 @@ import Testing
 
   /// --dry-run writes every default out (from where it is defined), and that JSON is the same run.
   @Test func theDryRunWritesEveryDefault() throws {
-    for arguments in [[], ["--preset", "cifar10", "--awp"], ["--optimizer", "adamw", "--method", "trades"]] {
+    for arguments in [[], ["--preset", "cifar10", "--awp"], ["--optimizer", "adamw", "--method", "trades"],
+                      ["--training-attack", "n-fgsm"]] {
       let c = try configuration(arguments)
       let written = c.withDefaultsWritten()
       try written.validate()

@@ -26,6 +26,13 @@ extension TrainingConfiguration {
       c.adamEpsilon = c.adamEpsilon ?? AdamW.defaultEpsilon
     }
     c.evalStepSize = c.evaluationStepSize
+    c.perturbation.attack = c.perturbation.kind
+    c.perturbation.iterates = c.perturbation.iterates ?? .clipped
+    c.perturbation.attackInTrainMode = c.perturbation.attackInTrainMode ?? false
+    if c.perturbation.kind.isSingleStep {
+      c.perturbation.noise = c.perturbation.noiseMultiplier
+      c.perturbation.stepMultiplier = c.perturbation.stepInEpsilons
+    }
     if c.extraData != nil { c.extraFraction = c.extraShare }
     return c
   }
