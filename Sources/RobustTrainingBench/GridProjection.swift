@@ -5,7 +5,6 @@ import RobustTraining
 /// figure per model, method, AGR on or off, and the PGD evaluation of a batch), read through the type the
 /// bench writes it with (`BenchmarkResult`).
 public struct GridProjection: Sendable {
-  public typealias Figure = BenchmarkResult
 
   /// Per run: projected seconds, or why there is none.
   public struct Estimate: Sendable {
@@ -13,12 +12,12 @@ public struct GridProjection: Sendable {
     public let basis: String
   }
 
-  public let figures: [Figure]
+  public let figures: [BenchmarkResult]
   public let source: String
 
   public init(benchJSON url: URL) throws {
     do {
-      figures = try JSONDecoder().decode([Figure].self, from: Data(contentsOf: url))
+      figures = try JSONDecoder().decode([BenchmarkResult].self, from: Data(contentsOf: url))
     } catch let error as DecodingError {
       throw GridError(file: url.path, "is not the output of agr bench --json: \(RunDirectory.decodingText(error))")
     } catch {

@@ -46,9 +46,6 @@ public final class SGD: Optimizer {
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
-  /// The weight decay of every parameter when they share one (nil with parameter groups).
-  public var weightDecay: Double? { Set(weightDecays).count <= 1 ? weightDecays.first ?? 0 : nil }
-
   /// One update from explicit gradients, aligned with `parameters` (nil: skip that parameter).
   public func step(gradients: [Tensor?]) throws {
     try checkCount(gradients, "SGD")
@@ -57,7 +54,7 @@ public final class SGD: Optimizer {
     let params = active.map { parameters[$0] }
     var directions = active.map { gradients[$0]! }
     try Autograd.withNoGrad {
-      for group in groupedIndices(active.indices.map { $0 }, by: active.map { weightDecays[$0] }) where group.value != 0 {
+      for group in groupedIndices(Array(active.indices), by: active.map { weightDecays[$0] }) where group.value != 0 {
         let decayed = try Foreach.add(group.indices.map { directions[$0] }, group.indices.map { params[$0] }, alpha: group.value)
         for (k, d) in zip(group.indices, decayed) { directions[k] = d }
       }
