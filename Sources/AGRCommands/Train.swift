@@ -115,11 +115,28 @@ struct Train: ParsableCommand {
   var masterPort: Int?
   @Option(parsing: .unconditional, help: "Data-parallel: seconds a rank waits for the others (rendezvous, each collective) before it stops with an error naming the ranks that are behind.")
   var distTimeout: Double = 300
+  @Option(parsing: .unconditional, help: "Data-parallel: the gradients' all-reduce runs in buckets of this many MB, each started during the backward pass as soon as its gradients are ready (as PyTorch DDP's bucket_cap_mb); 0: one flat all-reduce after the backward passes.")
+  var bucketMb: Double = DataParallelOptions.defaultBucketMegabytes
+  @Option(help: "Data-parallel: the gradients' collectives, nccl or gloo (default: nccl for CUDA ranks, gloo for CPU ranks; gloo on CUDA ranks stages through host memory).")
+  var distBackend: String?
 
   func run() throws { try reportingErrors(Train.self, execute) }
 
+  private func dataParallelOptions() throws -> DataParallelOptions {
+    if let problem = DataParallelOptions.bucketProblem(bucketMb) { throw ValidationError("--bucket-mb \(problem)") }
+    var backend: CollectiveBackend?
+    if let distBackend {
+      guard let named = CollectiveBackend(rawValue: distBackend.lowercased()) else {
+        throw ValidationError("--dist-backend must be nccl or gloo, not '\(distBackend)'")
+      }
+      backend = named
+    }
+    return DataParallelOptions(backend: backend, bucketMegabytes: bucketMb)
+  }
+
   private func execute() throws {
     if let problem = DurationRange.problem(seconds: distTimeout) { throw ValidationError("--dist-timeout \(problem)") }
+    let options = try dataParallelOptions()
     let place = try DistributedEnvironment.read()
     if let nprocPerNode, place == nil, !dryRun { return try launch(nprocPerNode) }
     // a rank catches Ctrl-C from the start: a stop asked for while the ranks meet or load data still stops them together
@@ -127,7 +144,7 @@ struct Train: ParsableCommand {
       StopRequest.install()
       WorkerLauncher.exitWithLauncher()
     }
-    let job = try place.map { try DataParallel(environment: $0, timeoutSeconds: distTimeout) }
+    let job = try place.map { try DataParallel(environment: $0, timeoutSeconds: distTimeout, options: options) }
     // Only rank 0 (or a process training alone) prints progress and writes the run's files.
     let leads = job?.writesFiles ?? true
     let printer = ProgressPrinter()
@@ -261,15 +278,19 @@ struct Train: ParsableCommand {
     printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
-    if let job, printer != nil {
-      print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
-        + "about \(c.batchSize / job.worldSize) images per rank and step")
-    }
     if let extra = data.extra, let printer {
       printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, train.count) } ?? train.count, configuration: c)
     }
     let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
                               extra: data.extra)
+    if let job, printer != nil {
+      let buckets = trainer.step.reducer.map {
+        "in \($0.bucketCount) bucket\($0.bucketCount == 1 ? "" : "s") of up to \(String(format: "%g", job.options.bucketMegabytes)) MB, "
+          + "each all-reduced during the backward pass"
+      } ?? "in one flat all-reduce after the backward passes (--bucket-mb 0)"
+      print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
+        + "about \(c.batchSize / job.worldSize) images per rank and step; gradients \(buckets)")
+    }
     // the printer and TensorBoard are hooks like any other (after the weight average, which the epoch reports)
     if let tensorBoard { trainer.hooks.append(tensorBoard) }
     if let printer { trainer.hooks.append(printer) }

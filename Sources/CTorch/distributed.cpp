@@ -1,6 +1,6 @@
 // c10d: a TCPStore for the rendezvous and a Gloo process group for the collectives, both from
 // libtorch_cpu.so. The wheel has no Gloo headers: see gloo-declarations/README.md.
-#include "shim.h"
+#include "distributed.h"
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -15,13 +15,21 @@ namespace {
 struct Store {
   c10::intrusive_ptr<c10d::TCPStore> store;
 };
-struct Group {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-};
 Store &S(ctorch_store s) {
   if (!s) throw std::invalid_argument("null store handle");
   return *reinterpret_cast<Store *>(s);
 }
+}  // namespace
+
+namespace ctorch {
+c10::intrusive_ptr<c10d::Store> store_pointer(ctorch_store s) { return S(s).store; }
+c10d::Backend &backend(ctorch_process_group g) {
+  if (!g) throw std::invalid_argument("null process group handle");
+  return *reinterpret_cast<ProcessGroupHandle *>(g)->group;
+}
+}  // namespace ctorch
+
+namespace {
 // c10d logs each failed connection attempt and timeout (with C++ backtraces) before it throws; the
 // exception's message is what reaches the user, in an error that says what to do, so the log is muted
 // while a c10d call runs.
@@ -30,11 +38,7 @@ struct QuietC10d {
   QuietC10d() { FLAGS_caffe2_log_level = std::max(saved, 3); }
   ~QuietC10d() { FLAGS_caffe2_log_level = saved; }
 };
-Group &G(ctorch_process_group g) {
-  if (!g) throw std::invalid_argument("null process group handle");
-  return *reinterpret_cast<Group *>(g);
-}
-void allreduce_sum(c10d::ProcessGroupGloo &group, at::Tensor &t) {
+void allreduce_sum(c10d::Backend &group, at::Tensor &t) {
   std::vector<at::Tensor> tensors{t};
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::SUM;
@@ -49,12 +53,12 @@ struct DifferentiableAllReduce : public torch::autograd::Function<Differentiable
     ctx->saved_data["group"] = group;
     ctx->saved_data["weight"] = weight;
     auto y = x.contiguous().clone();
-    allreduce_sum(*reinterpret_cast<c10d::ProcessGroupGloo *>(group), y);
+    allreduce_sum(*reinterpret_cast<c10d::Backend *>(group), y);
     return y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
                                                  torch::autograd::variable_list grads) {
-    auto group = reinterpret_cast<c10d::ProcessGroupGloo *>(ctx->saved_data["group"].toInt());
+    auto group = reinterpret_cast<c10d::Backend *>(ctx->saved_data["group"].toInt());
     double weight = ctx->saved_data["weight"].toDouble();
     auto g = (grads[0] * weight).contiguous();
     allreduce_sum(*group, g);
@@ -116,17 +120,17 @@ int ctorch_process_group_new_gloo(ctorch_store s, int rank, int world_size, cons
     }
     // Gloo's rendezvous keys live under a prefix of their own, beside the project's keys in the same store.
     auto store = c10::make_intrusive<c10d::PrefixStore>("agr/gloo", S(s).store);
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
-    *out = reinterpret_cast<ctorch_process_group>(new Group{std::move(group)});
+    c10::intrusive_ptr<c10d::Backend> group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
+    *out = reinterpret_cast<ctorch_process_group>(new ProcessGroupHandle{std::move(group)});
   })
 }
 
-void ctorch_process_group_free(ctorch_process_group g) { delete reinterpret_cast<Group *>(g); }
+void ctorch_process_group_free(ctorch_process_group g) { delete reinterpret_cast<ProcessGroupHandle *>(g); }
 
 int ctorch_process_group_allreduce_sum(ctorch_process_group g, ctorch_tensor t) {
   CT_TRY({
     QuietC10d quiet;
-    allreduce_sum(*G(g).group, T(t));
+    allreduce_sum(backend(g), T(t));
   })
 }
 
@@ -135,7 +139,7 @@ int ctorch_process_group_allreduce_sum_differentiable(ctorch_process_group g, ct
   CT_TRY({
     QuietC10d quiet;
     if (!(gradient_weight > 0)) throw std::invalid_argument("the gradient weight must be positive");
-    auto group = reinterpret_cast<int64_t>(G(g).group.get());
+    auto group = reinterpret_cast<int64_t>(&backend(g));
     *out = wrap(DifferentiableAllReduce::apply(T(t), group, gradient_weight));
   })
 }
@@ -146,12 +150,12 @@ int ctorch_process_group_broadcast(ctorch_process_group g, ctorch_tensor t, int 
     std::vector<at::Tensor> tensors{T(t)};
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    G(g).group->broadcast(tensors, options)->wait();
+    backend(g).broadcast(tensors, options)->wait();
   })
 }
 
 int ctorch_process_group_barrier(ctorch_process_group g) {
-  CT_TRY(QuietC10d quiet; G(g).group->barrier()->wait())
+  CT_TRY(QuietC10d quiet; backend(g).barrier()->wait())
 }
 
 }  // extern "C"

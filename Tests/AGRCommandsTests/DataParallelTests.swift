@@ -83,6 +83,31 @@ import Torch
     #expect(difference < 1e-5, "\(attack) on 2 ranks: weights differ by \(difference)")
   }
 
+  /// The overlapped all-reduce (the default, here in buckets small enough that the small CNN's gradients fill
+  /// several) against the flat one (`--bucket-mb 0`, the reference): on 2 ranks each element is the same sum of
+  /// the same two values, so the weights and metrics agree bit for bit, with AGR's clean gradient and the
+  /// method's each in buckets of their own.
+  @Test(arguments: ["trades", "at"])
+  func overlappedBucketsEqualTheFlatAllReduce(method: String) throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var weights: [Data] = []
+    var metrics: [Data] = []
+    for bucket in ["0", "0.05", "25"] {
+      let run = folder.appendingPathComponent("bucket-\(bucket)")
+      let job = try RunSafetyTests.agr(arguments(run, method: method) + ["--nproc-per-node", "2", "--bucket-mb", bucket])
+      #expect(job.status == 0, "--bucket-mb \(bucket): \(job.errors)")
+      switch bucket {
+      case "0": #expect(job.output.contains("in one flat all-reduce after the backward passes"), "\(job.output)")
+      case "25": #expect(job.output.contains("gradients in 1 bucket of up to 25 MB"), "\(job.output)")
+      default: #expect(job.output.contains("gradients in 9 buckets of up to 0.05 MB"), "\(job.output)")
+      }
+      weights.append(try Data(contentsOf: run.appendingPathComponent("last.safetensors")))
+      metrics.append(try RunDirectory(run).metricsIgnoringTimes())
+    }
+    #expect(weights[1] == weights[0] && weights[2] == weights[0], "\(method): the overlapped all-reduce's weights differ from the flat one's")
+    #expect(metrics[1] == metrics[0] && metrics[2] == metrics[0])
+  }
+
   /// AWP's proxy step averaged over the ranks: AT + AWP + AGR on 2 ranks as in one process.
   @Test func awpRanksTrainAsOneProcess() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -268,6 +268,23 @@ int ctorch_process_group_allreduce_sum_differentiable(ctorch_process_group g, ct
 int ctorch_process_group_broadcast(ctorch_process_group g, ctorch_tensor t, int root);
 int ctorch_process_group_barrier(ctorch_process_group g);
 
+// The gradient all-reduce overlapped with the backward pass (reducer.cpp): `parameters` grouped in buckets
+// of at most bucket_bytes (float32, reverse order), `slots` independent sets of buffers. Between arm and
+// disarm, each parameter's gradient computed by autograd is copied, times `scale`, into the armed slot's
+// bucket, and a bucket starts its asynchronous all-reduce (sum) once complete, in bucket order. finish
+// zero-fills gradients that never came, starts the rest, waits, and writes each parameter's summed
+// gradient to out[i]: views of the slot's buffers, valid until the slot's next pass.
+typedef struct ctorch_reducer_opaque *ctorch_reducer;
+int ctorch_reducer_new(ctorch_process_group g, const ctorch_tensor *parameters, int64_t n, int64_t bucket_bytes,
+                       int slots, ctorch_reducer *out);
+void ctorch_reducer_free(ctorch_reducer r);
+int ctorch_reducer_bucket_count(ctorch_reducer r, int64_t *out);
+// How many of the slot's buckets have started their all-reduce in the current pass.
+int ctorch_reducer_started(ctorch_reducer r, int slot, int64_t *out);
+int ctorch_reducer_arm(ctorch_reducer r, int slot, double scale);
+int ctorch_reducer_disarm(ctorch_reducer r);
+int ctorch_reducer_finish(ctorch_reducer r, int slot, ctorch_tensor *out);
+
 // ---- CUDA graphs (libctorch_cuda_graphs.so, opened on first use; see Sources/CTorchCUDAGraphs) ----
 typedef struct ctorch_graph_opaque *ctorch_graph;
 // Opens the graphs library: `path`, else $AGR_CUDA_GRAPHS_LIBRARY, else libctorch_cuda_graphs.so beside

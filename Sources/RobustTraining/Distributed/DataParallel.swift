@@ -12,6 +12,9 @@ public final class DataParallel {
   public let group: ProcessGroup
   public let environment: DistributedEnvironment
   public let timeoutSeconds: Double
+  public let options: DataParallelOptions
+  /// The overlapped all-reduce's bucket size (0: the flat path).
+  public var bucketBytes: Int { options.bucketBytes }
   /// This rank's share of the current global batch (`BatchShard.share`, set by the step): the weight of its
   /// loss in the global mean, which synchronised BatchNorm's backward pass needs.
   public var currentShare = 1.0
@@ -25,10 +28,14 @@ public final class DataParallel {
 
   /// Meets the other ranks at MASTER_ADDR:MASTER_PORT (rank 0 listens there) and sets up Gloo.
   /// `GLOO_SOCKET_IFNAME` names the network interface Gloo uses, as in torch.distributed.
-  public init(environment: DistributedEnvironment, timeoutSeconds: Double) throws {
+  public init(environment: DistributedEnvironment, timeoutSeconds: Double, options: DataParallelOptions = .init()) throws {
     if let problem = DurationRange.problem(seconds: timeoutSeconds) {
       throw DataParallelError.rendezvous(rank: environment.rank, "the timeout \(problem)")
     }
+    if let problem = DataParallelOptions.bucketProblem(options.bucketMegabytes) {
+      throw DataParallelError.environment("--bucket-mb \(problem)")
+    }
+    self.options = options
     self.environment = environment
     self.timeoutSeconds = timeoutSeconds
     let e = environment
@@ -174,21 +181,43 @@ public final class DataParallel {
 
   // MARK: steps
 
+  /// The overlapped all-reduce of `parameters`' gradients (nil with `bucketBytes` 0: the flat path).
+  public func makeReducer(for parameters: [Tensor]) throws -> GradientReducer? {
+    guard bucketBytes > 0 else { return nil }
+    return try GradientReducer(group: group, parameters: parameters, bucketBytes: bucketBytes, slots: GradientSlot.allCases.count)
+  }
+
   /// The step's exchange. `rows`: this rank's batch rows. Returns the global batch's mean gradients
   /// and weighted metrics and the summed counts; `buffers` are replaced in place by their mean over ranks.
+  /// With a `reducer`, the gradients were captured by it during the backward passes (`method` and `clean`
+  /// are then only their shapes and dtypes): its sums are collected first, and one small all-reduce carries
+  /// the rest. Without, one flat bucket carries everything.
   public func average(method: [Tensor], clean: [Tensor]?, buffers: [Tensor], weighted: [Tensor], summed: [Tensor],
-                      rows: Int) throws -> (method: [Tensor], clean: [Tensor]?, weighted: [Tensor], summed: [Tensor])
+                      rows: Int, reducer: GradientReducer? = nil) throws
+    -> (method: [Tensor], clean: [Tensor]?, weighted: [Tensor], summed: [Tensor])
   {
     let n = Double(rows)
-    var parts = try method.map { try ($0.detached().to(.float32) * n).flattened() }
-    if let clean { parts += try clean.map { try ($0.detached().to(.float32) * n).flattened() } }
+    var reduced: (method: [Tensor], clean: [Tensor]?)?
+    if let reducer {
+      reduced = try collective("the gradient all-reduce") {
+        (try reducer.finish(slot: GradientSlot.method.rawValue),
+         try clean.map { _ in try reducer.finish(slot: GradientSlot.clean.rawValue) })
+      }
+    }
+    var parts: [Tensor] = []
+    if reduced == nil {
+      parts += try method.map { try ($0.detached().to(.float32) * n).flattened() }
+      if let clean { parts += try clean.map { try ($0.detached().to(.float32) * n).flattened() } }
+    }
     parts += try buffers.map { try $0.to(.float32).flattened() }
     parts += try weighted.map { try ($0.to(.float32) * n).flattened() }
     parts += try summed.map { try $0.to(.float32).flattened() }
     parts.append(try Tensor.full([1], n))
     let bucket = try Tensor.cat(parts)
-    bytesPerStep = bucket.count * 4
-    try collective("the gradient all-reduce") { try group.allReduceSum(bucket) }
+    bytesPerStep = bucket.count * 4 + (reduced.map { ($0.method + ($0.clean ?? [])).reduce(0) { $0 + $1.count } * 4 } ?? 0)
+    try collective(reduced == nil ? "the gradient all-reduce" : "the all-reduce of the step's statistics") {
+      try group.allReduceSum(bucket)
+    }
     let total = try bucket.slice(bucket.count - 1, bucket.count)
     var offset = 0
     func take(_ like: [Tensor], divideBy divisor: Tensor?) throws -> [Tensor] {
@@ -199,8 +228,12 @@ public final class DataParallel {
         return try value.to(tensor.dtype)
       }
     }
-    let globalMethod = try take(method, divideBy: total)
-    let globalClean = try clean.map { try take($0, divideBy: total) }
+    func mean(_ sums: [Tensor], like: [Tensor]) throws -> [Tensor] {
+      try zip(sums, like).map { try ($0 / total).to($1.dtype) }
+    }
+    let globalMethod = try reduced.map { try mean($0.method, like: method) } ?? take(method, divideBy: total)
+    let globalClean = try reduced.map { r in try r.clean.map { try mean($0, like: clean!) } }
+      ?? clean.map { try take($0, divideBy: total) }
     let means = try take(buffers, divideBy: try Tensor.full([1], Double(worldSize)))
     try Autograd.withNoGrad { for (buffer, mean) in zip(buffers, means) { try buffer.copy_(mean) } }
     let globalWeighted = try take(weighted, divideBy: total)

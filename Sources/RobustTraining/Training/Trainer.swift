@@ -16,7 +16,7 @@ public final class Trainer {
   /// The training batches mixed with extra images (`extra_data`), nil without them.
   let mixedLoader: MixedBatchLoader?
   let testLoader: BatchLoader
-  let step: TrainingStep
+  public let step: TrainingStep
   /// The step replayed from CUDA graphs (`cuda_graphs`), nil otherwise.
   public let graphedStep: GraphedTrainingStep?
   /// The per-epoch evaluation of a test batch replayed from a CUDA graph (`cuda_graphs`), made on first use.
@@ -88,7 +88,7 @@ public final class Trainer {
       try proxy.move(to: c.device, memoryFormat: proxyFormat)
       return proxy
     }
-    step.dataParallel = dataParallel
+    try step.distribute(over: dataParallel)
     try dataParallel?.broadcastFromRankZero(model.stateDict().map(\.tensor))
     if let dataParallel, c.synchronizedBatchNorm == true { dataParallel.synchronizeBatchNorm(in: model) }
     if let dataParallel, let awp = step.weightPerturbation {

@@ -29,7 +29,9 @@ public final class TrainingStep {
   }
   /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
   /// averaged over the ranks between the backward passes and AGR.
-  public var dataParallel: DataParallel?
+  public private(set) var dataParallel: DataParallel?
+  /// The overlapped all-reduce of the gradients (nil: one process, or the flat all-reduce).
+  public private(set) var reducer: GradientReducer?
   let parameters: [Tensor]
 
   public struct Output {
@@ -60,6 +62,14 @@ public final class TrainingStep {
     parameters = optimizer.parameters
     gradientTransform = AdaptiveGradientReconstruction(
       reconstruction, path: .preferred(on: optimizer.parameters.first?.device ?? .cpu))
+  }
+
+  /// Trains as one rank of `job` (nil: alone): the gradients, BatchNorm statistics and metrics are averaged
+  /// over the ranks between the backward passes and AGR, in buckets overlapped with the backward passes
+  /// when the job's `bucketBytes` is positive.
+  public func distribute(over job: DataParallel?) throws {
+    dataParallel = job
+    reducer = try job?.makeReducer(for: parameters)
   }
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
@@ -98,7 +108,9 @@ public final class TrainingStep {
     let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
     // the clean graph is kept: the method loss may run through it too
     let gNat = needGradients
-      ? try cleanLogits.map { try Autograd.gradients(of: try Functional.crossEntropy($0, labels), wrt: parameters, retainGraph: true) }
+      ? try cleanLogits.map { logits in
+        try gradients(of: try Functional.crossEntropy(logits, labels), slot: .clean, rows: labels.shape[0], retainGraph: true)
+      }
       : nil
     return try update(loss: loss, cleanGradient: gNat, agr: agr, cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
                       adversarialLogits: adversarialLogits, labels: labels)
@@ -109,7 +121,7 @@ public final class TrainingStep {
   private func update(loss: Tensor, cleanGradient: [Tensor]?, agr: Bool, cleanCorrect: Tensor?,
                       adversarialLogits: Tensor?, labels: Tensor) throws -> Output
   {
-    var gAdv = try Autograd.gradients(of: loss, wrt: parameters)
+    var gAdv = try gradients(of: loss, slot: .method, rows: labels.shape[0])
     var gNat = cleanGradient
     var loss = try loss.detached().to(.float32)
     var cleanCorrect = cleanCorrect
@@ -117,7 +129,7 @@ public final class TrainingStep {
     if let dataParallel {
       let counts = [cleanCorrect, adversarialCorrect].compactMap { $0 }
       let global = try dataParallel.average(method: gAdv, clean: gNat, buffers: floatBuffers, weighted: [loss],
-                                            summed: counts, rows: labels.shape[0])
+                                            summed: counts, rows: labels.shape[0], reducer: reducer)
       (gAdv, gNat, loss) = (global.method, global.clean, global.weighted[0])
       var summed = global.summed.makeIterator()
       if cleanCorrect != nil { cleanCorrect = summed.next() }
@@ -157,7 +169,9 @@ public final class TrainingStep {
     if needGradients || cleanPassInTrainMode || objective.needsCleanLogits {
       let clean = try Torch.withAutocast(device: device, enabled: autocast) { try Self.fullPrecision(try model(images)) }
       cleanCorrect = try Self.correct(clean, labels)
-      if needGradients { gNat = try Autograd.gradients(of: try Functional.crossEntropy(clean, labels), wrt: parameters) }
+      if needGradients {
+        gNat = try gradients(of: try Functional.crossEntropy(clean, labels), slot: .clean, rows: labels.shape[0])
+      }
     }
     let undo = try variation.prepareMethodPasses(of: self, images: images, adversarial: adversarial, labels: labels)
     let (cleanLogits, adversarialLogits) = try Torch.withAutocast(device: device, enabled: autocast) {
@@ -170,6 +184,18 @@ public final class TrainingStep {
                             adversarialLogits: adversarialLogits, labels: labels)
     try undo?()
     return output
+  }
+
+  /// The gradient of `loss`; under data parallelism with buckets, its all-reduce (times `rows`) starts during
+  /// the backward pass, in `slot`'s buffers, and `DataParallel.average` collects it.
+  private func gradients(of loss: Tensor, slot: GradientSlot, rows: Int, retainGraph: Bool = false) throws -> [Tensor] {
+    guard dataParallel != nil, reducer != nil else {
+      return try Autograd.gradients(of: loss, wrt: parameters, retainGraph: retainGraph)
+    }
+    guard let reducer else { throw TorchError("the step's gradient reducer is missing (distribute(over:) makes it)") }
+    return try reducer.capturing(slot: slot.rawValue, scale: Double(rows)) {
+      try Autograd.gradients(of: loss, wrt: parameters, retainGraph: retainGraph)
+    }
   }
 
   /// BatchNorm's running statistics (the integer batch counters are equal on every rank already).
