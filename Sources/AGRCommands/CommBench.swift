@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RobustTraining
+import RobustTrainingBench
 
 /// Times c10d's all-reduce between ranks, the number data-parallel step-time projections start from.
 struct CommBench: ParsableCommand {
@@ -18,6 +19,14 @@ struct CommBench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Timed all-reduces.") var iterations: Int = 10
   @Option(parsing: .unconditional, help: "Untimed all-reduces first.") var warmup: Int = 2
   @Option(parsing: .unconditional, help: "Seconds a rank waits for the others.") var distTimeout: Double = 120
+  @Option(help: "Time training steps of this model (AT, synthetic data) instead of a bare all-reduce: \(choices(ModelArchitecture.self, \.summary)).")
+  var model: String?
+  @Option(parsing: .unconditional, help: "With --model: images per rank and step.") var batchSize: Int = 32
+  @Option(parsing: .unconditional, help: "With --model: side of the synthetic images (default: the model's).") var imageSize: Int?
+  @Option(parsing: .unconditional, help: "With --model: PGD steps of the training attack.") var attackSteps: Int = 2
+  @Flag(help: "With --model: AT + AGR (two gradients all-reduced per step).") var agr = false
+  @Option(parsing: .unconditional, help: "With --model: bucket size of the overlapped way, in MB.") var bucketMb: Double = DataParallelOptions.defaultBucketMegabytes
+  @Option(parsing: .unconditional, help: "With --model: blocks per way (alternating; the median is reported).") var rounds: Int = 5
 
   func run() throws { try reportingErrors(CommBench.self, execute) }
 
@@ -38,6 +47,7 @@ struct CommBench: ParsableCommand {
       return
     }
     let job = try DataParallel(environment: place, timeoutSeconds: distTimeout)
+    if let model { return try timeSteps(model, job: job) }
     let elements = Int(megabytes * 1e6 / 4)
     let bucket = try Tensor.ones([elements])
     for _ in 0..<warmup { try job.group.allReduceSum(bucket) }
@@ -51,5 +61,29 @@ struct CommBench: ParsableCommand {
     print(String(format: "all-reduce of %.4g MB over %d ranks (Gloo, %@): %.2f ms; algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
                  Double(elements * 4) / 1e6, job.worldSize, place.masterAddress, seconds * 1000, algorithm,
                  algorithm * 2 * (n - 1) / n))
+  }
+
+  private func timeSteps(_ name: String, job: DataParallel) throws {
+    let architecture = try parseModel(name)
+    guard batchSize > 0, attackSteps >= 0, rounds > 0 else {
+      throw ValidationError("--batch-size and --rounds must be positive, --attack-steps >= 0")
+    }
+    guard bucketMb > 0, DataParallelOptions.bucketProblem(bucketMb) == nil else {
+      throw ValidationError("--bucket-mb must be a size in MB in (0, 10000] here (the flat way is timed anyway)")
+    }
+    let c = BenchmarkCase(model: architecture, method: .at, agr: agr, reconstructionPath: .perTensor, batchSize: batchSize,
+                          attackSteps: attackSteps, imageSize: imageSize)
+    let timings = try DataParallelStepBenchmark.run(c, job: job, bucketBytes: Int(bucketMb * 1e6), rounds: rounds,
+                                                    stepsPerBlock: iterations, warmup: warmup)
+    guard job.rank == 0 else { return }
+    let compute = timings.first { $0.way == .computeOnly }!.msPerStep
+    print("# \(job.worldSize) ranks (Gloo), \(architecture.rawValue)\(imageSize.map { " \($0)x\($0)" } ?? ""), AT\(agr ? "+AGR" : "") "
+      + "PGD-\(attackSteps), \(batchSize) images per rank; median of \(rounds) blocks of \(iterations) steps per way, alternating")
+    for t in timings {
+      let exposed = t.way == .computeOnly ? "" : String(format: "; exposed communication %.1f ms", t.msPerStep - compute)
+      let buckets = t.buckets.map { " (\($0) buckets of up to \(String(format: "%g", bucketMb)) MB)" } ?? ""
+      print(String(format: "%@%@: %.1f ms/step", t.way.rawValue, buckets, t.msPerStep) + exposed
+        + "  [blocks: " + t.blockMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " ") + "]")
+    }
   }
 }

@@ -1,5 +1,5 @@
 // The gradient all-reduce overlapped with the backward pass, as PyTorch DDP's reducer does it: the
-// parameters are grouped in buckets in reverse order (the order backward produces their gradients), a
+// parameters are grouped in buckets (the first of at most 1 MiB) in reverse order (the order backward produces their gradients), a
 // hook on each parameter copies its gradient (times a scale) into its bucket as soon as autograd computes
 // it, and a bucket whose last gradient has arrived starts its asynchronous all-reduce at once. Buckets
 // start in index order on every rank (a ready bucket waits for the ones before it), so the ranks issue the
@@ -9,6 +9,7 @@
 // A reducer has slots (e.g. one for the clean gradient, one for the method gradient), each with its own
 // buffers, so that one slot's all-reduce runs while the next gradient is being computed.
 #include "distributed.h"
+#include <algorithm>
 #include <mutex>
 
 using namespace ctorch;
@@ -97,9 +98,13 @@ int ctorch_reducer_new(ctorch_process_group g, const ctorch_tensor *parameters, 
     state->bucket_of.resize(n);
     state->offset_of.resize(n);
     std::vector<int64_t> sizes;
+    // As DDP: the first bucket (the last layers, whose gradients come first) is capped at 1 MiB, so that
+    // communication starts early even when the whole model would fit in one bucket.
+    const int64_t first_bucket_bytes = std::min<int64_t>(bucket_bytes, 1 << 20);
     for (int64_t i = n - 1; i >= 0; i--) {
       int64_t bytes = state->parameters[i].numel() * 4;
-      if (state->members.empty() || (sizes.back() > 0 && sizes.back() + bytes > bucket_bytes)) {
+      int64_t cap = state->members.size() <= 1 ? first_bucket_bytes : bucket_bytes;
+      if (state->members.empty() || (sizes.back() > 0 && sizes.back() + bytes > cap)) {
         state->members.emplace_back();
         sizes.push_back(0);
       }

@@ -1,10 +1,10 @@
 import CTorch
 
 /// The gradient all-reduce overlapped with the backward pass (PyTorch DDP's reducer): `parameters` are
-/// grouped in buckets of about `bucketBytes` (in reverse order, the order backward produces them); while a
-/// slot is armed, each parameter's gradient, as autograd computes it, is copied times `scale` into its
-/// bucket, and a complete bucket starts its asynchronous all-reduce at once (buckets start in the same
-/// order on every rank). `finish` waits and returns the sums. Each slot has its own buffers, so one slot's
+/// grouped in buckets of about `bucketBytes` (the first at most 1 MiB; in reverse order, the order backward
+/// produces them); while a slot is armed, each parameter's gradient, as autograd computes it, is copied
+/// times `scale` into its bucket, and a complete bucket starts its asynchronous all-reduce at once (buckets
+/// start in the same order on every rank). `finish` waits and returns the sums. Each slot has its own buffers, so one slot's
 /// all-reduce runs under the next gradient's backward pass.
 public final class GradientReducer {
   let handle: OpaquePointer

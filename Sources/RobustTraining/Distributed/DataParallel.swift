@@ -182,7 +182,7 @@ public final class DataParallel {
   // MARK: steps
 
   /// The overlapped all-reduce of `parameters`' gradients (nil with `bucketBytes` 0: the flat path).
-  public func makeReducer(for parameters: [Tensor]) throws -> GradientReducer? {
+  public func makeReducer(for parameters: [Tensor], bucketBytes: Int) throws -> GradientReducer? {
     guard bucketBytes > 0 else { return nil }
     return try GradientReducer(group: group, parameters: parameters, bucketBytes: bucketBytes, slots: GradientSlot.allCases.count)
   }

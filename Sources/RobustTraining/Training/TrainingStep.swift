@@ -66,10 +66,10 @@ public final class TrainingStep {
 
   /// Trains as one rank of `job` (nil: alone): the gradients, BatchNorm statistics and metrics are averaged
   /// over the ranks between the backward passes and AGR, in buckets overlapped with the backward passes
-  /// when the job's `bucketBytes` is positive.
-  public func distribute(over job: DataParallel?) throws {
+  /// when `bucketBytes` (by default the job's) is positive.
+  public func distribute(over job: DataParallel?, bucketBytes: Int? = nil) throws {
     dataParallel = job
-    reducer = try job?.makeReducer(for: parameters)
+    reducer = try job?.makeReducer(for: parameters, bucketBytes: bucketBytes ?? job!.bucketBytes)
   }
 
   /// Runs one step. `agr`: reconstruct the gradient; `measure`: compute both gradients and their
