@@ -4,6 +4,7 @@
 #   carry/agr.gz               the release binary, stripped and gzipped (libtorch is found at run time via
 #                              LD_LIBRARY_PATH)
 #   carry/libctorch_cuda_graphs.so  CUDA graphs for --cuda-graphs (scripts/build-cuda-graphs.sh)
+#   carry/libctorch_nccl.so    NCCL for data-parallel CUDA ranks (scripts/build-nccl.sh)
 #   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
 #   carry/cifar10-jpeg.tar.gz  the shared CIFAR-10 archive, for scripts/gpu-cifar10-short.sh (NO_DATA=1: left out)
 # carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
@@ -36,6 +37,7 @@ rm -f "$CARRY/agr" "$CARRY/agr.gz"
 strip -o "$CARRY/agr" "$BIN"
 gzip -9 "$CARRY/agr"
 scripts/build-cuda-graphs.sh "$CARRY" >/dev/null
+scripts/build-nccl.sh "$CARRY" >/dev/null
 install -m 0644 "$REF" "$CARRY/torch_reference.py"
 # The CIFAR-10 JPEG archive for scripts/gpu-cifar10-short.sh (19 MB; the binary files would not fit a call).
 if [ "${NO_DATA:-0}" != 1 ]; then

@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
-CUDA_RUNTIME="cuda-toolkit[cudart,cupti,crt]==13.0.2"
+CUDA_RUNTIME="cuda-toolkit[cudart,cupti,crt,cccl]==13.0.2"
+# Headers only, for the NCCL library (scripts/build-nccl.sh): nccl.h from the NCCL wheel torch 2.11.0 pins,
+# and the cuBLAS, cuSPARSE and cuSOLVER headers that c10d's ProcessGroupNCCL.hpp includes (their libraries,
+# ~1 GB, are only needed on GPU machines, which have them with torch).
+HEADER_WHEELS="nvidia-nccl-cu13==2.28.9 nvidia-cublas==13.1.0.3.* nvidia-cusolver==12.0.4.66.* nvidia-cusparse==12.6.3.3.*"
 FASHION_DIR=/usr/share/datasets/fashion-mnist
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
@@ -33,12 +37,28 @@ if ! grep -qs "__version__ = '$TORCH_VERSION" "$site/torch/version.py" || [ ! -f
     || die "pip could not install torch==$TORCH_VERSION: PyPI must be reachable"
 fi
 # libtorch_cpu.so links against two small CUDA runtime libraries, even on CPU-only machines; the CUDA
-# headers (cudart, crt) compile the CUDA graphs library (scripts/build-cuda-graphs.sh).
+# headers (cudart, crt, cccl) compile the CUDA graphs and NCCL libraries (scripts/build-cuda-graphs.sh,
+# scripts/build-nccl.sh).
 if [ ! -f "$site/nvidia/cu13/lib/libcudart.so.13" ] || [ ! -f "$site/nvidia/cu13/lib/libcupti.so.13" ] \
-  || [ ! -f "$site/nvidia/cu13/include/crt/host_config.h" ]; then
+  || [ ! -f "$site/nvidia/cu13/include/crt/host_config.h" ] || [ ! -f "$site/nvidia/cu13/include/nv/target" ]; then
   say "installing the CUDA runtime libraries and headers ($CUDA_RUNTIME)"
   .venv/bin/pip install -q --disable-pip-version-check --no-warn-conflicts "$CUDA_RUNTIME" \
     || die "pip could not install $CUDA_RUNTIME: PyPI must be reachable"
+fi
+if [ ! -f "$site/nvidia/nccl/include/nccl.h" ] || [ ! -f "$site/nvidia/cu13/include/cusparse.h" ] \
+  || [ ! -f "$site/nvidia/cu13/include/cublas_v2.h" ] || [ ! -f "$site/nvidia/cu13/include/cusolverDn.h" ]; then
+  say "installing the headers of NCCL, cuBLAS, cuSPARSE and cuSOLVER (for scripts/build-nccl.sh; ~900 MB download)"
+  wheels=$(mktemp -d)
+  # shellcheck disable=SC2086
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps -d "$wheels" $HEADER_WHEELS \
+    || { rm -rf "$wheels"; die "pip could not download $HEADER_WHEELS: PyPI must be reachable"; }
+  for wheel in "$wheels"/*.whl; do
+    python3 -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extractall(sys.argv[2], [n for n in z.namelist() if "/include/" in n])' "$wheel" "$site" \
+      || { rm -rf "$wheels"; die "could not unpack the headers of $wheel"; }
+  done
+  rm -rf "$wheels"
 fi
 ln -sfn "${site#"$PWD/"}/torch" .libtorch
 
@@ -77,5 +97,7 @@ if [ "$build" = 1 ]; then
     die "the release build of agr failed (see the messages above)"
   fi
   echo "$log" | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-  say "ready: .build/release/agr"
+  # libctorch_nccl.so (data-parallel CUDA ranks) is opened only on GPU machines; agr finds it beside itself.
+  scripts/build-nccl.sh .build/release >/dev/null || die "the NCCL library did not build (scripts/build-nccl.sh)"
+  say "ready: .build/release/agr (and .build/release/libctorch_nccl.so for CUDA ranks)"
 fi

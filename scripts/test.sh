@@ -8,6 +8,8 @@ scripts/setup.sh --no-build
 scripts/get-cifar10.sh || echo "test: warning: no CIFAR-10 binaries; the CIFAR-10 loader test will be skipped" >&2
 # The CUDA graphs library cannot be loaded without a GPU; building it checks that it still compiles.
 scripts/build-cuda-graphs.sh
+# The same for the NCCL library; the tests of its loading code read it from .build/nccl.
+scripts/build-nccl.sh
 # The project keeps zero compiler warnings (Swift and the C++ shim): a warning in its own sources fails the run.
 # In CI (a fresh clone, everything compiled) that covers every file; the release build of agr is checked there too.
 log=$(mktemp)

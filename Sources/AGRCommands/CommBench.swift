@@ -19,6 +19,8 @@ struct CommBench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Timed all-reduces.") var iterations: Int = 10
   @Option(parsing: .unconditional, help: "Untimed all-reduces first.") var warmup: Int = 2
   @Option(parsing: .unconditional, help: "Seconds a rank waits for the others.") var distTimeout: Double = 120
+  @Option(help: "cpu, or cuda (rank r on cuda:LOCAL_RANK).") var device: String = "cpu"
+  @Option(help: "The collectives on --device's tensors: nccl or gloo (default: nccl on CUDA, gloo on the CPU).") var distBackend: String?
   @Option(help: "Time training steps of this model (AT, synthetic data) instead of a bare all-reduce: \(choices(ModelArchitecture.self, \.summary)).")
   var model: String?
   @Option(parsing: .unconditional, help: "With --model: images per rank and step.") var batchSize: Int = 32
@@ -46,24 +48,39 @@ struct CommBench: ParsableCommand {
       if status != 0 { throw ExitCode(status) }
       return
     }
-    let job = try DataParallel(environment: place, timeoutSeconds: distTimeout)
-    if let model { return try timeSteps(model, job: job) }
+    var backend: CollectiveBackend?
+    if let distBackend {
+      guard let named = CollectiveBackend(rawValue: distBackend.lowercased()) else {
+        throw ValidationError("--dist-backend must be nccl or gloo, not '\(distBackend)'")
+      }
+      backend = named
+    }
+    let job = try DataParallel(environment: place, timeoutSeconds: distTimeout, options: DataParallelOptions(backend: backend))
+    let requested: Device
+    do { requested = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
+    try prepare(requested)
+    let onDevice = try job.prepare(device: requested)
+    if let model { return try timeSteps(model, job: job, device: onDevice) }
     let elements = Int(megabytes * 1e6 / 4)
-    let bucket = try Tensor.ones([elements])
-    for _ in 0..<warmup { try job.group.allReduceSum(bucket) }
+    let bucket = try Tensor.ones([elements], device: onDevice)
+    let group = job.deviceGroup
+    func synchronize() throws { if case .cuda(let index) = onDevice { try CUDA.synchronize(index) } }
+    for _ in 0..<warmup { try group.allReduceSum(bucket) }
+    try synchronize()
     try job.barrier("the start of the timing")
     let start = Date()
-    for _ in 0..<iterations { try job.group.allReduceSum(bucket) }
+    for _ in 0..<iterations { try group.allReduceSum(bucket) }
+    try synchronize()
     let seconds = Date().timeIntervalSince(start) / Double(iterations)
     guard job.rank == 0 else { return }
     let n = Double(job.worldSize)
     let algorithm = Double(elements * 4) / seconds / 1e9
-    print(String(format: "all-reduce of %.4g MB over %d ranks (Gloo, %@): %.2f ms; algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
-                 Double(elements * 4) / 1e6, job.worldSize, place.masterAddress, seconds * 1000, algorithm,
+    print(String(format: "all-reduce of %.4g MB over %d ranks (%@ on %@, %@): %.2f ms; algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
+                 Double(elements * 4) / 1e6, job.worldSize, group.backend, "\(onDevice)", place.masterAddress, seconds * 1000, algorithm,
                  algorithm * 2 * (n - 1) / n))
   }
 
-  private func timeSteps(_ name: String, job: DataParallel) throws {
+  private func timeSteps(_ name: String, job: DataParallel, device: Device) throws {
     let architecture = try parseModel(name)
     guard batchSize > 0, attackSteps >= 0, rounds > 0 else {
       throw ValidationError("--batch-size and --rounds must be positive, --attack-steps >= 0")
@@ -74,10 +91,10 @@ struct CommBench: ParsableCommand {
     let c = BenchmarkCase(model: architecture, method: .at, agr: agr, reconstructionPath: .perTensor, batchSize: batchSize,
                           attackSteps: attackSteps, imageSize: imageSize)
     let timings = try DataParallelStepBenchmark.run(c, job: job, bucketBytes: Int(bucketMb * 1e6), rounds: rounds,
-                                                    stepsPerBlock: iterations, warmup: warmup)
+                                                    stepsPerBlock: iterations, warmup: warmup, device: device)
     guard job.rank == 0 else { return }
     let compute = timings.first { $0.way == .computeOnly }!.msPerStep
-    print("# \(job.worldSize) ranks (Gloo), \(architecture.rawValue)\(imageSize.map { " \($0)x\($0)" } ?? ""), AT\(agr ? "+AGR" : "") "
+    print("# \(job.worldSize) ranks (\(job.deviceGroup.backend) on \(device)), \(architecture.rawValue)\(imageSize.map { " \($0)x\($0)" } ?? ""), AT\(agr ? "+AGR" : "") "
       + "PGD-\(attackSteps), \(batchSize) images per rank; median of \(rounds) blocks of \(iterations) steps per way, alternating")
     for t in timings {
       let exposed = t.way == .computeOnly ? "" : String(format: "; exposed communication %.1f ms", t.msPerStep - compute)

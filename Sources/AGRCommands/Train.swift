@@ -156,6 +156,7 @@ struct Train: ParsableCommand {
         do { configuration.device = try Device(parsing: device) } catch { throw ValidationError("--device: \(error)") }
       }
       try job?.checkSameSettings(try Trainer.sharedSettings(configuration))
+      configuration = try placed(configuration, on: job)
       let lock = leads ? try run.lock() : nil
       let trainer = try makeTrainer(configuration, run: run, printer: leads ? printer : nil, job: job)
       var next = 0
@@ -173,7 +174,7 @@ struct Train: ParsableCommand {
       withExtendedLifetime(lock) {}
       return
     }
-    let configuration = try buildConfiguration()
+    var configuration = try buildConfiguration()
     if dryRun {
       if !leads { return }
       print("agr train --dry-run: the resolved configuration, every default written out (no data read, nothing written):")
@@ -182,6 +183,7 @@ struct Train: ParsableCommand {
       return
     }
     try job?.checkSameSettings(try Trainer.sharedSettings(configuration))
+    configuration = try placed(configuration, on: job)
     // the default name holds the time: every rank takes rank 0's
     let runPath = try job?.agree(on: output ?? defaultRunName(configuration), key: "run directory")
       ?? output ?? defaultRunName(configuration)
@@ -217,8 +219,39 @@ struct Train: ParsableCommand {
   }
 
   /// Starts `count` ranks of this command on this machine and supervises them.
+  /// The configuration on this rank's device (`cuda:LOCAL_RANK` for CUDA ranks) with its gradients' backend ready.
+  private func placed(_ c: TrainingConfiguration, on job: DataParallel?) throws -> TrainingConfiguration {
+    guard let job else {
+      if distBackend != nil { throw ValidationError("--dist-backend applies to data-parallel ranks (--nproc-per-node, torchrun, srun)") }
+      return c
+    }
+    try prepare(c.device)
+    var placed = c
+    placed.device = try job.prepare(device: c.device)
+    return placed
+  }
+
+  /// What the ranks' device allows, checked before any rank starts: enough GPUs for CUDA ranks, NCCL only on them.
+  private func checkDevice(forRanks count: Int) throws {
+    let device = try resume.map { try RunDirectory(URL(fileURLWithPath: $0)).readConfiguration().device } ?? buildConfiguration().device
+    let chosen = try self.device.map { try Device(parsing: $0) } ?? device
+    guard chosen.isCUDA else {
+      if distBackend?.lowercased() == "nccl" {
+        throw ValidationError("--dist-backend nccl needs CUDA ranks (--device cuda); ranks on the CPU use gloo, the default there")
+      }
+      return
+    }
+    try prepare(chosen)
+    let shared = ProcessInfo.processInfo.environment[DataParallel.shareDeviceVariable] == "1"
+    guard count <= CUDA.deviceCount || shared else {
+      throw ValidationError("--nproc-per-node \(count) is more than this machine's \(CUDA.deviceCount) GPU\(CUDA.deviceCount == 1 ? "" : "s") "
+        + "(each CUDA rank takes one: cuda:LOCAL_RANK)")
+    }
+  }
+
   private func launch(_ count: Int) throws {
     if let problem = WorkerLauncher.processCountProblem(count) { throw ValidationError("--nproc-per-node \(problem)") }
+    try checkDevice(forRanks: count)
     guard (1...WorkerLauncher.maximumNodeCount).contains(nnodes) else {
       throw ValidationError("--nnodes must lie in 1...\(WorkerLauncher.maximumNodeCount), got \(nnodes)")
     }

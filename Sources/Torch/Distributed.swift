@@ -66,10 +66,12 @@ public final class TCPStore {
   }
 }
 
-/// A c10d process group over Gloo: collectives among `worldSize` processes that met at `store`.
-/// Each call blocks until the collective is done, and fails (rather than hangs) after `timeoutSeconds`.
+/// A c10d process group (Gloo, or NCCL on GPUs): collectives among `worldSize` processes that met at
+/// `store`. Each call blocks until the collective is done, and fails (rather than hangs) after `timeoutSeconds`.
 public final class ProcessGroup {
   let handle: OpaquePointer
+  /// "gloo" or "nccl".
+  public let backend: String
   public let rank: Int
   public let worldSize: Int
   /// Kept alive as long as the group: Gloo reads and writes its keys.
@@ -77,13 +79,26 @@ public final class ProcessGroup {
 
   /// `interface` (a network interface name, as `GLOO_SOCKET_IFNAME`) or `hostname` choose the address
   /// Gloo binds to; with neither, this machine's hostname's (falling back to loopback).
-  public init(gloo store: TCPStore, rank: Int, worldSize: Int, interface: String? = nil, hostname: String? = nil,
+  public convenience init(gloo store: TCPStore, rank: Int, worldSize: Int, interface: String? = nil, hostname: String? = nil,
               timeoutSeconds: Double) throws
   {
     var out: OpaquePointer?
     try check(ctorch_process_group_new_gloo(store.handle, Int32(rank), Int32(worldSize), interface, hostname,
                                             TCPStore.milliseconds(timeoutSeconds), &out))
-    handle = out!
+    self.init(handle: out!, backend: "gloo", rank: rank, worldSize: worldSize, store: store)
+  }
+
+  /// A NCCL group (CUDA tensors on `cuda:device`), from libctorch_nccl.so (`NCCL.loadLibrary`).
+  public convenience init(nccl store: TCPStore, rank: Int, worldSize: Int, device: Int, timeoutSeconds: Double) throws {
+    var out: OpaquePointer?
+    try check(ctorch_process_group_new_nccl(store.handle, Int32(rank), Int32(worldSize), Int32(device),
+                                            TCPStore.milliseconds(timeoutSeconds), &out))
+    self.init(handle: out!, backend: "nccl", rank: rank, worldSize: worldSize, store: store)
+  }
+
+  private init(handle: OpaquePointer, backend: String, rank: Int, worldSize: Int, store: TCPStore) {
+    self.handle = handle
+    self.backend = backend
     self.rank = rank
     self.worldSize = worldSize
     self.store = store
@@ -107,4 +122,30 @@ public final class ProcessGroup {
   }
 
   public func barrier() throws { try check(ctorch_process_group_barrier(handle)) }
+}
+
+/// libctorch_nccl.so: c10d's ProcessGroupNCCL, built apart (scripts/build-nccl.sh) because it links
+/// libtorch_cuda.so, and opened on first use on GPU machines only.
+public enum NCCL {
+  /// Opens the library (`path`, else `$AGR_NCCL_LIBRARY`, else libctorch_nccl.so beside the executable);
+  /// needs CUDA (`CUDA.load()`); fails with the reason and what to do.
+  public static func loadLibrary(path: String? = nil) throws { try check(ctorch_nccl_library_load(path)) }
+
+  /// The path `loadLibrary(path:)` opens.
+  public static func libraryPath(_ path: String? = nil) -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard ctorch_nccl_library_path(path, &buffer, buffer.count) == 0 else { return path ?? "libctorch_nccl.so" }
+    return String(cString: buffer)
+  }
+
+  /// Opens the library without asking for CUDA: on a CPU-only machine this fails at dlopen (libtorch_cuda.so
+  /// cannot load), with the message a user would see; a missing file or symbol is named the same way.
+  public static func probeLibrary(path: String? = nil) throws { try check(ctorch_nccl_library_probe(path)) }
+
+  /// NCCL's version ("2.28.9"), once the library is loaded.
+  public static func version() throws -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    try check(ctorch_nccl_version(&buffer, Int32(buffer.count)))
+    return String(cString: buffer)
+  }
 }

@@ -216,6 +216,29 @@ import Torch
     #expect(noRank.status != 0 && noRank.errors.contains("WORLD_SIZE is 2 but RANK is not set"), "\(noRank.errors)")
   }
 
+  /// The backend and bucket flags: refused with the flag's name before any rank starts or anything is written.
+  @Test func backendAndBucketFlagsAreCheckedFirst() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("refused")
+    let cases: [([String], [String: String], String)] = [
+      (["--nproc-per-node", "2", "--dist-backend", "nccl"], [:], "--dist-backend nccl needs CUDA ranks (--device cuda)"),
+      (["--nproc-per-node", "2", "--dist-backend", "mpi"], [:], "--dist-backend must be nccl or gloo, not 'mpi'"),
+      (["--nproc-per-node", "2", "--bucket-mb", "-1"], [:], "--bucket-mb must be 0 (one flat all-reduce after the backward pass) or a size"),
+      (["--nproc-per-node", "2", "--bucket-mb", "1e-9"], [:], "--bucket-mb is below one float32 gradient"),
+      (["--nproc-per-node", "2", "--device", "cuda"], [:], "--device cuda:0: CUDA cannot be used"),
+      (["--dist-backend", "gloo"], [:], "--dist-backend applies to data-parallel ranks"),
+      // a rank started by hand (as torchrun would), alone
+      (["--dist-backend", "nccl", "--dist-timeout", "5"],
+       ["RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(try TCPStore.freeLoopbackPort())"],
+       "--dist-backend nccl needs CUDA ranks"),
+    ]
+    for (flags, environment, expected) in cases {
+      let outcome = try RunSafetyTests.agr(arguments(run) + flags, environment: environment)
+      #expect(outcome.status != 0 && outcome.errors.contains(expected), "\(flags): \(outcome.errors)")
+      #expect(!FileManager.default.fileExists(atPath: run.path), "\(flags) wrote \(run.path)")
+    }
+  }
+
   final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var outcomes: [RunSafetyTests.Outcome?]

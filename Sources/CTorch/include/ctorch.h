@@ -268,6 +268,18 @@ int ctorch_process_group_allreduce_sum_differentiable(ctorch_process_group g, ct
 int ctorch_process_group_broadcast(ctorch_process_group g, ctorch_tensor t, int root);
 int ctorch_process_group_barrier(ctorch_process_group g);
 
+// NCCL (nccl.cpp, forwarding to libctorch_nccl.so, opened on first use: `path`, else $AGR_NCCL_LIBRARY,
+// else libctorch_nccl.so beside the executable; needs ctorch_cuda_load() first). A NCCL group meets the
+// other ranks at the store (keys under "agr/nccl"), bound to cuda:device.
+int ctorch_nccl_library_load(const char *path);
+// The path ctorch_nccl_library_load(path) would open.
+int ctorch_nccl_library_path(const char *path, char *buffer, size_t capacity);
+// dlopen + symbol check only, without asking for CUDA (fails on CPU machines at dlopen, with its message).
+int ctorch_nccl_library_probe(const char *path);
+int ctorch_nccl_version(char *buffer, int capacity);
+int ctorch_process_group_new_nccl(ctorch_store s, int rank, int world_size, int device, int64_t timeout_ms,
+                                  ctorch_process_group *out);
+
 // The gradient all-reduce overlapped with the backward pass (reducer.cpp): `parameters` grouped in buckets
 // of at most bucket_bytes (float32, reverse order), `slots` independent sets of buffers. Between arm and
 // disarm, each parameter's gradient computed by autograd is copied, times `scale`, into the armed slot's

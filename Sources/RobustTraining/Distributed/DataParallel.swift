@@ -1,7 +1,7 @@
 import Foundation
 import Torch
 
-/// Data-parallel training over a c10d process group (Gloo): every rank holds the same weights, trains on
+/// Data-parallel training over c10d process groups (Gloo; NCCL for CUDA ranks): every rank holds the same weights, trains on
 /// its shard of the global batch, and takes the same update from gradients averaged over all ranks.
 ///
 /// One step moves one flat float32 bucket through one all-reduce: the method gradient and (with AGR or
@@ -9,7 +9,13 @@ import Torch
 /// and the step's metrics. Dividing by the global row count gives the gradient of the global batch's mean
 /// loss, so AGR's cosines are those of the global batch and AGR and SGD run identically everywhere.
 public final class DataParallel {
+  /// Gloo: the store's rendezvous and the collectives on CPU tensors.
   public let group: ProcessGroup
+  /// The collectives on the device's tensors (gradients, BatchNorm statistics, metrics): NCCL for CUDA
+  /// ranks (`prepare(device:)`), else `group`.
+  public internal(set) var deviceGroup: ProcessGroup
+  /// This rank's device, once `prepare(device:)` chose it.
+  public internal(set) var device: Device?
   public let environment: DistributedEnvironment
   public let timeoutSeconds: Double
   public let options: DataParallelOptions
@@ -59,6 +65,7 @@ public final class DataParallel {
     } catch let error as TorchError {
       throw DataParallelError.rendezvous(rank: e.rank, "Gloo could not connect the ranks: \(error)")
     }
+    deviceGroup = group
   }
 
   /// The local IPv4 address of the route to `host` (a UDP socket's connect sends nothing), or nil.
@@ -165,7 +172,7 @@ public final class DataParallel {
     for case let layer as BatchNorm2d in model.allModules() {
       layer.statisticsSum = { [unowned self] local in
         try collective("the BatchNorm statistics all-reduce", postsProgress: false) {
-          try group.allReduceSumDifferentiable(local, gradientWeight: currentShare)
+          try self.group(for: local).allReduceSumDifferentiable(local, gradientWeight: currentShare)
         }
       }
     }
@@ -175,7 +182,7 @@ public final class DataParallel {
   public func broadcastFromRankZero(_ tensors: [Tensor]) throws {
     guard !tensors.isEmpty else { return }
     let bucket = try Tensor.cat(tensors.map { try $0.detached().to(.float32).flattened() })
-    try collective("the broadcast of the starting weights") { try group.broadcast(bucket, from: 0) }
+    try collective("the broadcast of the starting weights") { try group(for: bucket).broadcast(bucket, from: 0) }
     try unpack(bucket, into: tensors)
   }
 
@@ -183,8 +190,8 @@ public final class DataParallel {
 
   /// The overlapped all-reduce of `parameters`' gradients (nil with `bucketBytes` 0: the flat path).
   public func makeReducer(for parameters: [Tensor], bucketBytes: Int) throws -> GradientReducer? {
-    guard bucketBytes > 0 else { return nil }
-    return try GradientReducer(group: group, parameters: parameters, bucketBytes: bucketBytes, slots: GradientSlot.allCases.count)
+    guard bucketBytes > 0, !parameters.isEmpty else { return nil }
+    return try GradientReducer(group: group(for: parameters[0]), parameters: parameters, bucketBytes: bucketBytes, slots: GradientSlot.allCases.count)
   }
 
   /// The step's exchange. `rows`: this rank's batch rows. Returns the global batch's mean gradients
@@ -216,7 +223,7 @@ public final class DataParallel {
     let bucket = try Tensor.cat(parts)
     bytesPerStep = bucket.count * 4 + (reduced.map { ($0.method + ($0.clean ?? [])).reduce(0) { $0 + $1.count } * 4 } ?? 0)
     try collective(reduced == nil ? "the gradient all-reduce" : "the all-reduce of the step's statistics") {
-      try group.allReduceSum(bucket)
+      try group(for: bucket).allReduceSum(bucket)
     }
     let total = try bucket.slice(bucket.count - 1, bucket.count)
     var offset = 0
@@ -249,7 +256,7 @@ public final class DataParallel {
   /// `values` summed over ranks (float64, e.g. the evaluation's loss sums and correct counts).
   public func sum(_ values: Tensor, what: String) throws -> Tensor {
     let bucket = try values.to(.float64).contiguous()
-    try collective(what) { try group.allReduceSum(bucket) }
+    try collective(what) { try group(for: bucket).allReduceSum(bucket) }
     return bucket
   }
 

@@ -4,9 +4,10 @@ import Torch
 extension Trainer {
   /// Refuses what data-parallel training does not do (yet), naming the setting (a `ConfigurationError`).
   static func checkSupported(_ c: TrainingConfiguration, by job: DataParallel) throws {
-    if c.device.isCUDA {
+    if c.device.isCUDA && c.device != job.device {
       throw ConfigurationError(
-        key: "device", "ranks on CUDA need the NCCL backend, which is not built yet; ranks on the CPU use Gloo (device cpu)")
+        key: "device", "a CUDA rank trains on the GPU DataParallel.prepare(device:) chose for it (cuda:LOCAL_RANK), "
+          + "\(job.device.map { "\($0)" } ?? "none yet"), not \(c.device)")
     }
     if c.cudaGraphs == true { throw ConfigurationError(key: "cuda_graphs", "graphs are not recorded under data parallelism") }
     guard c.batchSize >= job.worldSize else {
