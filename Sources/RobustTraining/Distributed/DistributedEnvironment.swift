@@ -19,7 +19,7 @@ public struct DistributedEnvironment: Equatable, Sendable {
   }
 
   /// The worker's place, or nil when the process was not started as part of a job (no WORLD_SIZE, or
-  /// WORLD_SIZE 1 without a RANK). A variable that is present but malformed is an error naming it.
+  /// WORLD_SIZE 1 without a RANK, or a one-task SLURM step without WORLD_SIZE). A variable that is present but malformed is an error naming it.
   public static func read(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment? {
     func integer(_ names: [String]) throws -> Int? {
       for name in names {
@@ -31,6 +31,8 @@ public struct DistributedEnvironment: Equatable, Sendable {
       }
       return nil
     }
+    // A SLURM job step of one task (an sbatch script's plain `agr train`, an array task) is no data-parallel job.
+    if environment["WORLD_SIZE"] == nil, try integer(["SLURM_NTASKS"]) == 1 { return nil }
     guard let worldSize = try integer(["WORLD_SIZE", "SLURM_NTASKS"]) else { return nil }
     let rank = try integer(["RANK", "SLURM_PROCID"])
     if worldSize <= 1 && rank == nil { return nil }
