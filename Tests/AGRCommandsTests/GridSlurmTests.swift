@@ -37,7 +37,9 @@ import Testing
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/bin/bash")
       process.arguments = [script.path]
-      process.environment = ProcessInfo.processInfo.environment.merging(["SLURM_ARRAY_TASK_ID": String(task)]) { $1 }
+      // as sbatch starts an array task: its batch step is task 0 of 1
+      process.environment = ProcessInfo.processInfo.environment.merging(
+        ["SLURM_ARRAY_TASK_ID": String(task), "SLURM_NTASKS": "1", "SLURM_PROCID": "0", "SLURM_LOCALID": "0"]) { $1 }
       process.standardOutput = try FileHandle(forWritingTo: output)
       process.standardError = process.standardOutput
       try process.run()
