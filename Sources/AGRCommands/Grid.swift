@@ -15,7 +15,9 @@ struct Grid: ParsableCommand {
       finished run's best.safetensors is evaluated (agr eval: PGD on the test set, AutoAttack on its first \
       images), and RUNS/results.{md,csv,html} get the table: per cell (the runs that differ only in their \
       seed) mean ± std of final and best clean / PGD / AutoAttack accuracy and training time, and AGR minus \
-      baseline per method.
+      baseline per method. \
+      On a cluster: --slurm writes an sbatch --array script (one array task per run, each agr grid FILE --task I); \
+      --table gathers the table from the runs that have finished.
       """)
 
   @Argument(help: "The grid file (JSON, or YAML when named .yaml / .yml).") var file: String
@@ -26,7 +28,15 @@ struct Grid: ParsableCommand {
   var nprocPerNode: Int?
   @Flag(help: "List the runs, their state and the projected time; start nothing.") var dryRun = false
   @Option(help: "The output of agr bench --json on the target machine, for --dry-run's projected time.") var bench: String?
-  @Flag(help: "Only write the table from what the runs hold now; start nothing.") var tableOnly = false
+  @Flag(name: [.customLong("table"), .customLong("table-only")],
+        help: "Only write the table from the runs that have finished, and name those that have not; start nothing.")
+  var table = false
+  @Option(help: ArgumentHelp("Run only run I of the grid (0-based, in --dry-run's order): train it, then evaluate it, "
+                             + "beside other tasks on the same runs folder (a SLURM array task's job).", valueName: "I"))
+  var task: Int?
+  @Flag(help: "Write an sbatch --array script into the runs folder (--runs needed): one array task per run.")
+  var slurm = false
+  @OptionGroup(title: "SLURM (with --slurm)") var slurmOptions: SlurmOptions
 
   func run() throws { try reportingErrors(Grid.self, execute) }
 
@@ -41,26 +51,33 @@ struct Grid: ParsableCommand {
     if let nprocPerNode, let problem = WorkerLauncher.processCountProblem(nprocPerNode) {
       throw ValidationError("--nproc-per-node \(problem)")
     }
+    try checkSlurmFlags()
     if runs == nil, let problem = PathComponentName.problem(grid.name) {
       throw CommandError("\(file): the grid's name \(PathComponentName.quoted(grid.name)) (its file name) \(problem), so it "
         + "cannot name the runs folder: give --runs FOLDER\nnothing was started")
     }
+    if let task, !all.indices.contains(task) {
+      throw ValidationError("--task: the grid \(file) has \(all.count) runs, so the task is one of 0-\(all.count - 1), got \(task)")
+    }
     let layout = GridLayout(folder: URL(fileURLWithPath: runs ?? "runs/\(grid.name)"), evaluation: grid.evaluation)
+    if let task { return try runTask(all[task], index: task, of: all.count, grid: grid, layout: layout, slot: slots[0]) }
     // Every run's state first: a folder that holds a run of other settings stops the grid before anything starts.
     let states: [GridRunState]
     do { states = try all.map { try layout.state(of: $0) } } catch let error as GridError {
       throw CommandError("\(error)\nnothing was started")
     }
     if dryRun { return try printPlan(grid, all, states, layout: layout, slots: slots.count) }
+    if slurm { return try writeSlurmScript(grid, all, states, layout: layout) }
     let title = "Grid \(grid.name)" + (grid.summary.map { ": \($0)" } ?? "")
     func writeTable() throws -> GridTable {
       let table = GridTable(title: title, evaluation: grid.evaluation, results: all.map { GridRunResult.read($0, layout: layout) })
       try table.write(to: layout.folder)
       return table
     }
-    if tableOnly {
+    if table {
       print(try writeTable().markdown)
       print("table: \(layout.folder.path)/results.{md,csv,html}")
+      printUnfinished(all, states)
       return
     }
     // One grid at a time per folder (the same lock as a run directory's: it ends with the process).
@@ -89,7 +106,7 @@ struct Grid: ParsableCommand {
   }
 
   /// The commands a run still needs (the queue adds the device), or nil when it is done.
-  private func job(_ run: GridRun, _ state: GridRunState, layout: GridLayout) throws -> GridQueue.Job? {
+  func job(_ run: GridRun, _ state: GridRunState, layout: GridLayout) throws -> GridQueue.Job? {
     let directory = layout.run(run).url.path
     let parallel = nprocPerNode.map { ["--nproc-per-node", String($0)] } ?? []
     var commands: [(String, [String])] = []
@@ -126,9 +143,9 @@ struct Grid: ParsableCommand {
     print("agr grid --dry-run: \(grid.name), \(runs.count) runs in \(layout.folder.path) (nothing started)")
     var total = 0.0
     var unknown = 0
-    for (run, state) in zip(runs, states) {
+    for (index, (run, state)) in zip(runs, states).enumerated() {
       let c = run.configuration
-      var line = "  \(run.name)  \(c.dataset) \(c.model.rawValue) \(c.method.rawValue)\(c.awp == true ? "+awp" : "")"
+      var line = "  \(index)  \(run.name)  \(c.dataset) \(c.model.rawValue) \(c.method.rawValue)\(c.awp == true ? "+awp" : "")"
         + "\(c.agr && c.method.isAdversarial ? "+agr" : "") seed \(c.seed), \(c.epochs) epochs  [\(Self.describe(state))]"
       if let estimate = projection?.estimate(c) {
         if let seconds = estimate.seconds, !state.isDone {

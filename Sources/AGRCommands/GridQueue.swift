@@ -93,8 +93,11 @@ final class GridQueue {
     process.arguments = command.arguments + ["--device", (slots[slot] ?? job.run.configuration.device).description]
     process.standardOutput = handle
     process.standardError = handle
-    process.environment = ProcessInfo.processInfo.environment.merging(
-      [GridParent.variable: String(getpid()), GridChildStatus.variable: status.path]) { $1 }
+    // The grid places its processes itself: SLURM's placement of the grid (in an array task or an allocation:
+    // SLURM_NTASKS=1, SLURM_PROCID=0) would make each `agr train` take itself for a rank of a data-parallel job.
+    var environment = ProcessInfo.processInfo.environment.filter { !Self.slurmPlacement.contains($0.key) }
+    environment.merge([GridParent.variable: String(getpid()), GridChildStatus.variable: status.path]) { $1 }
+    process.environment = environment
     try process.run()
     try? handle.close()
     let device = slots[slot].map { " on \($0)" } ?? ""
@@ -104,6 +107,9 @@ final class GridQueue {
     running[slot] = Running(job: job, step: command.step, process: process, log: log, status: status, linesShown: 0,
                             started: Date(), lockRetries: retries)
   }
+
+  /// The variables by which `srun` places a data-parallel rank (`DistributedEnvironment`).
+  static let slurmPlacement: Set<String> = ["SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID"]
 
   private func ended(_ slot: Int, stopping: Bool) throws {
     guard var item = running.removeValue(forKey: slot) else { return }

@@ -39,7 +39,7 @@ import Torch
   }
 
   /// The table without its times (which differ between any two runs).
-  func tableWithoutTimes(_ folder: URL) throws -> String {
+  static func tableWithoutTimes(_ folder: URL) throws -> String {
     let lines = try String(contentsOf: folder.appendingPathComponent("results-runs.csv"), encoding: .utf8).split(separator: "\n")
     return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
       .joined(separator: "\n")
@@ -63,7 +63,7 @@ import Torch
     #expect(restarted.output.contains("1 done, 7 to run on 2 devices at once")
               || restarted.output.contains("2 done, 6 to run on 2 devices at once"),
             "\(restarted.output.prefix(600))")
-    #expect(try tableWithoutTimes(killed) == tableWithoutTimes(straight))
+    #expect(try Self.tableWithoutTimes(killed) == Self.tableWithoutTimes(straight))
     let again = try agr(["grid", file.path, "--runs", killed.path])
     #expect(again.status == 0 && again.output.contains("8 done, 0 to run"), "\(again.output.prefix(600))")
 
