@@ -102,5 +102,11 @@ struct CommBench: ParsableCommand {
       print(String(format: "%@%@: %.1f ms/step", t.way.rawValue, buckets, t.msPerStep) + exposed
         + "  [blocks: " + t.blockMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " ") + "]")
     }
+    // the blocks of one round ran back to back: their ratio is the paired comparison
+    let flat = timings.first { $0.way == .flat }!.blockMilliseconds
+    let overlapped = timings.first { $0.way == .overlapped }!.blockMilliseconds
+    let ratios = zip(flat, overlapped).map { $0 / $1 }.sorted()
+    print(String(format: "flat / overlapped step time, per round: median %.2f (range %.2f to %.2f over %d rounds)",
+                 ratios[ratios.count / 2], ratios.first!, ratios.last!, ratios.count))
   }
 }
