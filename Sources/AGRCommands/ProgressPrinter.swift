@@ -30,10 +30,10 @@ final class ProgressPrinter: TrainingHook {
       let training = p.kind.isSingleStep
         ? String(format: "%@ eps %.4f noise %g eps step %g eps (%@%@)", p.label, p.epsilon, p.noiseMultiplier, p.stepInEpsilons,
                  p.loss.rawValue, p.attackInTrainMode == true ? ", in train mode" : "")
-        : String(format: "PGD-%d eps %.4f step %.4f (%@%@%@)", p.steps, p.epsilon, p.stepSize,
+        : String(format: "%@ eps %.4f step %.4f (%@%@%@)", p.label, p.epsilon, p.stepSize,
                  p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "",
                  p.attackInTrainMode == true ? ", in train mode" : "")
-      print("attack:   \(training), evaluation \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize))"
+      print("attack:   \(training), evaluation \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: p.threatNorm))"
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    \(c.optimizerKind.describe(c)), lr \(c.schedule), batch \(c.batchSize), "
