@@ -45,6 +45,13 @@ import Torch
     let alone = try agr(["eval", loose.path, "--dataset", "mnist", "--data-dir", data.path, "--model", "smallcnn",
                          "--attacks", "pgd2", "--n-examples", "8"])
     #expect(alone.status == 0 && alone.output.contains("L2 eps 1.50000"), "\(alone.output) \(alone.errors)")
+    // aa-rand on this deterministic model runs, and says it was not needed (on stdout and in the report)
+    let rand = try agr(["eval", run.appendingPathComponent("best.safetensors").path, "--attacks", "aa-rand",
+                        "--n-examples", "4", "--output", folder.appendingPathComponent("rand.json").path])
+    #expect(rand.status == 0 && rand.output.contains("warning: aa-rand runs on a model whose outputs did not change"),
+            "\(rand.output) \(rand.errors)")
+    let randReport = try EvaluationReport.read(folder.appendingPathComponent("rand.json"))
+    #expect(randReport.warnings?.map(\.kind) == [.randNotNeeded])
     // another norm needs its own radius
     let other = try agr(["eval", run.appendingPathComponent("best.safetensors").path, "--norm", "linf", "--n-examples", "8"])
     #expect(other.status != 0 && other.errors.contains("--eps") && other.errors.contains("l2"), "\(other.errors)")
