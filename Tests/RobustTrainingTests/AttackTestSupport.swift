@@ -128,9 +128,12 @@ enum AttackFixture {
       if norm == .lInf { attacks.append(try CWInf(epsilon: epsilon, steps: 10)) }
     case .l1:
       attacks += [
+        try FABTargeted(threatModel: threat, iterations: 20, targetClasses: 3),
+        try FABUntargeted(threatModel: threat, iterations: 10, restarts: 2),
+        try Square(threatModel: threat, queries: 200),
         try APGD(threatModel: threat, iterations: 20, largerEpsilons: true),
         try APGDTargeted(threatModel: threat, iterations: 10, targetClasses: 3, largerEpsilons: true),
-        try AutoAttack.standard(threatModel: threat, iterations: 10),
+        try AutoAttack.standard(threatModel: threat, iterations: 10, squareQueries: 100),
       ]
     }
     return attacks

@@ -113,4 +113,17 @@ import Testing
                                                                      offsets: try Tensor([Float(0.3)])))
     #expect(abs(capped[0] - 0.02) < 1e-5 && abs(capped[0] + capped[1] - 0.3) < 1e-4, "\(capped)")
   }
+
+  @Test func l1HyperplaneStepsFillTheLargestWeightsFirst() throws {
+    // <w, d> = 0.3 with w = (1, -2, 0.5): the cheapest L1 step moves the coordinate of weight 2 by 0.15 (its
+    // room, 0.5, suffices); near its face (room 0.1) it moves 0.1 there and the rest, 0.1 of the offset, on the
+    // next largest weight (1): 0.1
+    let normals = try rows([[1, -2, 0.5]])
+    let free = try L1HyperplaneProjection.minimalSteps(points: try Tensor.full([1, 3], 0.5), normals: normals,
+                                                       offsets: try Tensor([Float(0.3)]))
+    expectClose(try values(free), [0, -0.15, 0], 1e-5, "one coordinate")
+    let nearFace = try L1HyperplaneProjection.minimalSteps(points: try rows([[0.5, 0.1, 0.5]]), normals: normals,
+                                                           offsets: try Tensor([Float(0.3)]))
+    expectClose(try values(nearFace), [0.1, -0.1, 0], 1e-5, "the next weight")
+  }
 }

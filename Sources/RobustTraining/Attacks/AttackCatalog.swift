@@ -26,10 +26,10 @@ public enum AttackCatalog: String, CaseIterable, Codable, Sendable {
     case .apgdCE: return "APGD on cross-entropy"
     case .apgdDLR: return "APGD on the DLR loss"
     case .apgdT: return "APGD on the targeted DLR loss, 9 targets"
-    case .fabT: return "targeted FAB, 9 targets, L-inf and L2"
-    case .square: return "score-based, 5,000 queries, L-inf and L2"
+    case .fabT: return "targeted FAB, 9 targets"
+    case .square: return "score-based, 5,000 queries"
     case .autoAttack:
-      return "AutoAttack's standard version: APGD-CE, APGD-T, FAB-T, Square (L-inf, L2); APGD-CE, APGD-T (L1)"
+      return "AutoAttack's standard version: APGD-CE, APGD-T, FAB-T, Square (L1: APGD-CE x5, APGD-T 5 targets, larger eps)"
     case .autoAttackAPGD: return "APGD-CE + APGD-T"
     case .autoAttackPlus: return "AutoAttack's plus version: 5 restarts, APGD-DLR, Square, APGD-T, FAB-T"
     case .autoAttackRand: return "AutoAttack's rand version: APGD-CE, APGD-DLR with EOT over 20 passes"
@@ -60,7 +60,6 @@ public enum AttackCatalog: String, CaseIterable, Codable, Sendable {
   public var norms: [Norm] {
     switch self {
     case .cw: return [.lInf]
-    case .fabT, .square, .autoAttackPlus: return [.lInf, .l2]
     default: return Norm.allCases
     }
   }

@@ -48,8 +48,9 @@ public struct AutoAttack: CascadeAttack {
 
   /// The standard version as the official code composes it. L-inf and L2: APGD-CE, APGD-T (9 targets), FAB-T
   /// (9 targets), Square (5,000 queries, p_init 0.8), one restart each. L1: APGD-CE with 5 restarts and APGD-T
-  /// (9 targets), both on the larger-epsilon schedule (`APGDRun.largerEpsilons`). The budgets can be lowered
-  /// for quick checks.
+  /// (5 targets), both on the larger-epsilon schedule (`APGDRun.largerEpsilons`), then FAB-T (9 targets) and
+  /// Square, as the official code (pyautoattack 0.2.0) sets its L1 version up. The budgets can be lowered for
+  /// quick checks.
   public static func standard(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100,
                               squareQueries: Int = 5000) throws -> AutoAttack
   {
@@ -58,8 +59,10 @@ public struct AutoAttack: CascadeAttack {
       return try AutoAttack(name: "AutoAttack L1", threatModel: threat, stages: [
         try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 5, largerEpsilons: true,
                  seed: seed),
-        try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1,
+        try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 5, restarts: 1,
                          largerEpsilons: true, seed: seed),
+        try FABTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+        try Square(threatModel: threat, queries: squareQueries, initialFraction: 0.8, restarts: 1, seed: seed),
       ])
     }
     return try AutoAttack(name: threat.norm == .lInf ? "AutoAttack" : "AutoAttack \(threat.norm)", threatModel: threat,
@@ -78,15 +81,13 @@ public struct AutoAttack: CascadeAttack {
     try standard(threatModel: try .lInf(epsilon), seed: seed, iterations: iterations, squareQueries: squareQueries)
   }
 
-  /// The plus version as the official code composes it (L-inf, L2): APGD-CE and APGD-DLR with 5 restarts each,
-  /// untargeted FAB with 5 restarts, Square (5,000 queries), APGD-T and FAB-T (9 targets, 1 restart each).
+  /// The plus version as the official code composes it: APGD-CE and APGD-DLR with 5 restarts each, untargeted
+  /// FAB with 5 restarts, Square (5,000 queries), APGD-T and FAB-T (9 targets, 1 restart each). The official code
+  /// defines it for L-inf and L2 and runs it in L1 with a warning ("please check"); so does this one.
   public static func plus(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100, squareQueries: Int = 5000)
     throws -> AutoAttack
   {
     let threat = threatModel
-    guard threat.norm != .l1 else {
-      throw AttackError.invalidParameter("AutoAttack's plus version is defined for L-inf and L2, not L1")
-    }
     return try AutoAttack(name: "AutoAttack+" + (threat.norm == .lInf ? "" : " \(threat.norm)"), threatModel: threat,
                           stages: [
       try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 5, seed: seed),

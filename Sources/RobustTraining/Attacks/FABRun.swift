@@ -1,6 +1,6 @@
 import Torch
 
-/// One FAB run (the algorithm shared by FAB-T and untargeted FAB), L-inf or L2: see `FABTargeted`.
+/// One FAB run (the algorithm shared by FAB-T and untargeted FAB), L-inf, L2 or L1: see `FABTargeted`.
 struct FABRun: Sendable {
   let threatModel: ThreatModel
   let iterations: Int
@@ -30,14 +30,20 @@ struct FABRun: Sendable {
         direction = try t / (try t.flattened(from: 1).abs().max(dims: [1]).reshaped(rowShape(t)) + 1e-12)
       } else {
         let t = try AttackSupport.normal(images.shape, like: images, generator: generator)
-        direction = try t / (try perSampleL2(t) + 1e-12)
+        let length = try t.flattened(from: 1).norm(threatModel.norm.p, dims: [1]).reshaped(rowShape(t))
+        direction = try t / (try length + 1e-12)
       }
       x = try (try images + (try direction * (0.5 * threatModel.epsilon))).clamped(min: 0, max: 1)
     }
     var best = images
     var bestDistance = try Tensor.full([n], .infinity, dtype: .float32, device: images.device)
     let flatImages = try images.flattened(from: 1)
-    let project = threatModel.norm == .lInf ? LinfHyperplaneProjection.minimalSteps : L2HyperplaneProjection.minimalSteps
+    let project: (Tensor, Tensor, Tensor) throws -> Tensor
+    switch threatModel.norm {
+    case .lInf: project = LinfHyperplaneProjection.minimalSteps
+    case .l2: project = L2HyperplaneProjection.minimalSteps
+    case .l1: project = L1HyperplaneProjection.minimalSteps
+    }
     for _ in 0..<iterations {
       let (f, gradient) = try boundary(x)
       let w = try gradient.flattened(from: 1)

@@ -1,6 +1,6 @@
 import Torch
 
-/// FAB-T (Croce & Hein, 2020), L-inf or L2: the targeted fast adaptive boundary attack.
+/// FAB-T (Croce & Hein, 2020), L-inf, L2 or L1: the targeted fast adaptive boundary attack.
 ///
 /// For each target class (ranked 2nd, 3rd, … by the clean logits), FAB linearises the decision
 /// boundary between the true and the target class at the current iterate, projects both the
@@ -27,9 +27,6 @@ public struct FABTargeted: RestartingAttack {
   public init(threatModel: ThreatModel, iterations: Int = 100, targetClasses: Int = 9, restarts: Int = 1,
               alphaMax: Double = 0.1, eta: Double = 1.05, beta: Double = 0.9, seed: UInt64 = 0) throws
   {
-    guard threatModel.norm != .l1 else {
-      throw AttackError.invalidParameter("FAB-T is implemented for the L-inf and L2 threat models, not L1")
-    }
     guard iterations >= 1, restarts >= 1, targetClasses >= 1 else {
       throw AttackError.invalidParameter(
         "FAB-T needs iterations, restarts and target classes ≥ 1, got \(iterations), \(restarts), \(targetClasses)")

@@ -1,10 +1,10 @@
 import Torch
 
-/// Untargeted FAB (Croce & Hein, 2020), L-inf or L2, as AutoAttack's plus version runs it ("fab").
+/// Untargeted FAB (Croce & Hein, 2020), L-inf, L2 or L1, as AutoAttack's plus version runs it ("fab").
 ///
 /// FAB-T's iteration (`FABRun`) with the boundary chosen afresh at every iterate: among the classes other
 /// than the true one, the one whose linearised boundary is closest, `|z_k − z_y| / ‖∇(z_k − z_y)‖_*` in the
-/// dual norm (L1 for L-inf, L2 for L2). That takes one input gradient per class and iterate, so it costs
+/// dual norm (L1 for L-inf, L2 for L2, L-inf for L1). That takes one input gradient per class and iterate, so it costs
 /// (classes − 1) times FAB-T's single target. Restarts after the first start at a random point at half eps.
 public struct FABUntargeted: RestartingAttack {
   public let threatModel: ThreatModel
@@ -19,9 +19,6 @@ public struct FABUntargeted: RestartingAttack {
   public init(threatModel: ThreatModel, iterations: Int = 100, restarts: Int = 1, alphaMax: Double = 0.1,
               eta: Double = 1.05, beta: Double = 0.9, seed: UInt64 = 0) throws
   {
-    guard threatModel.norm != .l1 else {
-      throw AttackError.invalidParameter("FAB is implemented for the L-inf and L2 threat models, not L1")
-    }
     guard iterations >= 1, restarts >= 1 else {
       throw AttackError.invalidParameter("FAB needs iterations and restarts ≥ 1, got \(iterations) and \(restarts)")
     }
@@ -51,7 +48,7 @@ public struct FABUntargeted: RestartingAttack {
     var bestF: Tensor?
     var bestGradient: Tensor?
     var bestDistance = try Tensor.full([x.shape[0]], .infinity, dtype: .float32, device: x.device)
-    let dual: Double = threatModel.norm == .lInf ? 1 : 2
+    let dual: Double = threatModel.norm == .lInf ? 1 : threatModel.norm == .l2 ? 2 : .infinity
     for k in 0..<classes {
       let target = try labels.fullLike(Double(k))
       let (_, f, gradient) = try AttackSupport.lossAndGradient(model, at: x) {

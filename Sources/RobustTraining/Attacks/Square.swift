@@ -1,7 +1,7 @@
 import Foundation
 import Torch
 
-/// The Square attack (Andriushchenko et al., 2020), L-inf (below) or L2 (`searchL2`): a score-based random search that uses
+/// The Square attack (Andriushchenko et al., 2020), L-inf (below), L2 or L1 (`searchLp`): a score-based random search that uses
 /// no gradients.
 ///
 /// It starts from vertical stripes of ±epsilon, then for `queries` iterations proposes a square window
@@ -34,9 +34,6 @@ public struct Square: RestartingAttack {
   public init(threatModel: ThreatModel, queries: Int = 5000, initialFraction: Double = 0.8, restarts: Int = 1,
               seed: UInt64 = 0, rescaledSchedule: Bool = false, perSampleWindows: Bool = false) throws
   {
-    guard threatModel.norm != .l1 else {
-      throw AttackError.invalidParameter("Square is implemented for the L-inf and L2 threat models, not L1")
-    }
     guard !perSampleWindows || threatModel.norm == .lInf else {
       throw AttackError.invalidParameter("Square's per-sample windows are an option of its L-inf search only")
     }
@@ -61,9 +58,9 @@ public struct Square: RestartingAttack {
       throw AttackError.invalidInput("Square needs images shaped (N, C, H, W), got \(images.shape)")
     }
     return try perturbRemaining(model, images: images, labels: labels) { x, y, generator in
-      threatModel.norm == .l2
-        ? try searchL2(model, images: x, labels: y, generator: generator)
-        : try search(model, images: x, labels: y, generator: generator)
+      threatModel.norm == .lInf
+        ? try search(model, images: x, labels: y, generator: generator)
+        : try searchLp(model, images: x, labels: y, generator: generator)
     }
   }
 
