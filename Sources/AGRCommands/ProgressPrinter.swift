@@ -96,7 +96,7 @@ final class ProgressPrinter: TrainingHook {
     let total = records.reduce(0) { $0 + $1.seconds }
     print("done in \(formatDuration(total)) (this session's epochs: see metrics.csv)")
     print("final:    test clean accuracy \(percent(last.testCleanAccuracy))"
-      + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize)) accuracy \(percent($0))" } ?? ""))
+      + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: c.perturbation.threatNorm)) accuracy \(percent($0))" } ?? ""))
     if let best = records.max(by: { ($0.testRobustAccuracy ?? $0.testCleanAccuracy) < ($1.testRobustAccuracy ?? $1.testCleanAccuracy) }) {
       print("best:     epoch \(best.epoch): clean \(percent(best.testCleanAccuracy))"
         + (best.testRobustAccuracy.map { ", PGD \(percent($0))" } ?? ""))
