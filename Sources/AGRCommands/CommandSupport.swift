@@ -52,7 +52,7 @@ func flag(forKey key: String) -> String {
   let renamed = [
     "learning_rate": "lr", "perturbation.epsilon": "eps", "epsilon": "eps", "perturbation.step_size": "step-size",
     "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
-    "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "perturbation.attack": "training-attack", "awp_proxy_learning_rate": "awp-proxy-lr",
+    "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "perturbation.norm": "norm", "perturbation.attack": "training-attack", "awp_proxy_learning_rate": "awp-proxy-lr",
     "synchronized_batch_norm": "sync-bn", "adam_beta1": "adam-betas", "adam_beta2": "adam-betas",
     "adam_epsilon": "adam-eps",
   ]
@@ -97,11 +97,14 @@ struct CheckpointOptions: ParsableArguments {
   @Option(help: "Model (default: the run's): \(choices(ModelArchitecture.self)).") var model: String?
   @Option(help: "A TorchScript model file (default: the run's, when it trained one).") var modelFile: String?
 
-  /// The checkpoint at `path` with these flags and an --eps value (default: the run's, else 8/255).
-  func source(_ path: String, eps: String?) throws -> CheckpointSource {
-    try CheckpointSource(url: URL(fileURLWithPath: path), epsilon: try eps.map { try parseFraction($0, flag: "--eps") },
-                         dataset: dataset, architecture: try model.map(parseModel), modelFile: modelFile,
-                         dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
+  /// The checkpoint at `path` with these flags and --eps / --norm values (default: the run's or the checkpoint's
+  /// threat model, else L-inf 8/255).
+  func source(_ path: String, eps: String?, norm: String? = nil) throws -> CheckpointSource {
+    let threatNorm: Norm?
+    do { threatNorm = try norm.map { try Norm(parsing: $0) } } catch { throw ValidationError("--norm: \(error)") }
+    return try CheckpointSource(url: URL(fileURLWithPath: path), epsilon: try eps.map { try parseFraction($0, flag: "--eps") },
+                                norm: threatNorm, dataset: dataset, architecture: try model.map(parseModel),
+                                modelFile: modelFile, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
   }
 }
 

@@ -6,16 +6,19 @@ struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Evaluate a checkpoint: clean accuracy and robust accuracy under attacks, up to AutoAttack.",
     discussion: """
-      Attacks (L-inf): \(choices(AttackCatalog.self, \.summary)). The cascades run each stage on the points \
+      Attacks: \(choices(AttackCatalog.self, \.summary)). The cascades run each stage on the points \
       still robust and report the per-sample worst case.
-      When the checkpoint sits in a run directory, its config.json supplies the dataset, model and eps.
+      When the checkpoint sits in a run directory, its config.json supplies the dataset, model, norm and eps \
+      (else the checkpoint's metadata the norm and eps): a checkpoint trained in L2 evaluates in L2.
       Writes eval-<checkpoint>.json next to the checkpoint. With --save-flags the per-sample robust flags are \
       saved after every chunk, and --resume continues an interrupted evaluation from them.
       """)
 
   @Argument(help: "A model checkpoint (.safetensors), e.g. runs/NAME/best.safetensors.") var checkpoint: String
   @Option(help: "Comma-separated attacks (default: pgd20).") var attacks: String = "pgd20"
-  @Option(parsing: .unconditional, help: "L-inf radius (default: the run's, else 8/255).") var eps: String?
+  @Option(help: "Threat model: linf, l2 or l1 (default: the one the checkpoint was trained in, else linf).") var norm: String?
+  @Option(parsing: .unconditional, help: "Radius in --norm (default: the run's, else 8/255 for linf; another norm than the run's needs it).")
+  var eps: String?
   @OptionGroup var source: CheckpointOptions
   @Option(parsing: .unconditional, help: "Evaluate the first N test images (default: all).") var nExamples: Int?
   @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 256
@@ -30,9 +33,10 @@ struct Eval: ParsableCommand {
   private func execute() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size: must be positive, got \(batchSize)") }
     if let nExamples, nExamples <= 0 { throw ValidationError("--n-examples: must be positive, got \(nExamples)") }
-    let context = try source.source(checkpoint, eps: eps)
+    let context = try source.source(checkpoint, eps: eps, norm: norm)
     let checkpointURL = context.url
     let epsilon = context.epsilon
+    let threatNorm = context.norm
     let datasetName = context.dataset.rawValue
     let architecture = context.model.name
     let attackNames = attacks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -40,7 +44,7 @@ struct Eval: ParsableCommand {
     let attackList: [any Attack]
     do {
       attackList = try attackNames.map { name -> any Attack in
-        let attack = try AttackCatalog.make(name, epsilon: epsilon, seed: seed)
+        let attack = try AttackCatalog.make(name, epsilon: epsilon, norm: threatNorm, seed: seed)
         guard var cascade = attack as? AutoAttack else { return attack }
         cascade.stageFinished = { stage in
           print("    \(stage.name): broke \(stage.broken) of \(stage.attacked) in \(formatDuration(stage.seconds))")
@@ -54,14 +58,20 @@ struct Eval: ParsableCommand {
     guard total > 0 else { throw ValidationError("--n-examples: must be positive") }
     let images = try test.images[0..<total]
     let labels = try test.labels[0..<total]
+    let specifications = try attackNames.map { try AttackCatalog.specification($0, epsilon: epsilon, norm: threatNorm) }
+    for specification in specifications where classifier.classCount < specification.kind.minimumClasses {
+      throw ValidationError("--attacks: \(specification.kind.rawValue) needs at least \(specification.kind.minimumClasses) "
+        + "classes (\(specification.kind.minimumClasses == 4 ? "the targeted DLR loss" : specification.kind.minimumClasses == 3 ? "the DLR loss" : "a target class")); "
+        + "the model has \(classifier.classCount): use pgd or apgd-ce")
+    }
 
     let stem = checkpointURL.deletingPathExtension().lastPathComponent
     let folder = checkpointURL.deletingLastPathComponent()
     let reportURL = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("eval-\(stem).json")
     let flagsURL = folder.appendingPathComponent("eval-\(stem).flags.json")
     let settings = EvaluationState.Settings(checkpoint: checkpointURL.path, dataset: datasetName,
-                                            attacks: attackList.map(\.name), epsilon: epsilon, examples: total,
-                                            seed: seed)
+                                            attacks: attackList.map(\.name), epsilon: epsilon, norm: threatNorm,
+                                            examples: total, seed: seed)
     var flags = EvaluationState(settings: settings)
     if resume {
       do { flags = try EvaluationState.load(flagsURL, expecting: settings) } catch {
@@ -71,8 +81,15 @@ struct Eval: ParsableCommand {
     }
 
     print("checkpoint: \(checkpointURL.path) (\(architecture), \(datasetName), \(total) test images)")
-    print(String(format: "threat:     L-inf eps %.5f (%.2f/255), seed %llu, device %@", epsilon, epsilon * 255, seed,
-                 device.description))
+    print(String(format: "threat:     %@ eps %.5f (%.2f/255), seed %llu, device %@", threatNorm.rawValue, epsilon,
+                 epsilon * 255, seed, device.description))
+    // The checks before trusting the numbers, on the first batch (printed now, and again in the report).
+    let checked = min(total, batchSize)
+    var warnings = try EvaluationChecks.beforeAttacks(
+      classifier, images: try (try images[0..<checked].to(device, .float32)) / 255.0,
+      labels: try labels[0..<checked].to(device, .int64),
+      attacks: specifications)
+    for warning in warnings { print("warning: \(warning.text)") }
     let started = Date()
     while flags.done < total {
       let end = min(flags.done + batchSize, total)
@@ -91,9 +108,14 @@ struct Eval: ParsableCommand {
       print("[\(end)/\(total)] clean \(percent(Double(flags.cleanCount) / Double(end)))  "
         + summary.joined(separator: "  ") + "  ETA \(formatDuration(eta))")
     }
-    let specifications = try attackNames.map { try AttackCatalog.specification($0, epsilon: epsilon) }
-    let result = flags.report(architecture: architecture, seconds: Date().timeIntervalSince(started),
+    var result = flags.report(architecture: architecture, seconds: Date().timeIntervalSince(started),
                               specifications: specifications)
+    let robustByAttack = Dictionary(flags.attacks.indices.map { (flags.attacks[$0], flags.robust[$0]) }) { a, _ in a }
+    let squareStage = flags.stages.flatMap { $0 }.filter { $0.name == "Square" }.map(\.broken).max()
+    if let masking = EvaluationChecks.gradientMasking(examples: total, robust: robustByAttack, squareStageBroken: squareStage) {
+      warnings.append(masking)
+    }
+    result.warnings = warnings
     print("")
     print(result.table)
     try result.write(to: reportURL)

@@ -67,8 +67,9 @@ struct Landscape: ParsableCommand {
     let images = try (try test.images[0..<n].to(.float32) / 255.0).to(device)
     let labels = try test.labels[0..<n].to(device)
     let attack: (any Attack)? = epsilon > 0
-      ? try PGD(threatModel: .lInf(epsilon), steps: steps, stepSize: 2.5 * epsilon / Double(steps), seed: seed,
-                name: PGD.label(steps: steps, stepSize: 2.5 * epsilon / Double(steps)))
+      ? try PGD(threatModel: ThreatModel(norm: context.norm, epsilon: epsilon), steps: steps,
+                stepSize: 2.5 * epsilon / Double(steps), seed: seed,
+                name: PGD.label(steps: steps, stepSize: 2.5 * epsilon / Double(steps), norm: context.norm))
       : nil
     let label = "\(runFolder.lastPathComponent)/\(url.deletingPathExtension().lastPathComponent)"
     print("\(label): \(architecture), \(datasetName), \(n) test images, "

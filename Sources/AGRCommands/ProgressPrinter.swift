@@ -30,10 +30,10 @@ final class ProgressPrinter: TrainingHook {
       let training = p.kind.isSingleStep
         ? String(format: "%@ eps %.4f noise %g eps step %g eps (%@%@)", p.label, p.epsilon, p.noiseMultiplier, p.stepInEpsilons,
                  p.loss.rawValue, p.attackInTrainMode == true ? ", in train mode" : "")
-        : String(format: "PGD-%d eps %.4f step %.4f (%@%@%@)", p.steps, p.epsilon, p.stepSize,
+        : String(format: "%@ eps %.4f step %.4f (%@%@%@)", p.label, p.epsilon, p.stepSize,
                  p.loss.rawValue, p.iterates == .authors ? ", the authors' unclipped iterates" : "",
                  p.attackInTrainMode == true ? ", in train mode" : "")
-      print("attack:   \(training), evaluation \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize))"
+      print("attack:   \(training), evaluation \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: p.threatNorm))"
         + (c.method == .mart && c.martRepeatedPasses == true ? "; MART's passes repeated as the authors' code" : ""))
     }
     print("optim:    \(c.optimizerKind.describe(c)), lr \(c.schedule), batch \(c.batchSize), "
@@ -96,7 +96,7 @@ final class ProgressPrinter: TrainingHook {
     let total = records.reduce(0) { $0 + $1.seconds }
     print("done in \(formatDuration(total)) (this session's epochs: see metrics.csv)")
     print("final:    test clean accuracy \(percent(last.testCleanAccuracy))"
-      + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize)) accuracy \(percent($0))" } ?? ""))
+      + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: c.perturbation.threatNorm)) accuracy \(percent($0))" } ?? ""))
     if let best = records.max(by: { ($0.testRobustAccuracy ?? $0.testCleanAccuracy) < ($1.testRobustAccuracy ?? $1.testCleanAccuracy) }) {
       print("best:     epoch \(best.epoch): clean \(percent(best.testCleanAccuracy))"
         + (best.testRobustAccuracy.map { ", PGD \(percent($0))" } ?? ""))

@@ -74,7 +74,9 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "AdamW's epsilon (default \(AdamW.defaultEpsilon)).") var adamEps: Double?
   @Option(help: "Parameters weight decay applies to: \(choices(WeightDecayScope.self, \.summary)) (default all).")
   var weightDecayScope: String?
-  @Option(parsing: .unconditional, help: "L-inf radius of the attacks (e.g. 8/255).") var eps: String?
+  @Option(help: "Threat model of training and its evaluation: \(Norm.allCases.map { "\($0.flagName) (\($0.summary))" }.joined(separator: ", ")) (default linf; l2 or l1 without --eps converts the preset's radius and step, e.g. CIFAR-10 8/255, 2/255 to Rice et al.'s L2 128/255, 15/255).")
+  var norm: String?
+  @Option(parsing: .unconditional, help: "Radius of the attacks in --norm (e.g. 8/255 for linf, 128/255 for l2, 12 for l1).") var eps: String?
   @Option(parsing: .unconditional, help: "Training attack step size (e.g. 2/255).") var stepSize: String?
   @Option(parsing: .unconditional, help: "Training attack PGD steps.") var attackSteps: Int?
   @Option(parsing: .unconditional, help: "PGD steps of the per-epoch robust test evaluation (0: clean only).") var evalSteps: Int?
@@ -433,6 +435,17 @@ struct Train: ParsableCommand {
       } catch { throw ValidationError("--lr-schedule: \(error)") }
     } else {
       c.schedule = c.schedule.rebased(to: c.learningRate)
+    }
+    if let norm {
+      let threatNorm: Norm
+      do { threatNorm = try Norm(parsing: norm) } catch { throw ValidationError("--norm: \(error)") }
+      if threatNorm != c.perturbation.threatNorm {
+        let features = c.datasetFormat?.imageShape?.reduce(1, *) ?? 3072
+        c.perturbation = c.perturbation.converted(to: threatNorm, features: features)
+        if evalStepSize == nil { c.evalStepSize = nil }  // the preset's L-inf step: take the converted training step
+      } else {
+        c.perturbation.norm = threatNorm
+      }
     }
     if let eps { c.perturbation.epsilon = try parseFraction(eps, flag: "--eps") }
     if let stepSize { c.perturbation.stepSize = try parseFraction(stepSize, flag: "--step-size") }

@@ -150,6 +150,15 @@ import Testing
     #expect(partial.cells[0].completeRuns == 1 && partial.cells[0].summaries[.bestPGD]!.mean == 0.42)
   }
 
+  @Test func theTableNamesItsThreatModel() throws {
+    let linf = try grid(#"{"settings": {"epochs": 1}, "axes": {"method": ["at"]}}"#).runs()
+    let table = GridTable(title: "t", evaluation: GridEvaluation(), results: linf.map { GridRunResult(run: $0, epochsDone: 1, values: [:]) })
+    #expect(table.markdown.contains("Threat model: Linf eps 0.1."), "\(table.markdown)")
+    let l2 = try grid(#"{"settings": {"epochs": 1, "perturbation.norm": "l2", "perturbation.epsilon": 0.5019607843137255}, "axes": {"method": ["at"]}}"#).runs()
+    let l2Table = GridTable(title: "t", evaluation: GridEvaluation(), results: l2.map { GridRunResult(run: $0, epochsDone: 1, values: [:]) })
+    #expect(l2Table.markdown.contains("Threat model: L2 eps 128/255") && l2Table.notes[0].contains("L2 eps 128/255"))
+  }
+
   @Test func aYAMLGridIsTheSameGrid() throws {
     let yaml = """
       settings:

@@ -26,9 +26,10 @@ import Testing
     }
   }
 
-  @Test func fabIsLInfOnly() throws {
-    #expect(throws: AttackError.self) { _ = try FABTargeted(threatModel: try .l2(0.5)) }
-    #expect(throws: AttackError.self) { _ = try Square(threatModel: try .l2(0.5)) }
+  @Test func squaresPerSampleWindowsAreLInfOnly() throws {
+    #expect(throws: AttackError.self) { _ = try Square(threatModel: try .l2(0.5), perSampleWindows: true) }
+    _ = try Square(threatModel: try .l2(0.5))
+    _ = try Square(threatModel: try .l1(5))
   }
 
   @Test func squareScheduleHalvesTheWindowAtTheReferenceQueries() throws {

@@ -15,10 +15,12 @@ public struct APGDTargeted: APGDFamily, RestartingAttack {
   public var name: String { "APGD-T" }
 
   /// Reference parameters: 100 iterations, 9 target classes, 1 restart per target, rho 0.75.
+  /// `largerEpsilons`: the L1 schedule of `APGDRun.largerEpsilons`.
   public init(threatModel: ThreatModel, iterations: Int = 100, targetClasses: Int = 9, restarts: Int = 1,
-              rho: Double = 0.75, seed: UInt64 = 0) throws
+              rho: Double = 0.75, largerEpsilons: Bool = false, seed: UInt64 = 0) throws
   {
-    run = try APGDRun(threatModel: threatModel, iterations: iterations, restarts: restarts, rho: rho)
+    run = try APGDRun(threatModel: threatModel, iterations: iterations, restarts: restarts, rho: rho,
+                      largerEpsilons: largerEpsilons)
     guard targetClasses >= 1 else {
       throw AttackError.invalidParameter("APGD-T target classes \(targetClasses) must be at least 1")
     }

@@ -46,13 +46,27 @@ public struct AutoAttack: CascadeAttack {
     self.stages = stages
   }
 
-  /// The standard version (L-inf): APGD-CE, APGD-T (9 targets), FAB-T (9 targets), Square
-  /// (5,000 queries), with the reference parameters. The budgets can be lowered for quick checks.
-  public static func standard(epsilon: Double, seed: UInt64 = 0, iterations: Int = 100, squareQueries: Int = 5000)
-    throws -> AutoAttack
+  /// The standard version as the official code composes it. L-inf and L2: APGD-CE, APGD-T (9 targets), FAB-T
+  /// (9 targets), Square (5,000 queries, p_init 0.8), one restart each. L1: APGD-CE with 5 restarts and APGD-T
+  /// (5 targets), both on the larger-epsilon schedule (`APGDRun.largerEpsilons`), then FAB-T (9 targets) and
+  /// Square, as the official code (pyautoattack 0.2.0) sets its L1 version up. The budgets can be lowered for
+  /// quick checks.
+  public static func standard(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100,
+                              squareQueries: Int = 5000) throws -> AutoAttack
   {
-    let threat = try ThreatModel.lInf(epsilon)
-    return try AutoAttack(name: "AutoAttack", threatModel: threat, stages: [
+    let threat = threatModel
+    if threat.norm == .l1 {
+      return try AutoAttack(name: "AutoAttack L1", threatModel: threat, stages: [
+        try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 5, largerEpsilons: true,
+                 seed: seed),
+        try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 5, restarts: 1,
+                         largerEpsilons: true, seed: seed),
+        try FABTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+        try Square(threatModel: threat, queries: squareQueries, initialFraction: 0.8, restarts: 1, seed: seed),
+      ])
+    }
+    return try AutoAttack(name: threat.norm == .lInf ? "AutoAttack" : "AutoAttack \(threat.norm)", threatModel: threat,
+                          stages: [
       try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 1, seed: seed),
       try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
       try FABTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
@@ -60,7 +74,47 @@ public struct AutoAttack: CascadeAttack {
     ])
   }
 
-  /// The cheaper version: APGD-CE then APGD-T (9 targets), for L-inf or L2.
+  /// The L-inf standard version at radius `epsilon`.
+  public static func standard(epsilon: Double, seed: UInt64 = 0, iterations: Int = 100, squareQueries: Int = 5000)
+    throws -> AutoAttack
+  {
+    try standard(threatModel: try .lInf(epsilon), seed: seed, iterations: iterations, squareQueries: squareQueries)
+  }
+
+  /// The plus version as the official code composes it: APGD-CE and APGD-DLR with 5 restarts each, untargeted
+  /// FAB with 5 restarts, Square (5,000 queries), APGD-T and FAB-T (9 targets, 1 restart each). The official code
+  /// defines it for L-inf and L2 and runs it in L1 with a warning ("please check"); so does this one.
+  public static func plus(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100, squareQueries: Int = 5000)
+    throws -> AutoAttack
+  {
+    let threat = threatModel
+    return try AutoAttack(name: "AutoAttack+" + (threat.norm == .lInf ? "" : " \(threat.norm)"), threatModel: threat,
+                          stages: [
+      try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 5, seed: seed),
+      try APGD(threatModel: threat, loss: .dlr, iterations: iterations, restarts: 5, seed: seed),
+      try FABUntargeted(threatModel: threat, iterations: iterations, restarts: 5, seed: seed),
+      try Square(threatModel: threat, queries: squareQueries, initialFraction: 0.8, restarts: 1, seed: seed),
+      try APGDTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+      try FABTargeted(threatModel: threat, iterations: iterations, targetClasses: 9, restarts: 1, seed: seed),
+    ])
+  }
+
+  /// The rand version for randomised models, as the official code composes it: APGD-CE and APGD-DLR, one
+  /// restart each, every step's gradient averaged over `eotIterations` (20) forward passes.
+  public static func rand(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100, eotIterations: Int = 20)
+    throws -> AutoAttack
+  {
+    let threat = threatModel
+    return try AutoAttack(name: "AutoAttack-rand" + (threat.norm == .lInf ? "" : " \(threat.norm)"), threatModel: threat,
+                          stages: [
+      try APGD(threatModel: threat, loss: .crossEntropy, iterations: iterations, restarts: 1,
+               eotIterations: eotIterations, seed: seed),
+      try APGD(threatModel: threat, loss: .dlr, iterations: iterations, restarts: 1, eotIterations: eotIterations,
+               seed: seed),
+    ])
+  }
+
+  /// The cheaper version: APGD-CE then APGD-T (9 targets), in any norm.
   public static func apgdPair(threatModel: ThreatModel, seed: UInt64 = 0, iterations: Int = 100) throws -> AutoAttack {
     try AutoAttack(name: "AutoAttack (APGD-CE + APGD-T)", threatModel: threatModel, stages: [
       try APGD(threatModel: threatModel, loss: .crossEntropy, iterations: iterations, restarts: 1, seed: seed),

@@ -75,15 +75,7 @@ public struct PGD: Attack {
   }
 
   private func startNoise(like images: Tensor, generator: Generator) throws -> Tensor {
-    switch threatModel.norm {
-    case .lInf:
-      return try (try AttackSupport.uniform(images.shape, like: images, generator: generator) * 2 - 1)
-        * threatModel.epsilon
-    case .l2:
-      let direction = try AttackSupport.normal(images.shape, like: images, generator: generator)
-      let radius = try AttackSupport.uniform(rowShape(images), like: images, generator: generator)
-      return try direction / (try perSampleL2(direction) + 1e-12) * (try radius * threatModel.epsilon)
-    }
+    try threatModel.randomOffset(like: images, generator: generator)
   }
 
   /// One PGD run; returns the best iterate per sample and its score (+inf once misclassified).
@@ -111,13 +103,18 @@ public struct PGD: Attack {
 }
 
 extension PGD {
-  /// The evaluation PGD, one definition for `agr eval`'s pgdN and the trainer's per-epoch test: L-inf, one
-  /// random start, cross-entropy, `steps` steps of `stepSize`, named with its step ("PGD-20 (step 2/255)").
-  public static func evaluation(epsilon: Double, steps: Int, stepSize: Double, seed: UInt64) throws -> PGD {
-    try PGD(threatModel: try .lInf(epsilon), steps: steps, stepSize: stepSize, restarts: 1, randomStart: true,
-            loss: .crossEntropy, seed: seed, name: label(steps: steps, stepSize: stepSize))
+  /// The evaluation PGD, one definition for `agr eval`'s pgdN and the trainer's per-epoch test: in `norm` (L-inf
+  /// by default), one random start, cross-entropy, `steps` steps of `stepSize`, named with its step ("PGD-20
+  /// (step 2/255)", "PGD-20 L2 (step 32/255)").
+  public static func evaluation(epsilon: Double, norm: Norm = .lInf, steps: Int, stepSize: Double, seed: UInt64)
+    throws -> PGD
+  {
+    try PGD(threatModel: try ThreatModel(norm: norm, epsilon: epsilon), steps: steps, stepSize: stepSize, restarts: 1,
+            randomStart: true, loss: .crossEntropy, seed: seed, name: label(steps: steps, stepSize: stepSize, norm: norm))
   }
 
-  /// "PGD-20 (step 2/255)": how the evaluation PGD is named wherever it appears.
-  public static func label(steps: Int, stepSize: Double) -> String { "PGD-\(steps) (step \(stepSizeText(stepSize)))" }
+  /// "PGD-20 (step 2/255)": how the evaluation PGD is named wherever it appears (the norm named unless L-inf).
+  public static func label(steps: Int, stepSize: Double, norm: Norm = .lInf) -> String {
+    "PGD-\(steps)\(norm == .lInf ? "" : " \(norm)") (step \(stepSizeText(stepSize)))"
+  }
 }

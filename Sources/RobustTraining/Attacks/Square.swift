@@ -1,7 +1,7 @@
 import Foundation
 import Torch
 
-/// The Square attack (Andriushchenko et al., 2020), L-inf: a score-based random search that uses
+/// The Square attack (Andriushchenko et al., 2020), L-inf (below), L2 or L1 (`searchLp`): a score-based random search that uses
 /// no gradients.
 ///
 /// It starts from vertical stripes of ±epsilon, then for `queries` iterations proposes a square window
@@ -34,8 +34,8 @@ public struct Square: RestartingAttack {
   public init(threatModel: ThreatModel, queries: Int = 5000, initialFraction: Double = 0.8, restarts: Int = 1,
               seed: UInt64 = 0, rescaledSchedule: Bool = false, perSampleWindows: Bool = false) throws
   {
-    guard threatModel.norm == .lInf else {
-      throw AttackError.invalidParameter("Square is implemented for the L-inf threat model only, not \(threatModel.norm)")
+    guard !perSampleWindows || threatModel.norm == .lInf else {
+      throw AttackError.invalidParameter("Square's per-sample windows are an option of its L-inf search only")
     }
     guard queries >= 1, restarts >= 1 else {
       throw AttackError.invalidParameter("Square needs queries and restarts ≥ 1, got \(queries) and \(restarts)")
@@ -58,7 +58,9 @@ public struct Square: RestartingAttack {
       throw AttackError.invalidInput("Square needs images shaped (N, C, H, W), got \(images.shape)")
     }
     return try perturbRemaining(model, images: images, labels: labels) { x, y, generator in
-      try search(model, images: x, labels: y, generator: generator)
+      threatModel.norm == .lInf
+        ? try search(model, images: x, labels: y, generator: generator)
+        : try searchLp(model, images: x, labels: y, generator: generator)
     }
   }
 
@@ -75,7 +77,7 @@ public struct Square: RestartingAttack {
   }
 
   /// `low + (high - low) * u` truncated, in float32 as the reference computes it.
-  private func randomInt(_ low: Int, _ high: Int, generator: Generator) throws -> Int {
+  func randomInt(_ low: Int, _ high: Int, generator: Generator) throws -> Int {
     let u = try Tensor.rand([1], generator: generator)
     return Int(try ((u * Double(high - low)) + Double(low)).to(.int64).item())
   }

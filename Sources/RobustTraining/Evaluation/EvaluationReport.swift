@@ -30,7 +30,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
       if let attack { return attack.kind == kind }
       switch kind {
       case .pgd: return name.uppercased().hasPrefix("PGD")
-      case .autoAttack, .autoAttackAPGD: return name.lowercased().hasPrefix("autoattack")
+      case .autoAttack, .autoAttackAPGD, .autoAttackPlus, .autoAttackRand: return name.lowercased().hasPrefix("autoattack")
       default: return name.lowercased() == kind.rawValue
       }
     }
@@ -40,6 +40,8 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
   public var dataset: String?
   public var model: String?
   public var epsilon: Double?
+  /// The threat model's norm ("linf", "l2", "l1"; absent in reports written before it was recorded: L-inf).
+  public var norm: String?
   public var examples: Int?
   public var seed: UInt64?
   public var cleanAccuracy: Double
@@ -52,18 +54,23 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
   public var written: Date?
 
   enum CodingKeys: String, CodingKey {
-    case checkpoint, dataset, model, epsilon, examples, seed, cleanAccuracy, cleanCount, attacks, worstCaseAccuracy,
-      seconds
+    case checkpoint, dataset, model, epsilon, norm, examples, seed, cleanAccuracy, cleanCount, attacks, worstCaseAccuracy,
+      seconds, warnings
   }
 
-  public init(checkpoint: String, dataset: String?, model: String?, epsilon: Double?, examples: Int?, seed: UInt64?,
-              cleanAccuracy: Double, cleanCount: Int?, attacks: [AttackResult], worstCaseAccuracy: Double?,
-              seconds: Double?)
+  /// Reasons not to trust the numbers (`EvaluationCheck`), each with what it means; absent or empty: none found.
+  public var warnings: [EvaluationWarning]?
+
+  public init(checkpoint: String, dataset: String?, model: String?, epsilon: Double?, norm: String? = nil,
+              examples: Int?, seed: UInt64?, cleanAccuracy: Double, cleanCount: Int?, attacks: [AttackResult],
+              worstCaseAccuracy: Double?, seconds: Double?, warnings: [EvaluationWarning]? = nil)
   {
     self.checkpoint = checkpoint
     self.dataset = dataset
     self.model = model
     self.epsilon = epsilon
+    self.norm = norm
+    self.warnings = warnings
     self.examples = examples
     self.seed = seed
     self.cleanAccuracy = cleanAccuracy
@@ -73,9 +80,12 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     self.seconds = seconds
   }
 
+  /// The threat model's norm (L-inf for reports that do not record one).
+  public var threatNorm: Norm { norm.flatMap { try? Norm(parsing: $0) } ?? .lInf }
+
   /// The AutoAttack accuracy, when this evaluation ran it.
   public var autoAttackAccuracy: Double? {
-    attacks.first { $0.isKind(.autoAttack) || $0.isKind(.autoAttackAPGD) }?.accuracy
+    attacks.first { attack in AttackCatalog.allCases.contains { $0.isAutoAttack && attack.isKind($0) } }?.accuracy
   }
 
   /// The accuracy under the first PGD attack, when this evaluation ran one.
@@ -106,6 +116,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
       let count = examples.map { String(Int((worst * Double($0)).rounded())) } ?? "-"
       lines.append(row("worst case (per sample)", accuracy(worst), count, Markup.duration(seconds)))
     }
+    for warning in warnings ?? [] { lines.append("warning: \(warning.text)") }
     return lines.joined(separator: "\n")
   }
 

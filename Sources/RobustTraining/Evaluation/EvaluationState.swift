@@ -10,14 +10,19 @@ public struct EvaluationState: Codable {
     public var dataset: String
     public var attacks: [String]
     public var epsilon: Double
+    /// The threat model's norm, absent for L-inf (so states saved before norms were recorded still resume).
+    public var norm: String?
     public var examples: Int
     public var seed: UInt64
 
-    public init(checkpoint: String, dataset: String, attacks: [String], epsilon: Double, examples: Int, seed: UInt64) {
+    public init(checkpoint: String, dataset: String, attacks: [String], epsilon: Double, norm: Norm = .lInf,
+                examples: Int, seed: UInt64)
+    {
       self.checkpoint = checkpoint
       self.dataset = dataset
       self.attacks = attacks
       self.epsilon = epsilon
+      self.norm = norm == .lInf ? nil : norm.flagName
       self.examples = examples
       self.seed = seed
     }
@@ -98,7 +103,7 @@ public struct EvaluationState: Codable {
     let worst = robust.reduce(clean) { acc, flags in zip(acc, flags).map { $0 && $1 } }
     return EvaluationReport(
       checkpoint: settings.checkpoint, dataset: settings.dataset, model: architecture, epsilon: settings.epsilon,
-      examples: done, seed: settings.seed, cleanAccuracy: Double(cleanCount) / n, cleanCount: cleanCount,
+      norm: settings.norm ?? Norm.lInf.flagName, examples: done, seed: settings.seed, cleanAccuracy: Double(cleanCount) / n, cleanCount: cleanCount,
       attacks: attacks.indices.map { i in
         EvaluationReport.AttackResult(
           name: attacks[i], accuracy: Double(robustCount(i)) / n, count: robustCount(i), seconds: seconds[i],

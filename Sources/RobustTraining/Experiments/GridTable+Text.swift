@@ -32,15 +32,16 @@ extension GridTable {
   /// What the columns mean, for every format.
   var notes: [String] {
     var notes = [
+      "Threat model: \(threatModels) (training, the per-epoch test and agr eval's attacks).",
       "Accuracies in %, mean ± sample standard deviation over the seeds of each cell (finished runs only; 'runs' counts them).",
       "final: the last epoch's test evaluation (metrics.jsonl; the run's test subset, \(perEpochPGD)).",
       "best: best.safetensors (the epoch with the best PGD accuracy) evaluated by agr eval: clean and "
         + "PGD-\(evaluation.pgdSteps) with step eps/4 on \(evaluation.pgdExamples.map { "the first \($0)" } ?? "all") test images",
     ]
     if let attack = evaluation.autoAttack {
-      notes[2] += ", \(attack == "aa" ? "AutoAttack (standard)" : attack) on the first \(evaluation.autoAttackExamples)."
+      notes[3] += ", \(attack == "aa" ? "AutoAttack (standard)" : attack) on the first \(evaluation.autoAttackExamples)."
     } else {
-      notes[2] += "."
+      notes[3] += "."
     }
     notes.append("training time: the sum of the epochs' times (metrics.jsonl), evaluation excluded.")
     if !deltas.isEmpty { notes.append("AGR − baseline: the difference of the cell means, in percentage points.") }
@@ -53,7 +54,7 @@ extension GridTable {
        "|" + headers.indices.map { $0 == 0 ? "---|" : "---:|" }.joined()]
         + rows.map { "| " + $0.joined(separator: " | ") + " |" }
     }
-    var lines = ["# \(title)", ""]
+    var lines = ["# \(title)", "", "Threat model: \(threatModels).", ""]
     lines += table(["cell", "runs"] + headings(), cellRows())
     if !deltas.isEmpty {
       lines += ["", "## AGR − baseline", ""]

@@ -61,7 +61,19 @@ public struct GridTable: Sendable {
   /// The runs' per-epoch PGD as it is named (the first run's: "PGD-20 (step 2/255)").
   var perEpochPGD: String {
     let c = results.first?.run.configuration ?? TrainingConfiguration()
-    return PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize)
+    return PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: c.perturbation.threatNorm)
+  }
+
+  /// The runs' threat models, "L2 eps 128/255" (several, comma-separated, when the runs differ): every
+  /// number in the table is robustness in these.
+  var threatModels: String {
+    var seen: [String] = []
+    for result in results {
+      let p = result.run.configuration.perturbation
+      let text = "\(p.threatNorm) eps \(stepSizeText(p.epsilon))"
+      if !seen.contains(text) { seen.append(text) }
+    }
+    return seen.isEmpty ? "\(Norm.lInf)" : seen.joined(separator: ", ")
   }
 
   public var metrics: [GridMetric] {

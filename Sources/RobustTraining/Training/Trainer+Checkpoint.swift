@@ -24,6 +24,7 @@ extension Trainer {
     }
     let done = epoch + 1
     let epochMetadata = ["epoch": String(done)].merging(configuration.normalization?.metadata ?? [:]) { $1 }
+      .merging(configuration.perturbation.threatMetadata) { $1 }
     try ModuleCheckpoint.save(model, to: run.lastModel, metadata: epochMetadata,
                               beforeRename: { KillSwitch.reach("model-temp", epoch: done) })
     KillSwitch.reach("model", epoch: done)

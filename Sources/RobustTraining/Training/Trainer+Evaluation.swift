@@ -16,7 +16,8 @@ extension Trainer {
     let c = configuration
     let robust = c.method.isAdversarial && c.evalSteps > 0
     let attack = robust
-      ? try PGD.evaluation(epsilon: c.perturbation.epsilon, steps: c.evalSteps, stepSize: c.evaluationStepSize,
+      ? try PGD.evaluation(epsilon: c.perturbation.epsilon, norm: c.perturbation.threatNorm, steps: c.evalSteps,
+                           stepSize: c.evaluationStepSize,
                            seed: BatchLoader.mix(c.seed ^ 0x5EED_0003, UInt64(epoch))) : nil
     let evaluateBatch = Self.batchEvaluation(model: model, attack: attack, precision: c.precision, device: device)
     if c.cudaGraphs == true, evaluationGraph == nil, case .cuda(let index) = device {

@@ -27,6 +27,7 @@ extension TrainingConfiguration {
     }
     c.evalStepSize = c.evaluationStepSize
     c.perturbation.attack = c.perturbation.kind
+    c.perturbation.norm = c.perturbation.threatNorm
     c.perturbation.iterates = c.perturbation.iterates ?? .clipped
     c.perturbation.attackInTrainMode = c.perturbation.attackInTrainMode ?? false
     if c.perturbation.kind.isSingleStep {

@@ -203,8 +203,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     try finite("beta", beta)
     guard beta >= 0 else { throw bad("beta", "must be >= 0, got \(beta)") }
     try finite("perturbation.epsilon", perturbation.epsilon)
-    guard perturbation.epsilon >= 0, perturbation.epsilon <= 1 else {
-      throw bad("perturbation.epsilon", "must lie in [0, 1], got \(perturbation.epsilon)")
+    try Self.checkRadius(perturbation.epsilon, norm: perturbation.threatNorm, dataset: datasetFormat,
+                         key: "perturbation.epsilon")
+    if perturbation.threatNorm != .lInf {
+      let norm = perturbation.threatNorm.flagName
+      if perturbation.kind.isSingleStep {
+        throw bad("perturbation.attack", "\(perturbation.kind.rawValue) is an L-inf attack; with norm \(norm) train with pgd")
+      }
+      if perturbation.iterates == .authors { throw bad("perturbation.iterates", "'authors' is the AGR authors' L-inf PGD; the norm is \(norm)") }
     }
     try finite("perturbation.step_size", perturbation.stepSize)
     guard perturbation.stepSize >= 0 else { throw bad("perturbation.step_size", "must be >= 0, got \(perturbation.stepSize)") }
@@ -283,6 +289,26 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard schedule.isStepwiseConstant else {
         throw bad("cuda_graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
       }
+    }
+  }
+
+  /// Refuses a radius outside what `norm` accepts: L-inf [0, 1] (the width of the pixel range); L2 and L1 are
+  /// not bounded by 1 but by the diameter of the image cube, sqrt(d) and d for d = C·H·W values (any finite
+  /// radius >= 0 when the dataset's image size is not fixed).
+  public static func checkRadius(_ epsilon: Double, norm: Norm, dataset: DatasetFormat?, key: String) throws {
+    let features = dataset?.imageShape.map { $0.reduce(1, *) }
+    let limit = features.map { norm.diameter(features: $0) } ?? (norm == .lInf ? 1 : .infinity)
+    guard epsilon.isFinite, epsilon >= 0, epsilon <= limit else {
+      let range: String
+      switch (norm, features) {
+      case (.lInf, _): range = "[0, 1] for linf (the width of the pixel range)"
+      case (_, let d?):
+        let diameter = norm == .l2 ? "sqrt(\(d)) = \(String(format: "%.2f", limit))" : "\(d)"
+        range = "[0, \(String(format: "%g", limit))] for \(norm.flagName) on \(dataset!.rawValue) images (not bounded by 1: "
+          + "up to the \(norm) diameter of [0, 1]^\(d), \(diameter))"
+      case (_, nil): range = "[0, ∞) for \(norm.flagName)"
+      }
+      throw ConfigurationError(key: key, "must lie in \(range), got \(epsilon)")
     }
   }
 

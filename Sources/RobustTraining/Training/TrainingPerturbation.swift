@@ -1,12 +1,15 @@
 import Torch
 
-/// The settings of the L-inf attack that generates training examples (the loop is `GradientAscent`, as for
-/// the evaluation attack). By default PGD: a random start, `steps` signed gradient steps of size `stepSize`,
-/// back into the eps-ball and [0, 1] after each. `attack` picks a single-step one instead (FGSM-RS, N-FGSM;
+/// The settings of the attack that generates training examples (the loop is `GradientAscent`, as for the
+/// evaluation attack), in the threat model of `norm` (absent: L-inf). By default PGD: a random start, `steps`
+/// steepest-ascent steps of size `stepSize` (L-inf: signed; L2: the normalised gradient, as Rice et al.'s L2
+/// runs; L1: the sparse step, `ThreatModel.l1Step`), back into the eps-ball and [0, 1] after each. `attack` picks a single-step one instead (FGSM-RS, N-FGSM;
 /// docs/fast-at.md). The model runs in eval mode while attacking (BatchNorm statistics do not move) unless
 /// `attackInTrainMode`; parameter gradients are untouched.
 public struct TrainingPerturbation: Codable, Equatable, Sendable {
   public var epsilon: Double
+  /// The threat model's norm (absent: L-inf, as every run before it could name one).
+  public var norm: Norm?
   public var stepSize: Double
   public var steps: Int
   public var loss: TrainingAttackLoss
@@ -71,6 +74,11 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
     self.loss = loss
   }
 
+  /// The norm the attack runs in (`norm`, else L-inf).
+  public var threatNorm: Norm { norm ?? .lInf }
+  /// The threat model the training examples lie in.
+  public var threatModel: ThreatModel { get throws { try ThreatModel(norm: threatNorm, epsilon: epsilon) } }
+
   /// The attack that runs (`attack`, else PGD).
   public var kind: Attack { attack ?? .pgd }
   /// A single-step attack's noise radius and step in units of eps, defaults filled in.
@@ -78,13 +86,43 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   public var stepInEpsilons: Double { stepMultiplier ?? kind.defaultStepMultiplier }
   /// Gradient passes the attack takes per step (for time projections).
   public var attackPasses: Int { kind == .pgd ? steps : 1 }
-  /// "PGD-10", "FGSM-RS", "N-FGSM".
+  /// "PGD-10", "PGD-10 L2", "FGSM-RS", "N-FGSM".
   public var label: String {
     switch kind {
-    case .pgd: return "PGD-\(steps)"
+    case .pgd: return "PGD-\(steps)" + (threatNorm == .lInf ? "" : " \(threatNorm)")
     case .fgsmRS: return "FGSM-RS"
     case .nFGSM: return "N-FGSM"
     }
+  }
+
+  /// The threat model as checkpoint metadata (`threat_norm`, `threat_epsilon`), so that a checkpoint away from
+  /// its run directory still evaluates in the norm and radius it was trained for.
+  public var threatMetadata: [String: String] {
+    [Self.normMetadataKey: threatNorm.flagName, Self.epsilonMetadataKey: String(epsilon)]
+  }
+  public static let normMetadataKey = "threat_norm"
+  public static let epsilonMetadataKey = "threat_epsilon"
+
+  /// This attack moved to `norm` with the radius and step that correspond to its L-inf ones, for images of
+  /// `features` values: L2 as Rice et al.'s L2 runs relate to the L-inf ones (128/255 and 15/255 against 8/255
+  /// and 2/255 on CIFAR-10's 3,072 values: radius x16, step x7.5), scaled by sqrt(features / 3072); L1 as
+  /// "Mind the box" (eps 12 on CIFAR-10 against 8/255), scaled by features / 3072, with PGD's default step
+  /// 2.5 eps / steps. L-inf, or a norm already set: unchanged but for the norm.
+  public func converted(to norm: Norm, features: Int) -> TrainingPerturbation {
+    var p = self
+    p.norm = norm
+    guard threatNorm == .lInf, norm != .lInf else { return p }
+    let scale = Double(features) / 3072
+    switch norm {
+    case .l2:
+      p.epsilon = epsilon * 16 * scale.squareRoot()
+      p.stepSize = stepSize * 7.5 * scale.squareRoot()
+    case .l1:
+      p.epsilon = epsilon / (8.0 / 255) * 12 * scale
+      p.stepSize = 2.5 * p.epsilon / Double(max(steps, 1))
+    case .lInf: break
+    }
+    return p
   }
 
   /// Adversarial versions of `images` (detached, within the ball and [0, 1]). With a `shard`, `images` are
@@ -92,9 +130,19 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   /// where it would in one process.
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor, shard: BatchShard? = nil) throws -> Tensor {
     try model.withMode(training: attackInTrainMode == true) {
-      let threat = try ThreatModel.lInf(epsilon)
+      let threat = try threatModel
       if kind.isSingleStep { return try singleStep(model, images: images, labels: labels, shard: shard) }
       switch loss {
+      case .crossEntropy where threat.norm != .lInf:
+        // L2 / L1: from a random point of the ball (`ThreatModel.randomOffset`), projected after every step.
+        let noise = try Self.rows(of: shard, like: images) {
+          try threat.randomOffset(shape: $0, dtype: images.dtype, device: images.device,
+                                  uniform: { try Tensor.rand($0, dtype: images.dtype, device: images.device) },
+                                  normal: { try Tensor.randn($0, dtype: images.dtype, device: images.device) })
+        }
+        let ascent = GradientAscent(threatModel: threat, stepSize: stepSize, update: .projected)
+        return try ascent.run(model, images: images, from: try threat.project(try images + noise, around: images),
+                              steps: steps) { try Functional.crossEntropy($0, labels) }
       case .crossEntropy:
         // From a uniform point of the ball, climbing the batch-mean cross-entropy.
         let noise = try Self.rows(of: shard, like: images) {
