@@ -96,6 +96,14 @@ import Testing
     }
   }
 
+  @Test func peakMemoryIsRecordedAndTabulated() throws {
+    let (_, records) = try train(configuration(epochs: 1), agr: false)
+    let peak = try #require(records.first?.peakMemoryBytes)
+    #expect(peak > 10_000_000)  // libtorch alone is resident with more than 10 MB
+    #expect(GridMetric.peakMemory.quantityText(1_610_612_736) == "1.50 GiB")
+    #expect(!GridMetric.peakMemory.isAccuracy)
+  }
+
   @Test func stopOnOverfitAloneChecksWithWongsSteps() throws {
     var c = TrainingConfiguration()
     #expect(c.overfitSteps == 0)

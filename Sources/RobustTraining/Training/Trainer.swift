@@ -225,6 +225,7 @@ public final class Trainer {
       gopRate: gop?.overall, gopRateByKind: gop?.byKind, averagedTestCleanAccuracy: averaged?.cleanAccuracy,
       averagedTestRobustAccuracy: averaged?.robustAccuracy, seconds: Date().timeIntervalSince(start),
       imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
+    record.peakMemoryBytes = PeakMemory.bytes(on: device)
     if let overfitAccuracy {
       record.overfitCheckAccuracy = overfitAccuracy
       record.catastrophicOverfitting = OverfitCheck.isOverfit(
