@@ -69,6 +69,8 @@ struct Train: ParsableCommand {
   @Option(help: "What the drop is measured from: \(choices(OverfitReference.self, \.summary)) (default previous).") var overfitReference: String?
   @Flag(inversion: .prefixedNo, help: "Stop at the first epoch the check flags, keeping the epoch before's checkpoint (Wong et al.'s early stop; checks with 5 PGD steps unless --overfit-check-steps).")
   var stopOnOverfit: Bool?
+  @Option(parsing: .unconditional, help: "GradAlign (Andriushchenko & Flammarion): add LAMBDA (1 - cos) of the input gradients at the clean point and a uniform one in the eps-ball to the loss (theirs: 0.2 at 8/255).")
+  var gradAlign: Double?
   @Option(parsing: .unconditional, help: "Label smoothing S of the training loss's cross-entropy (torch's label_smoothing; at, trades, standard).")
   var labelSmoothing: Double?
   @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
@@ -452,6 +454,7 @@ struct Train: ParsableCommand {
     if let overfitReference { c.overfitReference = try parseChoice(overfitReference, flag: "--overfit-reference") }
     if let stopOnOverfit { c.stopOnOverfit = stopOnOverfit }
     if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+    if let gradAlign { c.gradAlign = gradAlign }
     if let evalStepSize { c.evalStepSize = try parseFraction(evalStepSize, flag: "--eval-step-size") }
     if noAugment || augment != nil {
       let kinds: [Augmentation] = try noAugment ? [] : (augment ?? "").lowercased() == "none" ? []

@@ -80,6 +80,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// BatchNorm statistics then see clean and adversarial batches, as with AGR).
   public var cleanPassInTrainMode: Bool = true
   public var beta: Double = 6
+  /// GradAlign's lambda (`GradientAlignment`: lambda (1 - cos) of the input gradients at the clean point and a
+  /// uniformly perturbed one, added to the method loss); absent: none.
+  public var gradAlign: Double? = nil
   /// Label smoothing of the training loss's cross-entropy (torch's `CrossEntropyLoss(label_smoothing=S)`): the
   /// adversarial CE of AT, the clean CE of standard training and of TRADES (not its KL); absent: 0. Not the
   /// attack's loss, nor the clean CE whose gradient AGR compares against.
@@ -224,6 +227,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard [.standard, .at, .trades].contains(method) else {
         throw bad("label_smoothing", "applies to the cross-entropy of standard, at and trades; \(method.rawValue)'s loss has its own label weighting")
       }
+    }
+    if let lambda = gradAlign {
+      guard lambda.isFinite, lambda > 0 else { throw bad("grad_align", "lambda must be a positive finite number, got \(lambda)") }
+      guard method.isAdversarial else { throw bad("grad_align", "regularises adversarial training; the method is \(method.rawValue)") }
+      guard awp != true else { throw bad("grad_align", "is not combined with AWP") }
+      guard cudaGraphs != true else { throw bad("grad_align", "its double backpropagation is not recorded in CUDA graphs") }
     }
     try finite("beta", beta)
     guard beta >= 0 else { throw bad("beta", "must be >= 0, got \(beta)") }
