@@ -86,6 +86,9 @@ final class ProgressPrinter: TrainingHook {
       parts.append("averaged: clean \(percent(clean))" + (r.averagedTestRobustAccuracy.map { " PGD \(percent($0))" } ?? ""))
     }
     if let gop = r.gopRate { parts.append("GOP rate \(percent(gop))") }
+    if let held = r.overfitCheckAccuracy {
+      parts.append("held-batch PGD \(percent(held))" + (r.catastrophicOverfitting == true ? "  CATASTROPHIC OVERFITTING" : ""))
+    }
     parts.append("lr \(String(format: "%.4g", r.learningRate))")
     parts.append(formatDuration(r.seconds))
     return parts.joined(separator: "  ")
@@ -94,6 +97,9 @@ final class ProgressPrinter: TrainingHook {
   func summary(_ records: [EpochRecord], configuration c: TrainingConfiguration, run: RunDirectory) {
     guard let last = records.last else { return }
     let total = records.reduce(0) { $0 + $1.seconds }
+    if let stop = records.last, stop.catastrophicOverfitting == true, c.stopOnOverfit == true {
+      print("stopped:  catastrophic overfitting at epoch \(stop.epoch) (--stop-on-overfit); last.safetensors is epoch \(stop.epoch - 1)'s")
+    }
     print("done in \(formatDuration(total)) (this session's epochs: see metrics.csv)")
     print("final:    test clean accuracy \(percent(last.testCleanAccuracy))"
       + (last.testRobustAccuracy.map { ", \(PGD.label(steps: c.evalSteps, stepSize: c.evaluationStepSize, norm: c.perturbation.threatNorm)) accuracy \(percent($0))" } ?? ""))

@@ -62,10 +62,21 @@ struct Train: ParsableCommand {
   @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
   @Option(help: "Training attack: \(choices(TrainingPerturbation.Attack.self, \.summary)) (default pgd; the single-step ones' noise and step: --set perturbation.noise=K, perturbation.step_multiplier=M, in units of eps; perturbation.attack_in_train_mode=true as their authors' code).")
   var trainingAttack: String?
+  @Option(parsing: .unconditional, help: "Catastrophic-overfitting check: PGD steps on a held training batch after every epoch (Wong et al.: 5; 0: no check).")
+  var overfitCheckSteps: Int?
+  @Option(parsing: .unconditional, help: "The check's absolute drop in held-batch PGD accuracy that flags an epoch (default \(OverfitCheck.defaultDrop)).")
+  var overfitDrop: Double?
+  @Option(help: "What the drop is measured from: \(choices(OverfitReference.self, \.summary)) (default previous).") var overfitReference: String?
+  @Flag(inversion: .prefixedNo, help: "Stop at the first epoch the check flags, keeping the epoch before's checkpoint (Wong et al.'s early stop; checks with 5 PGD steps unless --overfit-check-steps).")
+  var stopOnOverfit: Bool?
+  @Option(parsing: .unconditional, help: "GradAlign (Andriushchenko & Flammarion): add LAMBDA (1 - cos) of the input gradients at the clean point and a uniform one in the eps-ball to the loss (theirs: 0.2 at 8/255).")
+  var gradAlign: Double?
+  @Option(parsing: .unconditional, help: "Label smoothing S of the training loss's cross-entropy (torch's label_smoothing; at, trades, standard).")
+  var labelSmoothing: Double?
   @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
   @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int?
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Double?
-  @Option(help: "Schedule: multistep[:E1,E2[:factor]], cosine, onecycle, constant.") var lrSchedule: String?
+  @Option(help: "Schedule: multistep[:E1,E2[:factor]], cosine, onecycle[:PEAK] (0 -> lr at PEAK, a share of the run, default 0.4 -> 0, per iteration), constant.") var lrSchedule: String?
   @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Double?
   @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay: Double?
   @Option(help: "Optimizer: \(choices(OptimizerKind.self, \.summary)) (default sgd).") var optimizer: String?
@@ -451,6 +462,12 @@ struct Train: ParsableCommand {
     if let stepSize { c.perturbation.stepSize = try parseFraction(stepSize, flag: "--step-size") }
     if let attackSteps { c.perturbation.steps = attackSteps }
     if let evalSteps { c.evalSteps = evalSteps }
+    if let overfitCheckSteps { c.overfitCheckSteps = overfitCheckSteps }
+    if let overfitDrop { c.overfitDrop = overfitDrop }
+    if let overfitReference { c.overfitReference = try parseChoice(overfitReference, flag: "--overfit-reference") }
+    if let stopOnOverfit { c.stopOnOverfit = stopOnOverfit }
+    if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+    if let gradAlign { c.gradAlign = gradAlign }
     if let evalStepSize { c.evalStepSize = try parseFraction(evalStepSize, flag: "--eval-step-size") }
     if noAugment || augment != nil {
       let kinds: [Augmentation] = try noAugment ? [] : (augment ?? "").lowercased() == "none" ? []

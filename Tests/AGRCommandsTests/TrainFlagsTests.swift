@@ -151,6 +151,19 @@ import Testing
     #expect(Train.helpMessage().contains("--training-attack"))
   }
 
+  @Test func fastTrainingFlags() throws {
+    let c = try configuration(["--training-attack", "fgsm-rs", "--overfit-check-steps", "10", "--overfit-drop", "0.3",
+                               "--overfit-reference", "best", "--stop-on-overfit", "--label-smoothing", "0.1",
+                               "--grad-align", "0.2", "--lr-schedule", "onecycle:0.5", "--epochs", "10", "--lr", "0.2"])
+    #expect(c.overfitCheckSteps == 10 && c.overfitDrop == 0.3 && c.overfitReference == .best && c.stopOnOverfit == true)
+    #expect(c.labelSmoothing == 0.1 && c.gradAlign == 0.2)
+    #expect(c.schedule == .oneCycle(maximum: 0.2, epochs: 10, peak: 0.5))
+    #expect(try configuration(["--stop-on-overfit"]).overfitSteps == 5)
+    #expect(try configuration([]).overfitSteps == 0 && configuration([]).labelSmoothing == nil)
+    #expect(throws: (any Error).self) { try configuration(["--overfit-reference", "worst"]) }
+    #expect(throws: (any Error).self) { try configuration(["--lr-schedule", "onecycle:2"]) }
+  }
+
   @Test func cudaGraphsFlag() throws {
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda", "--cuda-graphs"]).cudaGraphs == true)
     #expect(try configuration(["--preset", "cifar10", "--device", "cuda"]).cudaGraphs == nil)

@@ -24,6 +24,7 @@ public struct GridRunResult: Sendable {
       values[.finalPGD] = last.testRobustAccuracy
     }
     if !records.isEmpty { values[.trainingSeconds] = records.reduce(0) { $0 + $1.seconds } }
+    if let peak = records.compactMap(\.peakMemoryBytes).max() { values[.peakMemory] = peak }
     // Each evaluation is found by the attack it ran (the reports' attack specifications), not by its place.
     let reports = layout.evaluations(run).compactMap { try? EvaluationReport.read($0.report) }
     if let pgd = reports.first(where: { $0.pgdAccuracy != nil }) {
@@ -45,8 +46,17 @@ public enum GridMetric: String, CaseIterable, Sendable {
   case bestPGD = "best_pgd"
   case bestAutoAttack = "best_autoattack"
   case trainingSeconds = "training_seconds"
+  /// The most of any epoch's `peak_memory_bytes` (a resumed run: of its last process).
+  case peakMemory = "peak_memory_bytes"
 
-  public var isAccuracy: Bool { self != .trainingSeconds }
+  public var isAccuracy: Bool { self != .trainingSeconds && self != .peakMemory }
+
+  /// A value of a metric that is not an accuracy: a duration, or bytes as GiB.
+  func quantityText(_ value: Double?) -> String {
+    guard self == .peakMemory else { return Markup.duration(value) }
+    guard let value, value.isFinite else { return "–" }
+    return String(format: "%.2f GiB", value / 1_073_741_824)
+  }
 
   /// The column heading, with the attacks' names and step sizes (`perEpochPGD`: the runs' per-epoch PGD label).
   public func heading(_ evaluation: GridEvaluation, perEpochPGD: String) -> String {
@@ -59,6 +69,7 @@ public enum GridMetric: String, CaseIterable, Sendable {
       let names = ["aa": "AutoAttack", "autoattack": "AutoAttack", "aa-apgd": "AutoAttack (APGD)", "autoattack-apgd": "AutoAttack (APGD)"]
       return "best " + (evaluation.autoAttack.map { names[$0] ?? $0 } ?? "–")
     case .trainingSeconds: return "training time"
+    case .peakMemory: return "peak memory"
     }
   }
 }

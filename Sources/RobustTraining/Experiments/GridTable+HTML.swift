@@ -17,7 +17,7 @@ extension GridTable {
     page.beginSection("runs", "Runs")
     page.table(["run", "epochs"] + headings(), results.map { r in
       [r.run.name, "\(r.epochsDone)/\(r.run.configuration.epochs)"]
-        + metrics.map { m in m.isAccuracy ? Markup.percent(r.values[m]) : Markup.duration(r.values[m]) }
+        + metrics.map { m in m.isAccuracy ? Markup.percent(r.values[m]) : m.quantityText(r.values[m]) }
     }, numeric: numeric)
     page.endSection()
     page.beginSection("notes", "Notes")

@@ -8,14 +8,14 @@ extension GridTable {
   func text(_ summary: GridSummary?, _ metric: GridMetric) -> String {
     guard let summary else { return "–" }
     if !metric.isAccuracy {
-      return Markup.duration(summary.mean) + (summary.standardDeviation.map { " ± " + Markup.duration($0) } ?? "")
+      return metric.quantityText(summary.mean) + (summary.standardDeviation.map { " ± " + metric.quantityText($0) } ?? "")
     }
     return String(format: "%.2f", summary.mean * 100) + (summary.standardDeviation.map { String(format: " ± %.2f", $0 * 100) } ?? "")
   }
 
   func deltaText(_ value: Double?, _ metric: GridMetric) -> String {
     guard let value else { return "–" }
-    if !metric.isAccuracy { return (value < 0 ? "-" : "+") + Markup.duration(abs(value)) }
+    if !metric.isAccuracy { return (value < 0 ? "-" : "+") + metric.quantityText(abs(value)) }
     return String(format: "%+.2f", value * 100)
   }
 
@@ -44,6 +44,10 @@ extension GridTable {
       notes[3] += "."
     }
     notes.append("training time: the sum of the epochs' times (metrics.jsonl), evaluation excluded.")
+    if metrics.contains(.peakMemory) {
+      notes.append("peak memory: the run's highest peak_memory_bytes (metrics.jsonl): CUDA's max allocated on a GPU, "
+        + "the process's resident-set high-water mark (VmHWM) on the CPU.")
+    }
     if !deltas.isEmpty { notes.append("AGR − baseline: the difference of the cell means, in percentage points.") }
     return notes
   }

@@ -77,7 +77,10 @@ public struct GridTable: Sendable {
   }
 
   public var metrics: [GridMetric] {
-    GridMetric.allCases.filter { $0 != .bestAutoAttack || evaluation.autoAttack != nil }
+    // peak memory: a column once a run recorded it (runs from before it was recorded have none)
+    GridMetric.allCases.filter {
+      ($0 != .bestAutoAttack || evaluation.autoAttack != nil) && ($0 != .peakMemory || results.contains { $0.values[.peakMemory] != nil })
+    }
   }
 
   public var completeRuns: Int { results.filter(\.isComplete).count }

@@ -56,6 +56,9 @@ public final class TensorBoardLog {
       ("epoch/gop_rate", r.gopRate), ("epoch/averaged_test_clean_accuracy", r.averagedTestCleanAccuracy),
       ("epoch/averaged_test_robust_accuracy", r.averagedTestRobustAccuracy), ("epoch/seconds", r.seconds),
       ("epoch/images_per_second", r.imagesPerSecond), ("epoch/epoch", Double(r.epoch)),
+      ("epoch/overfit_check_accuracy", r.overfitCheckAccuracy),
+      ("epoch/peak_memory_bytes", r.peakMemoryBytes),
+      ("epoch/catastrophic_overfitting", r.catastrophicOverfitting.map { $0 ? 1 : 0 }),
     ]
     pairs += (r.gopRateByKind ?? [:]).sorted { $0.key < $1.key }.map { ("epoch/gop_rate/\($0.key)", $0.value) }
     write(step: r.epoch * (batchesPerEpoch ?? 1), Self.scalars(pairs))

@@ -31,6 +31,12 @@ public final class Trainer {
   public let average: WeightAverage?
   /// What runs after every step and epoch, in order (the weight average first, when there is one).
   public var hooks: [any TrainingHook] = []
+  /// The training batch the catastrophic-overfitting check attacks (its first `batch_size` images, unshuffled and
+  /// unaugmented), nil when the run does not check.
+  let overfitBatch: Batch?
+  /// The epoch (1-based) at which `stop_on_overfit` stopped the run; its record is the last of `records`, and
+  /// the run's checkpoints are those of the epoch before.
+  public internal(set) var stoppedOnOverfit: Int?
   /// The job this process is one rank of (nil: training alone).
   public let dataParallel: DataParallel?
   /// Whether this process writes the run's files (rank 0 of a job, or a process training alone).
@@ -82,6 +88,13 @@ public final class Trainer {
     }
     testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
                                  resident: device.isCUDA)
+    if c.overfitSteps > 0 {
+      var held = try BatchLoader(try trainSet.prefix(Swift.min(c.batchSize, trainSet.count)), batchSize: c.batchSize,
+                                 shuffle: false, device: device).batches(epoch: 0)
+      overfitBatch = try held.next()
+    } else {
+      overfitBatch = nil
+    }
     let proxyFormat = memoryFormat
     step = try TrainingStep(configuration: c, model: model, optimizer: optimizer) {
       let proxy = try awpProxy ?? c.makeModel(for: train)
@@ -114,6 +127,15 @@ public final class Trainer {
     }
     for epoch in startEpoch..<Swift.min(endEpoch ?? configuration.epochs, configuration.epochs) {
       let record = try trainEpoch(epoch)
+      if record.catastrophicOverfitting == true, configuration.stopOnOverfit == true {
+        // Wong et al.'s early stop: nothing of this epoch is saved but its record; the checkpoint stays the previous
+        // epoch's, so a resume trains this epoch again and stops here again.
+        records.append(record)
+        stoppedOnOverfit = record.epoch
+        if let run, writesFiles { try run.writeMetrics(records) }
+        for hook in hooks { try hook.trainerFinishedEpoch(self, record: record) }
+        break
+      }
       records.append(record)
       try saveCheckpoints(after: epoch, record: record)
       for hook in hooks { try hook.trainerFinishedEpoch(self, record: record) }
@@ -188,7 +210,13 @@ public final class Trainer {
     let averaged = try average.map { average in try average.withAveragedWeights { try evaluate(epoch: epoch) } }
     let gop = try metrics.gopRates(kinds: kinds)
     let sums = metrics.epoch
-    return EpochRecord(
+    let overfitAccuracy = try overfitBatch.map { held in
+      try OverfitCheck.robustAccuracy(
+        model: model, images: try memoryFormat.map { try held.images.contiguous($0) } ?? held.images, labels: held.labels,
+        epsilon: c.perturbation.epsilon, steps: c.overfitSteps, stepSize: c.evaluationStepSize,
+        seed: BatchLoader.mix(c.seed ^ 0x5EED_0005, UInt64(epoch)))
+    }
+    var record = EpochRecord(
       epoch: epoch + 1, learningRate: lastLearningRate, agrActive: agrActive,
       trainLoss: sums.loss / Double(Swift.max(sums.steps, 1)),
       trainCleanAccuracy: sums.ratio(sums.clean), trainAdversarialAccuracy: sums.ratio(sums.adversarial),
@@ -197,6 +225,14 @@ public final class Trainer {
       gopRate: gop?.overall, gopRateByKind: gop?.byKind, averagedTestCleanAccuracy: averaged?.cleanAccuracy,
       averagedTestRobustAccuracy: averaged?.robustAccuracy, seconds: Date().timeIntervalSince(start),
       imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
+    record.peakMemoryBytes = PeakMemory.bytes(on: device)
+    if let overfitAccuracy {
+      record.overfitCheckAccuracy = overfitAccuracy
+      record.catastrophicOverfitting = OverfitCheck.isOverfit(
+        accuracy: overfitAccuracy, earlier: records.compactMap(\.overfitCheckAccuracy),
+        drop: c.overfitDrop ?? OverfitCheck.defaultDrop, reference: c.overfitReference ?? .previous)
+    }
+    return record
   }
 
   /// Reports a graph that could not be recorded (once per graph) on standard error.

@@ -80,6 +80,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// BatchNorm statistics then see clean and adversarial batches, as with AGR).
   public var cleanPassInTrainMode: Bool = true
   public var beta: Double = 6
+  /// GradAlign's lambda (`GradientAlignment`: lambda (1 - cos) of the input gradients at the clean point and a
+  /// uniformly perturbed one, added to the method loss); absent: none.
+  public var gradAlign: Double? = nil
+  /// Label smoothing of the training loss's cross-entropy (torch's `CrossEntropyLoss(label_smoothing=S)`): the
+  /// adversarial CE of AT, the clean CE of standard training and of TRADES (not its KL); absent: 0. Not the
+  /// attack's loss, nor the clean CE whose gradient AGR compares against.
+  public var labelSmoothing: Double? = nil
   public var epochs: Int = 10
   public var batchSize: Int = 128
   public var learningRate: Double = 0.1
@@ -109,6 +116,21 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// The step size of the per-epoch PGD (absent: the training attack's, as every run before it; the paper
   /// presets give 2/255, its PGD-20 at 8/255).
   public var evalStepSize: Double? = nil
+
+  /// Catastrophic-overfitting check (`OverfitCheck`): PGD steps on a held training batch after every epoch
+  /// (absent or 0: no check, unless `stopOnOverfit`, which checks with Wong et al.'s 5), the absolute drop
+  /// in its robust accuracy that flags an epoch (absent: 0.2) and what the drop is measured from (absent:
+  /// the previous epoch's check). `stopOnOverfit`: stop at the first flagged epoch, keeping the one before.
+  public var overfitCheckSteps: Int? = nil
+  public var overfitDrop: Double? = nil
+  public var overfitReference: OverfitReference? = nil
+  public var stopOnOverfit: Bool? = nil
+
+  /// The held-batch PGD's steps, 0 when the run does not check.
+  public var overfitSteps: Int {
+    if let steps = overfitCheckSteps, steps > 0 { return steps }
+    return stopOnOverfit == true ? OverfitCheck.defaultSteps : 0
+  }
 
   /// The per-epoch PGD's step size, `evalStepSize` or the training attack's.
   public var evaluationStepSize: Double { evalStepSize ?? perturbation.stepSize }
@@ -200,6 +222,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     try finite("agr_clip", agrClip)
     guard agrClip > 0 else { throw bad("agr_clip", "must be positive, got \(agrClip)") }
     guard agrStartEpoch >= 1 else { throw bad("agr_start_epoch", "is 1-based and must be >= 1, got \(agrStartEpoch)") }
+    if let s = labelSmoothing {
+      guard s.isFinite, s >= 0, s < 1 else { throw bad("label_smoothing", "must lie in [0, 1), got \(s)") }
+      guard [.standard, .at, .trades].contains(method) else {
+        throw bad("label_smoothing", "applies to the cross-entropy of standard, at and trades; \(method.rawValue)'s loss has its own label weighting")
+      }
+    }
+    if let lambda = gradAlign {
+      guard lambda.isFinite, lambda > 0 else { throw bad("grad_align", "lambda must be a positive finite number, got \(lambda)") }
+      guard method.isAdversarial else { throw bad("grad_align", "regularises adversarial training; the method is \(method.rawValue)") }
+      guard awp != true else { throw bad("grad_align", "is not combined with AWP") }
+      guard cudaGraphs != true else { throw bad("grad_align", "its double backpropagation is not recorded in CUDA graphs") }
+    }
     try finite("beta", beta)
     guard beta >= 0 else { throw bad("beta", "must be >= 0, got \(beta)") }
     try finite("perturbation.epsilon", perturbation.epsilon)
@@ -236,6 +270,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     if let size = evalStepSize {
       try finite("eval_step_size", size)
       guard size >= 0 else { throw bad("eval_step_size", "must be >= 0, got \(size)") }
+    }
+    if let steps = overfitCheckSteps, steps < 0 { throw bad("overfit_check_steps", "must be >= 0, got \(steps)") }
+    if let drop = overfitDrop {
+      guard drop.isFinite, drop > 0, drop < 1 else { throw bad("overfit_drop", "an accuracy drop must lie in (0, 1), got \(drop)") }
+    }
+    if overfitSteps > 0 && !method.isAdversarial {
+      throw bad(stopOnOverfit == true ? "stop_on_overfit" : "overfit_check_steps",
+                "checks robust accuracy: use it with an adversarial method, not \(method.rawValue)")
+    }
+    if overfitSteps == 0 && (overfitDrop != nil || overfitReference != nil) {
+      throw bad(overfitDrop != nil ? "overfit_drop" : "overfit_reference", "needs the check: give overfit_check_steps or stop_on_overfit")
     }
     guard logEvery > 0 else { throw bad("log_every", "must be positive") }
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }

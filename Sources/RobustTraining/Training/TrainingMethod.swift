@@ -31,9 +31,9 @@ extension TrainingMethod {
   /// The objective this method trains, with its hyperparameters read from `c` (the line a new method adds).
   public func objective(for c: TrainingConfiguration) -> any TrainingObjective {
     switch self {
-    case .standard: return StandardObjective()
-    case .at: return AdversarialObjective()
-    case .trades: return TRADESObjective(beta: c.beta)
+    case .standard: return StandardObjective(labelSmoothing: c.labelSmoothing ?? 0)
+    case .at: return AdversarialObjective(labelSmoothing: c.labelSmoothing ?? 0)
+    case .trades: return TRADESObjective(beta: c.beta, labelSmoothing: c.labelSmoothing ?? 0)
     case .mart: return MARTObjective(beta: c.beta, repeatsForwardPasses: c.martRepeatedPasses ?? false)
     case .avmixup: return AVmixupObjective(softLabels: c.avmixupSoftLabels ?? false)
     }

@@ -21,12 +21,19 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   public var averagedTestRobustAccuracy: Double? = nil
   public var seconds: Double
   public var imagesPerSecond: Double
+  /// The catastrophic-overfitting check's PGD accuracy on the held training batch, and whether this epoch was
+  /// flagged (`OverfitCheck`); absent when the run does not check.
+  public var overfitCheckAccuracy: Double? = nil
+  /// The process's peak memory so far, in bytes (`PeakMemory`: CUDA's max allocated, or the CPU's resident set).
+  public var peakMemoryBytes: Double? = nil
+  public var catastrophicOverfitting: Bool? = nil
 
   static let csvColumns = [
     "epoch", "learning_rate", "agr_active", "train_loss", "train_clean_accuracy", "train_adversarial_accuracy",
     "test_clean_loss", "test_clean_accuracy", "test_robust_loss", "test_robust_accuracy", "gop_rate",
     "gop_rate_conv", "gop_rate_bn", "gop_rate_linear", "seconds", "images_per_second",
-    "averaged_test_clean_accuracy", "averaged_test_robust_accuracy",
+    "averaged_test_clean_accuracy", "averaged_test_robust_accuracy", "overfit_check_accuracy",
+    "catastrophic_overfitting", "peak_memory_bytes",
   ]
 
   var csvRow: String {
@@ -35,7 +42,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     return ([String(epoch), f(learningRate), agrActive ? "1" : "0", f(trainLoss), f(trainCleanAccuracy),
              f(trainAdversarialAccuracy), f(testCleanLoss), f(testCleanAccuracy), f(testRobustLoss),
              f(testRobustAccuracy), f(gopRate)] + kinds + [f(seconds), f(imagesPerSecond), f(averagedTestCleanAccuracy),
-                                                           f(averagedTestRobustAccuracy)]).joined(separator: ",")
+                                                           f(averagedTestRobustAccuracy), f(overfitCheckAccuracy),
+                                                           catastrophicOverfitting.map { $0 ? "1" : "0" } ?? "", f(peakMemoryBytes)]).joined(separator: ",")
   }
 }
 

@@ -13,6 +13,7 @@ extension TrainingStep {
               cleanPassInTrainMode: c.cleanPassInTrainMode, precision: c.precision,
               objective: c.method.objective(for: c))
     reconstructionPath = c.reconstructionPath
+    gradientAlignment = c.gradAlign.map { GradientAlignment(lambda: $0, epsilon: c.perturbation.epsilon) }
     // The step variations (methods that change the step), one line each.
     if c.awp == true {
       guard let awpProxy else { throw ConfigurationError(key: "awp", "needs a proxy model of the same architecture") }

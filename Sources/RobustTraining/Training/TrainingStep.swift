@@ -27,6 +27,8 @@ public final class TrainingStep {
     get { variation as? AdversarialWeightPerturbation }
     set { variation = newValue }
   }
+  /// GradAlign's penalty added to the method loss (nil: none).
+  public var gradientAlignment: GradientAlignment?
   /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
   /// averaged over the ranks between the backward passes and AGR.
   public private(set) var dataParallel: DataParallel?
@@ -105,7 +107,8 @@ public final class TrainingStep {
       if repeatPasses, let input { try Autograd.withNoGrad { _ = try model(input) } }
       return (clean, adversarialLogits)
     }
-    let loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
+    var loss = try objective.loss(clean: cleanLogits, adversarial: adversarialLogits, labels: labels)
+    if let gradientAlignment { loss = try loss + gradientAlignment.penalty(model: model, images: images, labels: labels) }
     // the clean graph is kept: the method loss may run through it too
     let gNat = needGradients
       ? try cleanLogits.map { logits in
