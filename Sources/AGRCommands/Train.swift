@@ -37,6 +37,8 @@ struct Train: ParsableCommand {
   var extraFraction: Double?
   @Option(parsing: .unconditional, help: "Samples per epoch with --extra-data (default: the training set's size): an epoch is a number of samples, not a pass over the extra data.")
   var epochSize: Int?
+  @Option(parsing: .unconditional, help: "Threads decoding a streamed dataset's JPEGs (--dataset imagenet; default: one per core).")
+  var decodeThreads: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
   @Option(help: "Train a TorchScript module instead (torch.jit.script(model).save(PATH); scripts/export_model.py makes one): its state_dict names, its forward pass.")
@@ -177,7 +179,8 @@ struct Train: ParsableCommand {
     // The data, and whether the model trains on it (a model file that fails only in train mode or backward),
     // before the run directory is made: a run refused here leaves nothing behind.
     let data = try loadData(configuration)
-    try configuration.modelSource.checkTrainingStep(for: data.train, normalization: configuration.normalization)
+    try configuration.modelSource.checkTrainingStep(classCount: data.classCount, inputShape: data.imageShape,
+                                                    normalization: configuration.normalization)
     let lock = try run.lock()
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
@@ -234,17 +237,47 @@ struct Train: ParsableCommand {
     let reading = Date()
     let format = try DatasetFormat.named(c.dataset)
     let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
+    if format.isStreamed {
+      let folder = try DataRoot.standard.folder(for: format, directory: directory)
+      let lists = (train: try FolderImageList.load(from: folder, split: .train),
+                   test: try FolderImageList.load(from: folder, split: .test))
+      return RunData(data: .streamed(train: lists.train, test: lists.test), extra: nil,
+                     seconds: Date().timeIntervalSince(reading))
+    }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
     let extra = try c.extraData.map { try ExtraImages(path: $0, fitting: train) }
-    return RunData(train: train, test: test, extra: extra, seconds: Date().timeIntervalSince(reading))
+    return RunData(data: .inMemory(train: train, test: test), extra: extra, seconds: Date().timeIntervalSince(reading))
   }
 
   private struct RunData {
-    let train: LabeledImages
-    let test: LabeledImages
+    enum Sets {
+      case inMemory(train: LabeledImages, test: LabeledImages)
+      /// File lists of JPEG folders decoded as they are read.
+      case streamed(train: FolderImageList, test: FolderImageList)
+    }
+    let data: Sets
     let extra: ExtraImages?
     let seconds: Double
+
+    var counts: (train: Int, test: Int) {
+      switch data {
+      case .inMemory(let train, let test): return (train.count, test.count)
+      case .streamed(let train, let test): return (train.count, test.count)
+      }
+    }
+    var classCount: Int {
+      switch data {
+      case .inMemory(let train, _): return train.classCount
+      case .streamed(let train, _): return train.classCount
+      }
+    }
+    var imageShape: [Int] {
+      switch data {
+      case .inMemory(let train, _): return train.imageShape
+      case .streamed: return DatasetFormat.imagenet.imageShape ?? []
+      }
+    }
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, data: RunData? = nil,
@@ -255,10 +288,11 @@ struct Train: ParsableCommand {
       do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
     }
     let data = try data ?? loadData(c)
-    let (train, test, readSeconds) = (data.train, data.test, data.seconds)
     Torch.manualSeed(c.seed)
-    let model = try c.makeModel(for: train)
-    printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
+    let model = try c.modelSource.make(classCount: data.classCount, inputShape: data.imageShape,
+                                       normalization: c.normalization, dropout: c.dropout)
+    printer?.describe(c, trainCount: data.counts.train, testCount: data.counts.test, classCount: data.classCount,
+                      readSeconds: data.seconds, model: model, run: run)
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
     if let job, printer != nil {
@@ -266,10 +300,17 @@ struct Train: ParsableCommand {
         + "about \(c.batchSize / job.worldSize) images per rank and step")
     }
     if let extra = data.extra, let printer {
-      printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, train.count) } ?? train.count, configuration: c)
+      printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, data.counts.train) } ?? data.counts.train,
+                            configuration: c)
     }
-    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
-                              extra: data.extra)
+    let trainer: Trainer
+    switch data.data {
+    case .inMemory(let train, let test):
+      trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
+                            extra: data.extra)
+    case .streamed(let train, let test):
+      trainer = try Trainer(configuration: c, model: model, streaming: train, test: test, run: run, dataParallel: job)
+    }
     // the printer and TensorBoard are hooks like any other (after the weight average, which the epoch reports)
     if let tensorBoard { trainer.hooks.append(tensorBoard) }
     if let printer { trainer.hooks.append(printer) }
@@ -323,6 +364,7 @@ struct Train: ParsableCommand {
     if let extraData { c.extraData = URL(fileURLWithPath: extraData).standardizedFileURL.path }
     if let extraFraction { c.extraFraction = extraFraction }
     if let epochSize { c.epochSize = epochSize }
+    if let decodeThreads { c.decodeThreads = decodeThreads }
     if let model {
       c.model = try parseModel(model)
       (c.modelFile, c.modelFileChecksum) = (nil, nil)

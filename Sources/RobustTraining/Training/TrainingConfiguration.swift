@@ -44,6 +44,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var extraData: String? = nil
   public var extraFraction: Double? = nil
   public var epochSize: Int? = nil
+  /// Threads decoding a streamed dataset's JPEGs (`StreamingBatchLoader`; absent: one per core).
+  public var decodeThreads: Int? = nil
 
   /// The share of each batch drawn from `extraData`.
   public var extraShare: Double { extraFraction ?? Self.defaultExtraFraction }
@@ -249,6 +251,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard (1...MixedBatchLoader.largestEpochSize).contains(n) else {
         throw bad("epoch_size", "must lie in 1...\(MixedBatchLoader.largestEpochSize) (an epoch's draws are held in memory, "
           + "8 bytes a sample), got \(n)")
+      }
+    }
+    if let n = decodeThreads {
+      guard (1...StreamingBatchLoader.maximumThreads).contains(n) else {
+        throw bad("decode_threads", "must lie in 1...\(StreamingBatchLoader.maximumThreads), got \(n)")
       }
     }
     if let p = dropout {
