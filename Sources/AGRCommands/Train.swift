@@ -39,6 +39,8 @@ struct Train: ParsableCommand {
   var epochSize: Int?
   @Option(parsing: .unconditional, help: "Threads decoding a streamed dataset's JPEGs (--dataset imagenet; default: one per core).")
   var decodeThreads: Int?
+  @Option(parsing: .unconditional, help: "Side of a streamed dataset's model inputs (default 224; the evaluation resizes the shorter side to 256/224 of it, then crops the centre).")
+  var imageSize: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
   @Option(help: "Train a TorchScript module instead (torch.jit.script(model).save(PATH); scripts/export_model.py makes one): its state_dict names, its forward pass.")
@@ -241,13 +243,15 @@ struct Train: ParsableCommand {
       let folder = try DataRoot.standard.folder(for: format, directory: directory)
       let lists = (train: try FolderImageList.load(from: folder, split: .train),
                    test: try FolderImageList.load(from: folder, split: .test))
-      return RunData(data: .streamed(train: lists.train, test: lists.test), extra: nil,
+      let side = c.imageSize ?? FolderTransform.training.outputSize
+      return RunData(data: .streamed(train: lists.train, test: lists.test), extra: nil, streamedShape: [3, side, side],
                      seconds: Date().timeIntervalSince(reading))
     }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
     let extra = try c.extraData.map { try ExtraImages(path: $0, fitting: train) }
-    return RunData(data: .inMemory(train: train, test: test), extra: extra, seconds: Date().timeIntervalSince(reading))
+    return RunData(data: .inMemory(train: train, test: test), extra: extra, streamedShape: [],
+                   seconds: Date().timeIntervalSince(reading))
   }
 
   private struct RunData {
@@ -258,6 +262,8 @@ struct Train: ParsableCommand {
     }
     let data: Sets
     let extra: ExtraImages?
+    /// (C, H, W) of a streamed dataset's model inputs.
+    let streamedShape: [Int]
     let seconds: Double
 
     var counts: (train: Int, test: Int) {
@@ -275,7 +281,7 @@ struct Train: ParsableCommand {
     var imageShape: [Int] {
       switch data {
       case .inMemory(let train, _): return train.imageShape
-      case .streamed: return DatasetFormat.imagenet.imageShape ?? []
+      case .streamed: return streamedShape
       }
     }
   }
@@ -365,6 +371,7 @@ struct Train: ParsableCommand {
     if let extraFraction { c.extraFraction = extraFraction }
     if let epochSize { c.epochSize = epochSize }
     if let decodeThreads { c.decodeThreads = decodeThreads }
+    if let imageSize { c.imageSize = imageSize }
     if let model {
       c.model = try parseModel(model)
       (c.modelFile, c.modelFileChecksum) = (nil, nil)

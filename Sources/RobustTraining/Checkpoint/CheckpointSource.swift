@@ -47,7 +47,8 @@ public struct CheckpointSource {
   public func load(on device: Device, dataRoot: DataRoot = .standard, limit: Int? = nil) throws
     -> (test: LabeledImages, model: any Classifier)
   {
-    let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test, limit: dataset.isStreamed ? limit : nil)
+    let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test, limit: dataset.isStreamed ? limit : nil,
+                                imageSize: runConfiguration?.imageSize)
     let file = try SafeTensors.read(from: url)
     let normalization = try runConfiguration.map { $0.normalization }
       ?? InputNormalization.fromMetadata(file.metadata, file: url.path)

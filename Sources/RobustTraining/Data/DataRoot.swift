@@ -32,10 +32,10 @@ public struct DataRoot: Sendable {
   }
 
   /// Loads `split` of `format` (see `folder(for:directory:)`); `limit`: see `DatasetFormat.load`.
-  public func load(_ format: DatasetFormat, directory: URL? = nil, split: DatasetSplit, limit: Int? = nil) throws
-    -> LabeledImages
+  public func load(_ format: DatasetFormat, directory: URL? = nil, split: DatasetSplit, limit: Int? = nil,
+                   imageSize: Int? = nil) throws -> LabeledImages
   {
-    try format.load(from: try folder(for: format, directory: directory), split: split, limit: limit)
+    try format.load(from: try folder(for: format, directory: directory), split: split, limit: limit, imageSize: imageSize)
   }
 }
 

@@ -81,8 +81,11 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
   }
 
   /// The split held in memory. A streamed format's test split is decoded through the evaluation transform
-  /// (the first `limit` images when given; `agr eval`); its training split is refused.
-  public func load(from directory: URL, split: DatasetSplit, limit: Int? = nil) throws -> LabeledImages {
+  /// for `imageSize` inputs (default 224; the first `limit` images when given; `agr eval`); its training split
+  /// is refused.
+  public func load(from directory: URL, split: DatasetSplit, limit: Int? = nil, imageSize: Int? = nil) throws
+    -> LabeledImages
+  {
     switch self {
     case .mnist: return try MNISTLoader.load(from: directory, split: split, name: rawValue)
     case .fashionMNIST: return try MNISTLoader.load(from: directory, split: split, name: rawValue)
@@ -94,7 +97,8 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
       guard split == .test else {
         throw DatasetError.unsupported("\(directory.path): the \(rawValue) training split is streamed, never held in memory")
       }
-      return try StreamingBatchLoader(FolderImageList.load(from: directory, split: .test), transform: .evaluation,
+      let transform = FolderTransform.evaluation(size: imageSize ?? FolderTransform.training.outputSize)
+      return try StreamingBatchLoader(FolderImageList.load(from: directory, split: .test), transform: transform,
                                       batchSize: 256, shuffle: false).decodeAll(limit: limit)
     }
   }

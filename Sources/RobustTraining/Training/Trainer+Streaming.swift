@@ -31,13 +31,14 @@ extension Trainer {
           + "\(ranks) ranks: change it or train_subset")
     }
     let threads = c.decodeThreads ?? StreamingBatchLoader.defaultThreads
+    let size = c.imageSize ?? FolderTransform.training.outputSize
     let trainLoader = try StreamingBatchLoader(
-      trainList, transform: .training, batchSize: c.batchSize, shuffle: true, seed: c.seed, threads: threads,
+      trainList, transform: .randomResizedCrop(size: size), batchSize: c.batchSize, shuffle: true, seed: c.seed, threads: threads,
       device: c.device, rank: dataParallel?.rank ?? 0, worldSize: ranks)
     let testLoader = try StreamingBatchLoader(
-      testList, transform: .evaluation, batchSize: Swift.max(c.batchSize, 256), shuffle: false, threads: threads,
+      testList, transform: .evaluation(size: size), batchSize: Swift.max(c.batchSize, 256), shuffle: false, threads: threads,
       device: c.device)
-    let inputShape = [3, FolderTransform.training.outputSize, FolderTransform.training.outputSize]
+    let inputShape = [3, size, size]
     try self.init(
       configuration: c, model: model, train: trainLoader, test: testLoader,
       makeProxy: {

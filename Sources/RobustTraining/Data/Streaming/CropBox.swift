@@ -30,6 +30,11 @@ public enum FolderTransform: Equatable, Sendable {
   public static let training = FolderTransform.randomResizedCrop(size: 224)
   public static let evaluation = FolderTransform.centreCrop(size: 224, resize: 256)
 
+  /// The evaluation transform for `size` x `size` inputs: the shorter side resized to 256/224 of it first.
+  public static func evaluation(size: Int) -> FolderTransform {
+    .centreCrop(size: size, resize: Int((Double(size) * 256 / 224).rounded()))
+  }
+
   public var outputSize: Int {
     switch self {
     case .randomResizedCrop(let size), .centreCrop(let size, _): return size
