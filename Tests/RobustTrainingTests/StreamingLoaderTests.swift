@@ -55,7 +55,7 @@ enum StreamingFolder {
 
 @Suite struct StreamingLoaderTests {
   /// The reference: the whole image decoded at the plan's scale, then resampled by the plain definition (for
-  /// each output pixel, the filter's weighted sum over the rows of weighted sums over the columns, in the
+  /// each output pixel, the filter's weighted sum over the columns of weighted sums over the rows, in the
   /// order the loader sums them), mirrored when flipped.
   private func reference(_ data: Data, plan: DecodePlan, size: Int) throws -> [UInt8] {
     let image = try JPEG.decode(data, scale: plan.scale)
@@ -64,14 +64,14 @@ enum StreamingFolder {
       for ox in 0..<size {
         for c in 0..<3 {
           var sum: Float = 0
-          for ky in 0..<plan.rows.counts[oy] {
-            let y = plan.rows.starts[oy] + ky
-            var line: Float = 0
-            for kx in 0..<plan.columns.counts[ox] {
-              let x = plan.columns.starts[ox] + kx
-              line += plan.columns.weights[ox * plan.columns.taps + kx] * Float(image.rgb[3 * (y * image.width + x) + c])
+          for kx in 0..<plan.columns.counts[ox] {
+            let x = plan.columns.starts[ox] + kx
+            var column: Float = 0
+            for ky in 0..<plan.rows.counts[oy] {
+              let y = plan.rows.starts[oy] + ky
+              column += plan.rows.weights[oy * plan.rows.taps + ky] * Float(image.rgb[3 * (y * image.width + x) + c])
             }
-            sum += plan.rows.weights[oy * plan.rows.taps + ky] * line
+            sum += plan.columns.weights[ox * plan.columns.taps + kx] * column
           }
           let column = plan.flip ? size - 1 - ox : ox
           out[c * size * size + oy * size + column] = UInt8(min(255, max(0, (sum + 0.5).rounded(.down))))
@@ -177,8 +177,12 @@ enum StreamingFolder {
     var random = SampleRandom(seed: 0, epoch: 0, position: 0)
     let (box, flip) = FolderTransform.evaluation.draw(width: 512, height: 384, random: &random)
     #expect(box == CropBox(x: 88, y: 24, width: 336, height: 336) && !flip)
-    // the plan decodes at the smallest scale keeping 224 pixels: 336 * 6/8 = 252 >= 224 > 336 * 5/8
-    #expect(DecodePlan(width: 512, height: 384, box: box, flip: false, size: 224).scale == 6)
+    // the plan decodes at the smallest SIMD scale keeping 224 pixels: 336 * 4/8 < 224, so 8/8 ...
+    #expect(DecodePlan(width: 512, height: 384, box: box, flip: false, size: 224).scale == 8)
+    // ... and a larger image's box of 672 at 4/8 (336 >= 224 > 672 * 2/8)
+    let (large, _) = FolderTransform.evaluation.draw(width: 1024, height: 768, random: &random)
+    #expect(large == CropBox(x: 176, y: 48, width: 672, height: 672))
+    #expect(DecodePlan(width: 1024, height: 768, box: large, flip: false, size: 224).scale == 4)
   }
 
   @Test func randomCropsLieInTheImageWithTorchvisionsAreaAndAspect() {
@@ -249,5 +253,19 @@ enum StreamingFolder {
         "\($0)".contains(labels.path) && "\($0)".contains(expected)
       }
     }
+  }
+}
+
+@Suite struct DecodeProfileTests {
+  @Test func theProfileCountsTheThreadsTime() throws {
+    let folder = try TemporaryFolder()
+    try StreamingFolder.make(in: folder, perClass: 2)
+    var loader = try StreamingBatchLoader(try FolderImageList.load(from: folder.url, split: .train),
+                                          transform: .randomResizedCrop(size: 32), batchSize: 4, shuffle: true, threads: 2)
+    let profile = DecodeProfile()
+    loader.profile = profile
+    _ = try StreamingFolder.all(loader, epoch: 0)
+    #expect(profile.total(.decode) > 0 && profile.total(.resample) > 0 && profile.total(.batch) > 0,
+            "\(DecodeProfile.Part.allCases.map { profile.total($0) })")
   }
 }

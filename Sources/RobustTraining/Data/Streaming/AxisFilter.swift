@@ -6,7 +6,7 @@ import Foundation
 public struct AxisFilter: Equatable, Sendable {
   public let starts: [Int]
   public let counts: [Int]
-  /// `taps` weights per output pixel (those past its count are unused), each pixel's summing to 1.
+  /// `taps` weights per output pixel (those past its count are zero), each pixel's summing to 1.
   public let weights: [Float]
   public let taps: Int
 
@@ -16,31 +16,34 @@ public struct AxisFilter: Equatable, Sendable {
     let scale = length / Double(output)
     let widening = Swift.max(scale, 1)
     let support = widening  // the triangle's half-width, in source pixels
+    let taps = Int((2 * support).rounded(.up)) + 2
     var starts = [Int](repeating: 0, count: output)
     var counts = [Int](repeating: 0, count: output)
-    var rows = [[Float]]()
-    rows.reserveCapacity(output)
+    var weights = [Float](repeating: 0, count: output * taps)
+    var row = [Double](repeating: 0, count: taps)
     for i in 0..<output {
       let center = low + (Double(i) + 0.5) * scale
       let first = Swift.max(0, Int((center - support - 0.5).rounded(.down)))
-      let last = Swift.min(sourceSize - 1, Int((center + support - 0.5).rounded(.up)))
-      var row = [Double]()
+      let last = Swift.min(sourceSize - 1, Int((center + support - 0.5).rounded(.up)), first + taps - 1)
+      var total = 0.0
+      var count = 0
       if first <= last {
-        for j in first...last { row.append(Swift.max(0, 1 - abs((Double(j) + 0.5 - center) / widening))) }
+        for j in first...last {
+          row[count] = Swift.max(0, 1 - abs((Double(j) + 0.5 - center) / widening))
+          total += row[count]
+          count += 1
+        }
       }
-      let total = row.reduce(0, +)
       if total > 0 {
         starts[i] = first
-        rows.append(row.map { Float($0 / total) })
+        for k in 0..<count { weights[i * taps + k] = Float(row[k] / total) }
+        counts[i] = count
       } else {  // a span outside the axis (not drawn by the transforms): the nearest pixel
         starts[i] = Swift.min(Swift.max(0, Int(center.rounded(.down))), sourceSize - 1)
-        rows.append([1])
+        weights[i * taps] = 1
+        counts[i] = 1
       }
-      counts[i] = rows[i].count
     }
-    let taps = counts.max() ?? 1
-    var weights = [Float](repeating: 0, count: output * taps)
-    for i in 0..<output { for k in 0..<counts[i] { weights[i * taps + k] = rows[i][k] } }
     self.starts = starts
     self.counts = counts
     self.weights = weights

@@ -2,12 +2,13 @@ import Foundation
 import Torch
 
 /// Decodes the listed batches of one epoch on a pool of threads, a bounded number of batches ahead of the
-/// reader. Threads take samples in order, so the batch the reader waits for is the one being finished; each
-/// sample's pixels depend only on (seed, epoch, position), never on the thread or the timing. A sample that
-/// cannot be decoded fails its batch: the reader gets the error naming the file (the first failing row), and
-/// the pool stops. Dropping the pipeline stops the threads.
+/// reader, each straight into the tensor the reader gets (bytes, or floats in [0, 1]). Threads take samples
+/// in order, so the batch the reader waits for is the one being finished; each sample's pixels depend only on
+/// (seed, epoch, position), never on the thread or the timing. A sample that cannot be decoded fails its
+/// batch: the reader gets the error naming the file (the first failing row), and the pool stops. Dropping
+/// the pipeline stops the threads.
 final class DecodePipeline {
-  /// One batch's uint8 pixels (rows, 3, size, size) on the CPU, its labels and file indices.
+  /// One batch: its pixels (rows, 3, size, size) on the CPU, its labels and file indices.
   struct Pixels {
     let images: Tensor
     let labels: [Int64]
@@ -17,8 +18,9 @@ final class DecodePipeline {
 
   private let state: State
 
-  init(loader: StreamingBatchLoader, epoch: Int, batches: [Int]) {
-    state = State(loader: loader, epoch: epoch, batches: batches)
+  /// `floats`: the pixels as float32 in [0, 1], else as bytes.
+  init(loader: StreamingBatchLoader, epoch: Int, batches: [Int], floats: Bool) throws {
+    state = try State(loader: loader, epoch: epoch, batches: batches, floats: floats)
     for _ in 0..<Swift.min(loader.threads, Swift.max(state.taskCount, 1)) {
       let state = self.state
       let thread = Thread { state.work() }
@@ -43,8 +45,10 @@ final class DecodePipeline {
     let taskBatch: [Int32]
     let taskRow: [Int32]
     let depth: Int
-    let slots: [UnsafeMutablePointer<UInt8>]
-    let imageBytes: Int
+    let floats: Bool
+    let valuesPerImage: Int
+    /// The tensor each slot's batch is decoded into, and its bytes.
+    var slots: [(tensor: Tensor, bytes: UnsafeMutableRawPointer)?]
 
     let condition = NSCondition()
     var nextTask = 0
@@ -56,10 +60,11 @@ final class DecodePipeline {
 
     var taskCount: Int { taskBatch.count }
 
-    init(loader: StreamingBatchLoader, epoch: Int, batches: [Int]) {
+    init(loader: StreamingBatchLoader, epoch: Int, batches: [Int], floats: Bool) throws {
       self.loader = loader
       self.epoch = epoch
       self.batches = batches
+      self.floats = floats
       order = loader.order(epoch: epoch)
       rows = batches.map { loader.decodedRows(ofBatch: $0) }
       var taskBatch = [Int32]()
@@ -74,14 +79,19 @@ final class DecodePipeline {
       self.taskRow = taskRow
       depth = loader.queueDepth
       let size = loader.transform.outputSize
-      imageBytes = 3 * size * size
-      let rowsPerSlot = rows.map(\.count).max() ?? 0
-      slots = (0..<depth).map { _ in UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(1, rowsPerSlot * 3 * size * size)) }
+      valuesPerImage = 3 * size * size
+      slots = Array(repeating: nil, count: depth)
       done = Array(repeating: 0, count: depth)
       failures = Array(repeating: [], count: depth)
+      for listed in 0..<Swift.min(depth, batches.count) { slots[listed] = try makeSlot(listed) }
     }
 
-    deinit { for slot in slots { slot.deallocate() } }
+    /// The tensor listed batch `listed` is decoded into.
+    private func makeSlot(_ listed: Int) throws -> (tensor: Tensor, bytes: UnsafeMutableRawPointer) {
+      let size = loader.transform.outputSize
+      let made = try Tensor.writable([rows[listed].count, 3, size, size], dtype: floats ? .float32 : .uint8)
+      return (made.tensor, made.bytes.baseAddress!)
+    }
 
     func stop() {
       condition.lock()
@@ -91,11 +101,11 @@ final class DecodePipeline {
     }
 
     func work() {
-      let decoder = SampleDecoder(transform: loader.transform, seed: loader.seed)
+      let decoder = SampleDecoder(transform: loader.transform, seed: loader.seed, profile: loader.profile)
       while true {
         condition.lock()
         while !stopped && nextTask < taskCount && Int(taskBatch[nextTask]) >= taken + depth { condition.wait() }
-        guard !stopped, nextTask < taskCount else {
+        guard !stopped, nextTask < taskCount, let slot = slots[Int(taskBatch[nextTask]) % depth] else {
           condition.unlock()
           return
         }
@@ -107,11 +117,16 @@ final class DecodePipeline {
         let row = Int(taskRow[task])
         let local = row - rows[listed].lowerBound
         let position = batches[listed] * loader.batchSize + row
-        let file = order[position]
+        let path = loader.images.paths[order[position]]
         var failure: Error?
         do {
-          try decoder.decode(path: loader.images.paths[file], epoch: epoch, position: position,
-                             into: slots[listed % depth] + local * imageBytes)
+          if floats {
+            let planes = slot.bytes.assumingMemoryBound(to: Float.self) + local * valuesPerImage
+            try decoder.decode(path: path, epoch: epoch, position: position, into: planes)
+          } else {
+            let planes = slot.bytes.assumingMemoryBound(to: UInt8.self) + local * valuesPerImage
+            try decoder.decode(path: path, epoch: epoch, position: position, into: planes)
+          }
         } catch {
           failure = error
         }
@@ -132,9 +147,8 @@ final class DecodePipeline {
       let listed = taken
       let slot = listed % depth
       let count = rows[listed].count
-      while !stopped && done[slot] < count && failures[slot].isEmpty { condition.wait() }
-      // The first failing row of the batch names its file (wait for the rows before it to settle).
-      while !stopped && done[slot] < count && !failures[slot].isEmpty { condition.wait() }
+      // The first failing row of the batch names its file: wait for all its rows to settle.
+      while !stopped && done[slot] < count { condition.wait() }
       if let failure = failures[slot].min(by: { $0.row < $1.row }) {
         stopped = true
         condition.broadcast()
@@ -142,22 +156,20 @@ final class DecodePipeline {
         throw failure.error
       }
       let finished = done[slot] == count
+      let filled = slots[slot]
       condition.unlock()
-      guard finished else { throw DatasetError.unsupported("\(loader.images.name): the decode threads were stopped") }
-
-      let size = loader.transform.outputSize
-      let bytes = count * imageBytes
-      let source = slots[slot]
-      let images = try Tensor.filled([count, 3, size, size], dtype: .uint8) { out in
-        out.baseAddress!.copyMemory(from: source, byteCount: bytes)
+      guard finished, let filled else {
+        throw DatasetError.unsupported("\(loader.images.name): the decode threads were stopped")
       }
       let batch = batches[listed]
       let files = rows[listed].map { order[batch * loader.batchSize + $0] }
       let pixels = Pixels(
-        images: images, labels: files.map { Int64(loader.images.labels[$0]) }, files: files.map(Int64.init),
+        images: filled.tensor, labels: files.map { Int64(loader.images.labels[$0]) }, files: files.map(Int64.init),
         shard: loader.shard(ofBatch: batch))
-
+      // the slot's next batch gets a tensor of its own before the threads may start on it
+      let next = listed + depth < batches.count ? try makeSlot(listed + depth) : nil
       condition.lock()
+      slots[slot] = next
       done[slot] = 0
       failures[slot] = []
       taken += 1

@@ -12,8 +12,10 @@ public struct DecodePlan: Equatable, Sendable {
   public let rows: AxisFilter
   public let window: (left: Int, top: Int, width: Int, height: Int)
 
-  /// The DCT scales libjpeg-turbo decodes (8/8 is a plain decode).
-  static let scales = Array(1...8)
+  /// The DCT scales used (8/8 is a plain decode): those libjpeg-turbo has SIMD kernels for. Its 3/8, 5/8, 6/8
+  /// and 7/8 kernels are plain C, and cost more than a full decode's SIMD one: on the 400x350 benchmark folder
+  /// (docs/data.md) scales 1...8 took 7.3-8.0 s of CPU for 5,000 images, full decodes alone 6.2-7.2 s.
+  static let scales = [1, 2, 4, 8]
 
   public init(width: Int, height: Int, box: CropBox, flip: Bool, size: Int) {
     let side = Double(size)

@@ -22,6 +22,8 @@ public struct StreamingBatchLoader: BatchSource {
   public let device: Device
   public let rank: Int
   public let worldSize: Int
+  /// Where the time goes, when measured (`agr bench-data --profile`).
+  public var profile: DecodeProfile? = nil
 
   public init(_ images: FolderImageList, transform: FolderTransform, batchSize: Int, shuffle: Bool, seed: UInt64 = 0,
               threads: Int = StreamingBatchLoader.defaultThreads, queueDepth: Int = 3, device: Device = .cpu,
@@ -79,8 +81,8 @@ public struct StreamingBatchLoader: BatchSource {
     if let stray = indices.first(where: { !(0..<batchCount).contains($0) }) {
       throw DatasetError.unsupported("\(images.name): batch \(stray) is outside 0..<\(batchCount)")
     }
-    return StreamingEpochBatches(count: batchCount, pipeline: DecodePipeline(loader: self, epoch: epoch, batches: indices),
-                                 device: device)
+    let pipeline = try DecodePipeline(loader: self, epoch: epoch, batches: indices, floats: true)
+    return StreamingEpochBatches(count: batchCount, pipeline: pipeline, device: device, profile: profile)
   }
 
   /// The first `count` images (all when nil) through the transform, in the list's order, held in memory (for
@@ -89,7 +91,7 @@ public struct StreamingBatchLoader: BatchSource {
     let subset = try StreamingBatchLoader(
       images.prefix(limit ?? images.count), transform: transform, batchSize: batchSize, shuffle: false, seed: seed,
       threads: threads, queueDepth: queueDepth)
-    let pipeline = DecodePipeline(loader: subset, epoch: 0, batches: Array(0..<subset.batchCount))
+    let pipeline = try DecodePipeline(loader: subset, epoch: 0, batches: Array(0..<subset.batchCount), floats: false)
     var parts = [Tensor]()
     var labels = [Int64]()
     while let pixels = try pipeline.next() {
@@ -106,10 +108,13 @@ public struct StreamingEpochBatches: EpochBatchSequence {
   public let count: Int
   let pipeline: DecodePipeline
   let device: Device
+  let profile: DecodeProfile?
 
   public mutating func next() throws -> Batch? {
     guard let pixels = try pipeline.next() else { return nil }
-    let images = try pixels.images.to(device).to(.float32) / 255.0
+    let start = DecodeProfile.now()
+    defer { profile?.add(.batch, DecodeProfile.since(start)) }
+    let images = try pixels.images.to(device)
     var batch = Batch(images: images, labels: try Tensor(pixels.labels).to(device), indices: try Tensor(pixels.files).to(device))
     batch.shard = pixels.shard
     return batch
