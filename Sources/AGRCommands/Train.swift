@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
       With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(TrainingPreset.quickstart.summary).
       --dataset cifar10 / cifar100 / tiny-imagenet without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
-      (cifar10-short); any flag given overrides the preset; --dry-run prints the settings that result \
+      (cifar10-short), or ImageNet: \(TrainingPreset.imagenet.summary); any flag given overrides the preset; --dry-run prints the settings that result \
       (every default included) without training. Fractions are accepted: --eps 8/255; numeric flags take \
       the next word as their value, so a negative one needs no '=' (--beta -6 is read, and refused by range).
       By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \

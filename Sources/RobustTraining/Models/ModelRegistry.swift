@@ -5,8 +5,8 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
   case preactResNet18 = "preact18"
   case wideResNet34x10 = "wrn34-10"
   case resNet18 = "resnet18"
-  case resNet50 = "resnet50"
   case smallCNN = "smallcnn"
+  case resNet50 = "resnet50"
 
   /// What the model is, for help texts.
   public var summary: String {

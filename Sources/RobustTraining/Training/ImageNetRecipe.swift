@@ -34,6 +34,9 @@ public enum ImageNetRecipe {
     return c
   }
 
-  public static let summary = "imagenet, ResNet-50, AT (Madry) L-inf 4/255, PGD-3 step 2/3 eps, 90 epochs, batch 512, "
-    + "SGD lr 0.1 x0.1 at epochs 30 and 60, weight decay 1e-4 (Salman et al. 2020, App. A; robustness/defaults.py)"
+  public static let summary = "imagenet (streamed), ResNet-50 with RandomResizedCrop(224) + flip [Salman et al. 2020], "
+    + "AT (Madry) L-inf 4/255 [Salman et al.], PGD-3 step 2/3 eps [Salman et al. App. A], 90 epochs, batch 512, "
+    + "lr x0.1 at epochs 30 and 60 [Salman et al. App. A], SGD lr 0.1, momentum 0.9, weight decay 1e-4 "
+    + "[robustness/defaults.py], ImageNet normalisation in the model [robustness's InputNormalize], "
+    + "PGD-20 test on 10,000 val images [this project] (docs/data.md)"
 }
