@@ -5,7 +5,7 @@ public struct AGRCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "agr",
     abstract: "Adversarial training with adaptive gradient reconstruction (AGR), on libtorch.",
-    subcommands: [Train.self, Grid.self, Eval.self, Report.self, Compare.self, Landscape.self, Bench.self, CommBench.self, Doctor.self, Interop.self],
+    subcommands: [Train.self, Grid.self, Eval.self, Report.self, Compare.self, Landscape.self, Bench.self, CommBench.self, DataBench.self, Doctor.self, Interop.self],
     defaultSubcommand: nil
   )
 

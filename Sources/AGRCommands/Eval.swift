@@ -53,7 +53,7 @@ struct Eval: ParsableCommand {
       }
     } catch { throw ValidationError("--attacks: \(error)") }
     let device = try prepareDevice(self.device)
-    let (test, classifier) = try context.load(on: device)
+    let (test, classifier) = try context.load(on: device, limit: nExamples)
     let total = min(nExamples ?? test.count, test.count)
     guard total > 0 else { throw ValidationError("--n-examples: must be positive") }
     let images = try test.images[0..<total]

@@ -7,14 +7,16 @@ final class ProgressPrinter: TrainingHook {
   private let interactive = isatty(fileno(stdout)) != 0
   private var lastPrint = Date.distantPast
 
-  func describe(_ c: TrainingConfiguration, train: LabeledImages, test: LabeledImages, readSeconds: Double,
+  func describe(_ c: TrainingConfiguration, trainCount: Int, testCount: Int, classCount: Int, readSeconds: Double,
                 model: any Classifier, run: RunDirectory)
   {
     let agr = c.agr && c.method.isAdversarial
       ? " + AGR from epoch \(c.agrStartEpoch) (C = \(c.agrClip), \(c.reconstructionPath.rawValue) arithmetic)" : ""
     print("run:      \(run.url.path)")
-    print("data:     \(c.dataset): \(c.trainSubset.map { min($0, train.count) } ?? train.count) train / "
-      + "\(c.testSubset.map { min($0, test.count) } ?? test.count) test images, \(train.classCount) classes"
+    print("data:     \(c.dataset): \(c.trainSubset.map { min($0, trainCount) } ?? trainCount) train / "
+      + "\(c.testSubset.map { min($0, testCount) } ?? testCount) test images, \(classCount) classes"
+      + (DatasetFormat(rawValue: c.dataset)?.isStreamed == true
+        ? ", decoded as read (\(c.decodeThreads ?? StreamingBatchLoader.defaultThreads) threads)" : "")
       + String(format: " (read in %.1f s)", readSeconds))
     let normalization = c.normalization.map { n in
       InputNormalization.named.first { $0.value == n }.map { ", \($0.key) normalisation" } ?? ", normalisation \(n.mean)/\(n.std)"

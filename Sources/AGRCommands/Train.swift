@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
       With no flags it runs the built-in quick-start job on the CPU in a few minutes: \(TrainingPreset.quickstart.summary).
       --dataset cifar10 / cifar100 / tiny-imagenet without a preset starts from the paper's recipe (--preset cifar10).
       --preset starts from the paper's settings (cifar10, cifar100, tiny-imagenet) or a short CIFAR-10 check \
-      (cifar10-short); any flag given overrides the preset; --dry-run prints the settings that result \
+      (cifar10-short), or ImageNet: \(TrainingPreset.imagenet.summary); any flag given overrides the preset; --dry-run prints the settings that result \
       (every default included) without training. Fractions are accepted: --eps 8/255; numeric flags take \
       the next word as their value, so a negative one needs no '=' (--beta -6 is read, and refused by range).
       By default the clean forward pass of every step runs in train mode, also for the baselines, as in the \
@@ -37,6 +37,10 @@ struct Train: ParsableCommand {
   var extraFraction: Double?
   @Option(parsing: .unconditional, help: "Samples per epoch with --extra-data (default: the training set's size): an epoch is a number of samples, not a pass over the extra data.")
   var epochSize: Int?
+  @Option(parsing: .unconditional, help: "Threads decoding a streamed dataset's JPEGs (--dataset imagenet; default: one per core).")
+  var decodeThreads: Int?
+  @Option(parsing: .unconditional, help: "Side of a streamed dataset's model inputs (default 224; the evaluation resizes the shorter side to 256/224 of it, then crops the centre).")
+  var imageSize: Int?
   @Option(help: "Model: \(choices(ModelArchitecture.self, \.summary)).") var model: String?
   @Option(parsing: .unconditional, help: "Dropout probability of SmallCNN's classifier (default 0.5, as TRADES).") var dropout: Double?
   @Option(help: "Train a TorchScript module instead (torch.jit.script(model).save(PATH); scripts/export_model.py makes one): its state_dict names, its forward pass.")
@@ -209,7 +213,8 @@ struct Train: ParsableCommand {
     // The data, and whether the model trains on it (a model file that fails only in train mode or backward),
     // before the run directory is made: a run refused here leaves nothing behind.
     let data = try loadData(configuration)
-    try configuration.modelSource.checkTrainingStep(for: data.train, normalization: configuration.normalization)
+    try configuration.modelSource.checkTrainingStep(classCount: data.classCount, inputShape: data.imageShape,
+                                                    normalization: configuration.normalization)
     let lock = try run.lock()
     if run.isRun {
       throw CommandError("\(run.url.path) already holds a run; use --resume \(run.url.path) or another --output")
@@ -297,17 +302,51 @@ struct Train: ParsableCommand {
     let reading = Date()
     let format = try DatasetFormat.named(c.dataset)
     let directory = c.dataDirectory.map { URL(fileURLWithPath: $0) }
+    if format.isStreamed {
+      let folder = try DataRoot.standard.folder(for: format, directory: directory)
+      let lists = (train: try FolderImageList.load(from: folder, split: .train),
+                   test: try FolderImageList.load(from: folder, split: .test))
+      let side = c.imageSize ?? FolderTransform.training.outputSize
+      return RunData(data: .streamed(train: lists.train, test: lists.test), extra: nil, streamedShape: [3, side, side],
+                     seconds: Date().timeIntervalSince(reading))
+    }
     let train = try DataRoot.standard.load(format, directory: directory, split: .train)
     let test = try DataRoot.standard.load(format, directory: directory, split: .test)
     let extra = try c.extraData.map { try ExtraImages(path: $0, fitting: train) }
-    return RunData(train: train, test: test, extra: extra, seconds: Date().timeIntervalSince(reading))
+    return RunData(data: .inMemory(train: train, test: test), extra: extra, streamedShape: [],
+                   seconds: Date().timeIntervalSince(reading))
   }
 
   private struct RunData {
-    let train: LabeledImages
-    let test: LabeledImages
+    enum Sets {
+      case inMemory(train: LabeledImages, test: LabeledImages)
+      /// File lists of JPEG folders decoded as they are read.
+      case streamed(train: FolderImageList, test: FolderImageList)
+    }
+    let data: Sets
     let extra: ExtraImages?
+    /// (C, H, W) of a streamed dataset's model inputs.
+    let streamedShape: [Int]
     let seconds: Double
+
+    var counts: (train: Int, test: Int) {
+      switch data {
+      case .inMemory(let train, let test): return (train.count, test.count)
+      case .streamed(let train, let test): return (train.count, test.count)
+      }
+    }
+    var classCount: Int {
+      switch data {
+      case .inMemory(let train, _): return train.classCount
+      case .streamed(let train, _): return train.classCount
+      }
+    }
+    var imageShape: [Int] {
+      switch data {
+      case .inMemory(let train, _): return train.imageShape
+      case .streamed: return streamedShape
+      }
+    }
   }
 
   private func makeTrainer(_ c: TrainingConfiguration, data: RunData? = nil,
@@ -318,23 +357,32 @@ struct Train: ParsableCommand {
       do { try CUDAGraph.loadLibrary() } catch { throw CommandError("--cuda-graphs: \(error)") }
     }
     let data = try data ?? loadData(c)
-    let (train, test, readSeconds) = (data.train, data.test, data.seconds)
     Torch.manualSeed(c.seed)
-    let model = try c.makeModel(for: train)
-    printer?.describe(c, train: train, test: test, readSeconds: readSeconds, model: model, run: run)
+    let model = try c.modelSource.make(classCount: data.classCount, inputShape: data.imageShape,
+                                       normalization: c.normalization, dropout: c.dropout)
+    printer?.describe(c, trainCount: data.counts.train, testCount: data.counts.test, classCount: data.classCount,
+                      readSeconds: data.seconds, model: model, run: run)
     // Only the process that writes the run's files (rank 0) logs to TensorBoard.
     let tensorBoard = printer == nil ? nil : TensorBoardLog.opened(for: run)
     if let extra = data.extra, let printer {
-      printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, train.count) } ?? train.count, configuration: c)
+      printer.describeExtra(extra, trainCount: c.trainSubset.map { min($0, data.counts.train) } ?? data.counts.train,
+                            configuration: c)
     }
-    let trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
-                              extra: data.extra)
+    let trainer: Trainer
+    switch data.data {
+    case .inMemory(let train, let test):
+      trainer = try Trainer(configuration: c, model: model, train: train, test: test, run: run, dataParallel: job,
+                            extra: data.extra)
+    case .streamed(let train, let test):
+      trainer = try Trainer(configuration: c, model: model, streaming: train, test: test, run: run, dataParallel: job)
+    }
     if let job, printer != nil {
       let buckets = trainer.step.reducer.map {
         "in \($0.bucketCount) bucket\($0.bucketCount == 1 ? "" : "s") of up to \(String(format: "%g", job.options.bucketMegabytes)) MB, "
           + "each all-reduced during the backward pass"
       } ?? "in one flat all-reduce after the backward passes (--bucket-mb 0)"
-      print("parallel: \(job.worldSize) data-parallel ranks over Gloo; the global batch of \(c.batchSize) is split, "
+      let backend = job.deviceGroup.backend == "nccl" ? "NCCL" : "Gloo"
+      print("parallel: \(job.worldSize) data-parallel ranks over \(backend); the global batch of \(c.batchSize) is split, "
         + "about \(c.batchSize / job.worldSize) images per rank and step; gradients \(buckets)")
     }
     // the printer and TensorBoard are hooks like any other (after the weight average, which the epoch reports)
@@ -390,6 +438,8 @@ struct Train: ParsableCommand {
     if let extraData { c.extraData = URL(fileURLWithPath: extraData).standardizedFileURL.path }
     if let extraFraction { c.extraFraction = extraFraction }
     if let epochSize { c.epochSize = epochSize }
+    if let decodeThreads { c.decodeThreads = decodeThreads }
+    if let imageSize { c.imageSize = imageSize }
     if let model {
       c.model = try parseModel(model)
       (c.modelFile, c.modelFileChecksum) = (nil, nil)

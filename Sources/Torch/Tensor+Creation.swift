@@ -99,6 +99,17 @@ extension Tensor {
     return tensor
   }
 
+  /// A new contiguous CPU tensor of zeros and its bytes, for loaders whose threads fill a batch in place
+  /// (several at once, each its own rows). Package-internal: the bytes must not be written once the tensor is
+  /// handed on.
+  package static func writable(_ shape: [Int], dtype: DType) throws -> (tensor: Tensor, bytes: UnsafeMutableRawBufferPointer) {
+    let tensor = try zeros(shape, dtype: dtype)
+    var data: UnsafeMutableRawPointer?
+    var bytes = 0
+    try check(ctorch_tensor_host_data(tensor.handle, &data, &bytes))
+    return (tensor, UnsafeMutableRawBufferPointer(start: data, count: bytes))
+  }
+
   static func empty(_ shape: [Int], dtype: DType, device: Device) throws -> Tensor {
     try full(shape, 0, dtype: dtype, device: device)
   }

@@ -54,14 +54,14 @@ import Testing
   @Test func badValuesAreUsageErrorsNamingTheFlag() throws {
     let cases: [([String], String)] = [
       (["--eps", "2"], "--eps"), (["--epochs", "0"], "--epochs"), (["--model", "vgg"], "--model"),
-      (["--method", "awp"], "--method"), (["--preset", "imagenet"], "--preset"), (["--precision", "fp64"], "--precision"),
+      (["--method", "awp"], "--method"), (["--preset", "imagenet21k"], "--preset"), (["--precision", "fp64"], "--precision"),
       (["--lr-schedule", "linear"], "--lr-schedule"), (["--agr-start-epoch", "0"], "--agr-start-epoch"),
       (["--eps", "8/0"], "--eps"), (["--cuda-graphs"], "--cuda-graphs"),
       (["--cuda-graphs", "--device", "cuda", "--lr-schedule", "cosine"], "--cuda-graphs"),
       (["--preset", "cifar10", "--agr-path", "packed"], "--agr-path"),
       (["--momentum", "2"], "--momentum"), (["--beta", "nan"], "--beta"), (["--beta", "-6"], "--beta"),
       (["--step-size", "nan"], "--step-size"), (["--agr-clip", "inf"], "--agr-clip"), (["--lr", "inf"], "--lr"),
-      (["--dataset", "imagenet"], "--dataset"), (["--device", "tpu"], "--device"),
+      (["--dataset", "imagenet21k"], "--dataset"), (["--device", "tpu"], "--device"),
       (["--batch-size", "0"], "--batch-size"), (["--trades-attack", "pgd"], "--trades-attack"),
       (["--normalization", "imagenet1k"], "--normalization"), (["--training-pgd", "loose"], "--training-pgd"),
       (["--augment", "crop,blur"], "--augment"),

@@ -66,8 +66,12 @@ public struct CheckpointSource {
 
   /// The test split and the model with the checkpoint's weights, on `device`, in eval mode. The input
   /// normalisation is the run's, else the one the checkpoint's metadata records.
-  public func load(on device: Device, dataRoot: DataRoot = .standard) throws -> (test: LabeledImages, model: any Classifier) {
-    let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test)
+  /// `limit`: a streamed dataset (`DatasetFormat.isStreamed`) decodes only its first `limit` test images.
+  public func load(on device: Device, dataRoot: DataRoot = .standard, limit: Int? = nil) throws
+    -> (test: LabeledImages, model: any Classifier)
+  {
+    let test = try dataRoot.load(dataset, directory: dataDirectory, split: .test, limit: dataset.isStreamed ? limit : nil,
+                                imageSize: runConfiguration?.imageSize)
     let file = try SafeTensors.read(from: url)
     let normalization = try runConfiguration.map { $0.normalization }
       ?? InputNormalization.fromMetadata(file.metadata, file: url.path)

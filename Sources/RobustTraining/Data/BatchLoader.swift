@@ -7,6 +7,9 @@ public struct Batch {
   public let labels: Tensor
   /// The samples' positions in the dataset (int64, on the device the dataset is held on).
   public let indices: Tensor
+  /// Set when the batch holds only one rank's rows of a global batch (a streamed batch decodes no others):
+  /// which rows, of how many.
+  public var shard: BatchShard? = nil
 }
 
 /// Cuts a dataset into mini-batches. The order of an epoch depends only on (seed, epoch), so a run

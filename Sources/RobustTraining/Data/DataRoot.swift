@@ -31,9 +31,11 @@ public struct DataRoot: Sendable {
     return folder
   }
 
-  /// Loads `split` of `format` (see `folder(for:directory:)`).
-  public func load(_ format: DatasetFormat, directory: URL? = nil, split: DatasetSplit) throws -> LabeledImages {
-    try format.load(from: try folder(for: format, directory: directory), split: split)
+  /// Loads `split` of `format` (see `folder(for:directory:)`); `limit`: see `DatasetFormat.load`.
+  public func load(_ format: DatasetFormat, directory: URL? = nil, split: DatasetSplit, limit: Int? = nil,
+                   imageSize: Int? = nil) throws -> LabeledImages
+  {
+    try format.load(from: try folder(for: format, directory: directory), split: split, limit: limit, imageSize: imageSize)
   }
 }
 

@@ -129,6 +129,7 @@ public final class ExtraImages {
       guard let target = buffer.baseAddress else { return }
       for (k, row) in rows.enumerated() {
         (target + k * rowBytes).copyMemory(from: base + row * rowBytes, byteCount: rowBytes)
+        images.file.release((images.array.dataOffset + row * rowBytes)..<(images.array.dataOffset + (row + 1) * rowBytes))
       }
     }
     return try hwc.permuted([0, 3, 1, 2]).contiguous()

@@ -36,6 +36,18 @@ final class MappedFile {
 
   deinit { munmap(UnsafeMutableRawPointer(mutating: bytes), count) }
 
+  /// Drops the pages around `range` from this process's resident set (they stay in the page cache, and are
+  /// read again if touched): rows copied out of a file larger than memory then do not accumulate as resident
+  /// pages over an epoch. The whole 64 KB-aligned blocks are dropped: a fault maps the cached pages of its
+  /// block too (Linux's fault-around, 64 KB by default).
+  func release(_ range: Range<Int>) {
+    let block = 1 << 16
+    let start = range.lowerBound / block * block
+    let end = Swift.min(count, (range.upperBound + block - 1) / block * block)
+    guard end > start else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: bytes + start), end - start, MADV_DONTNEED)
+  }
+
   /// The bytes at `range`, copied (for headers).
   func data(_ range: Range<Int>) -> [UInt8] {
     [UInt8](UnsafeRawBufferPointer(start: bytes + range.lowerBound, count: range.count))

@@ -6,6 +6,7 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
   case wideResNet34x10 = "wrn34-10"
   case resNet18 = "resnet18"
   case smallCNN = "smallcnn"
+  case resNet50 = "resnet50"
 
   /// What the model is, for help texts.
   public var summary: String {
@@ -13,6 +14,7 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
     case .preactResNet18: return "PreAct-ResNet-18"
     case .wideResNet34x10: return "WideResNet-34-10"
     case .resNet18: return "ResNet-18"
+    case .resNet50: return "ResNet-50 (torchvision's, for 224x224 ImageNet inputs)"
     case .smallCNN: return "the TRADES small CNN, 28x28 grey inputs; quick on a CPU"
     }
   }
@@ -23,12 +25,19 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
     case .preactResNet18: return ["preactresnet18", "preact-resnet-18"]
     case .wideResNet34x10: return ["wrn-34-10", "wideresnet"]
     case .resNet18: return ["resnet-18"]
+    case .resNet50: return ["resnet-50"]
     case .smallCNN: return ["small-cnn"]
     }
   }
 
   /// The input (C, H, W) the model is usually trained on, for synthetic batches and cross-checks.
-  public var standardInputShape: [Int] { self == .smallCNN ? [1, 28, 28] : [3, 32, 32] }
+  public var standardInputShape: [Int] {
+    switch self {
+    case .smallCNN: return [1, 28, 28]
+    case .resNet50: return [3, 224, 224]
+    default: return [3, 32, 32]
+    }
+  }
 
   /// `imageSize` (the side of square inputs) matters only to SmallCNN, whose first fully connected
   /// layer depends on it; the ResNets pool adaptively.
@@ -44,15 +53,23 @@ public enum ModelArchitecture: String, Codable, CaseIterable, Sendable {
                             normalization: normalization)
     case .resNet18:
       return try ResNet18(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
+    case .resNet50:
+      return try ResNet50(classCount: classCount, inputChannels: inputChannels, normalization: normalization)
     case .smallCNN:
       return try SmallCNN(classCount: classCount, inputChannels: inputChannels, inputSize: imageSize,
                           dropout: dropout ?? SmallCNN.defaultDropout, normalization: normalization)
     }
   }
 
-  /// The smallest image side the model is meant for: the ResNets halve it three times (below 8 pixels their
-  /// last stages see padding only); SmallCNN's two conv-pool stages need 14.
-  public var minimumInputSide: Int { self == .smallCNN ? 14 : 8 }
+  /// The smallest image side the model is meant for: the CIFAR ResNets halve it three times (below 8 pixels
+  /// their last stages see padding only), ResNet-50 five times; SmallCNN's two conv-pool stages need 14.
+  public var minimumInputSide: Int {
+    switch self {
+    case .smallCNN: return 14
+    case .resNet50: return 32  // halved five times
+    default: return 8
+    }
+  }
 
   /// A model for `inputShape` (C, H, W) images.
   public func make(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil, dropout: Double? = nil)

@@ -47,9 +47,13 @@ extension ModelSource {
   /// each on a copy of the module of its own (the model the run trains, and the random numbers it draws
   /// after seeding, are untouched); nothing for a built-in family.
   public func checkTrainingStep(for data: LabeledImages, normalization: InputNormalization? = nil) throws {
+    try checkTrainingStep(classCount: data.classCount, inputShape: data.imageShape, normalization: normalization)
+  }
+
+  public func checkTrainingStep(classCount: Int, inputShape: [Int], normalization: InputNormalization? = nil) throws {
     guard case .scripted(let path, _) = self else { return }
-    _ = try make(for: data, normalization: normalization)
-    try ScriptedClassifier.checkTrainingStep(path: path, inputShape: data.imageShape, classCount: data.classCount,
+    _ = try make(classCount: classCount, inputShape: inputShape, normalization: normalization)
+    try ScriptedClassifier.checkTrainingStep(path: path, inputShape: inputShape, classCount: classCount,
                                              normalization: normalization)
   }
 }

@@ -27,12 +27,11 @@ extension Trainer {
     }
     var noises: [[Int]: Tensor] = [:]  // the start noise of a batch shape (the same for every batch of it)
     var sums: [Tensor] = []
-    var batches = try testLoader.batches(epoch: 0)
     // Under data parallelism rank r evaluates batches r, r + N, ...: each batch exactly as one process would.
     let (rank, ranks) = (dataParallel?.rank ?? 0, dataParallel?.worldSize ?? 1)
+    var batches = try testBatches.batches(epoch: 0, indices: Array(stride(from: rank, to: testBatches.batchCount, by: ranks)))
     try model.withMode(training: false) {
       while let batch = try batches.next() {
-        guard (batches.nextIndex - 1) % ranks == rank else { continue }
         let images = try memoryFormat.map { try batch.images.contiguous($0) } ?? batch.images
         var inputs = [images, batch.labels]
         if let attack {
@@ -46,7 +45,7 @@ extension Trainer {
         }
       }
     }
-    let n = Double(testLoader.dataset.count)
+    let n = Double(testBatches.imageCount)
     var local = try sums.isEmpty ? Tensor.zeros([4], dtype: .float64) : Tensor.stack(sums).to(.float64).sum(dims: [0])
     if let dataParallel { local = try dataParallel.sum(local, what: "the sum of the epoch's evaluation") }
     let totals = try local.toArray(Double.self)

@@ -12,10 +12,12 @@ public final class Trainer {
   public let device: Device
   /// The memory format of the model and batches, resolved once (`TrainingConfiguration.usesChannelsLast`).
   let memoryFormat: MemoryFormat?
-  let trainLoader: BatchLoader
+  /// The training batches: the training set's (`BatchLoader`), mixed with extra images (`MixedBatchLoader`,
+  /// `extra_data`) or decoded from JPEG folders as they are read (`StreamingBatchLoader`).
+  let trainBatches: any BatchSource
+  let testBatches: any BatchSource
   /// The training batches mixed with extra images (`extra_data`), nil without them.
-  let mixedLoader: MixedBatchLoader?
-  let testLoader: BatchLoader
+  var mixedLoader: MixedBatchLoader? { trainBatches as? MixedBatchLoader }
   public let step: TrainingStep
   /// The step replayed from CUDA graphs (`cuda_graphs`), nil otherwise.
   public let graphedStep: GraphedTrainingStep?
@@ -46,24 +48,14 @@ public final class Trainer {
   /// configuration's model family. `dataParallel`: train as one rank of that job (see `DataParallel`);
   /// every rank starts from rank 0's weights. `extra`: the configuration's `extra_data`, opened already (by
   /// default it is opened here).
-  public init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages, test: LabeledImages,
-              run: RunDirectory?, awpProxy: (any Classifier)? = nil,
-              dataParallel: DataParallel? = nil, extra: ExtraImages? = nil) throws
+  public convenience init(configuration: TrainingConfiguration, model: any Classifier, train: LabeledImages,
+                          test: LabeledImages, run: RunDirectory?, awpProxy: (any Classifier)? = nil,
+                          dataParallel: DataParallel? = nil, extra: ExtraImages? = nil) throws
   {
     try configuration.validate()
     let c = configuration
     if let dataParallel { try Self.checkSupported(c, by: dataParallel) }
-    self.dataParallel = dataParallel
-    self.configuration = c
-    self.model = model
-    device = c.device
-    memoryFormat = c.usesChannelsLast ? .channelsLast : nil
-    try model.move(to: device, memoryFormat: memoryFormat)
-    average = try c.weightAveraging.map { try WeightAverage(model: model, decay: $0) }
-    let named = model.namedParameters()
-    names = named.map(\.name)
-    kinds = model.parameterKinds()
-    optimizer = try c.optimizerKind.make(parameters: named.map(\.tensor), configuration: c)
+    let device = c.device
     let trainSet = try c.trainSubset.map { try train.prefix($0) } ?? train
     let testSet = try c.testSubset.map { try test.prefix($0) } ?? test
     guard trainSet.count > 0 else { throw TrainingError.emptyDataset("\(train.name): the training set holds no images") }
@@ -82,22 +74,44 @@ public final class Trainer {
     }
     let trainLoader = try BatchLoader(trainSet, batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: false,
                                       device: device, resident: device.isCUDA)
-    self.trainLoader = trainLoader
-    mixedLoader = try extraImages.map {
+    let mixedLoader = try extraImages.map {
       try MixedBatchLoader(real: trainLoader, extra: $0, fraction: c.extraShare, epochSize: c.epochSize)
     }
-    testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
-                                 resident: device.isCUDA)
+    let testLoader = try BatchLoader(testSet, batchSize: Swift.max(c.batchSize, 256), shuffle: false, device: device,
+                                     resident: device.isCUDA)
+    var held: Batch?
     if c.overfitSteps > 0 {
-      var held = try BatchLoader(try trainSet.prefix(Swift.min(c.batchSize, trainSet.count)), batchSize: c.batchSize,
-                                 shuffle: false, device: device).batches(epoch: 0)
-      overfitBatch = try held.next()
-    } else {
-      overfitBatch = nil
+      var batches = try BatchLoader(try trainSet.prefix(Swift.min(c.batchSize, trainSet.count)), batchSize: c.batchSize,
+                                    shuffle: false, device: device).batches(epoch: 0)
+      held = try batches.next()
     }
+    try self.init(configuration: c, model: model, train: mixedLoader ?? trainLoader, test: testLoader, overfitBatch: held,
+                  makeProxy: { try awpProxy ?? c.makeModel(for: train) }, run: run, dataParallel: dataParallel)
+  }
+
+  /// Trains on batches from `train`, evaluates on `test`'s; `overfitBatch`: the held training batch of the
+  /// catastrophic-overfitting check (`overfit_check_steps`); `makeProxy` makes AWP's proxy model.
+  init(configuration c: TrainingConfiguration, model: any Classifier, train: any BatchSource, test: any BatchSource,
+       overfitBatch: Batch?, makeProxy: @escaping () throws -> any Classifier, run: RunDirectory?,
+       dataParallel: DataParallel?) throws
+  {
+    self.dataParallel = dataParallel
+    self.configuration = c
+    self.model = model
+    device = c.device
+    memoryFormat = c.usesChannelsLast ? .channelsLast : nil
+    try model.move(to: device, memoryFormat: memoryFormat)
+    average = try c.weightAveraging.map { try WeightAverage(model: model, decay: $0) }
+    let named = model.namedParameters()
+    names = named.map(\.name)
+    kinds = model.parameterKinds()
+    optimizer = try c.optimizerKind.make(parameters: named.map(\.tensor), configuration: c)
+    trainBatches = train
+    testBatches = test
+    self.overfitBatch = overfitBatch
     let proxyFormat = memoryFormat
     step = try TrainingStep(configuration: c, model: model, optimizer: optimizer) {
-      let proxy = try awpProxy ?? c.makeModel(for: train)
+      let proxy = try makeProxy()
       try proxy.move(to: c.device, memoryFormat: proxyFormat)
       return proxy
     }
@@ -150,8 +164,7 @@ public final class Trainer {
     let agrActive = c.agrActive(inEpoch: epoch)
     Torch.manualSeed(BatchLoader.mix(c.seed ^ 0x5EED_0001, UInt64(epoch)))  // the attacks' random starts
     let augment = try EpochAugmentation(c, epoch: epoch, device: device)
-    var batches: any EpochBatchSequence
-    if let mixedLoader { batches = try mixedLoader.batches(epoch: epoch) } else { batches = try trainLoader.batches(epoch: epoch) }
+    var batches = try trainBatches.epochBatches(epoch: epoch)
     let batchCount = batches.count
     let start = Date()
     var metrics = EpochMetrics()
@@ -163,9 +176,10 @@ public final class Trainer {
       lastLearningRate = rate
       var images = try augment(batch.images)
       var labels = batch.labels
-      // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows.
-      let shard = dataParallel?.shard(of: labels.shape[0])
-      if let shard {
+      // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows; a
+      // streamed batch holds only this rank's rows already (`Batch.shard`).
+      let shard = batch.shard ?? dataParallel?.shard(of: labels.shape[0])
+      if let shard, batch.shard == nil {
         images = try images.slice(shard.rows.lowerBound, shard.rows.upperBound)
         labels = try labels.slice(shard.rows.lowerBound, shard.rows.upperBound)
       }
@@ -185,7 +199,7 @@ public final class Trainer {
         diagnosticsBuffer.append(sample)
         for hook in hooks { try hook.trainerTookSample(self, sample: sample) }
       }
-      try metrics.add(output, rows: batch.labels.shape[0])
+      try metrics.add(output, rows: shard?.total ?? batch.labels.shape[0])
       index += 1
       // All ranks stop at the same step: each one's Ctrl-C is shared with the others.
       if try dataParallel?.anyRank(StopRequest.isRequested) ?? StopRequest.isRequested {

@@ -44,6 +44,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var extraData: String? = nil
   public var extraFraction: Double? = nil
   public var epochSize: Int? = nil
+  /// Threads decoding a streamed dataset's JPEGs (`StreamingBatchLoader`; absent: one per core).
+  public var decodeThreads: Int? = nil
+  /// The side of a streamed dataset's model inputs (absent: 224); the evaluation resizes the shorter side to
+  /// 256/224 of it first, as `Resize(256)` + `CenterCrop(224)`.
+  public var imageSize: Int? = nil
 
   /// The share of each batch drawn from `extraData`.
   public var extraShare: Double { extraFraction ?? Self.defaultExtraFraction }
@@ -300,6 +305,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       guard (1...MixedBatchLoader.largestEpochSize).contains(n) else {
         throw bad("epoch_size", "must lie in 1...\(MixedBatchLoader.largestEpochSize) (an epoch's draws are held in memory, "
           + "8 bytes a sample), got \(n)")
+      }
+    }
+    if let n = imageSize {
+      guard (8...4096).contains(n) else { throw bad("image_size", "must lie in 8...4096, got \(n)") }
+    }
+    if let n = decodeThreads {
+      guard (1...StreamingBatchLoader.maximumThreads).contains(n) else {
+        throw bad("decode_threads", "must lie in 1...\(StreamingBatchLoader.maximumThreads), got \(n)")
       }
     }
     if let p = dropout {

@@ -8,13 +8,16 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
   case tinyImageNet = "tiny-imagenet"
   /// CIFAR-10 in 15 epochs with AGR in the last third: a short GPU check of the whole recipe.
   case cifar10Short = "cifar10-short"
+  /// ImageNet L-inf adversarial training of ResNet-50 at 4/255 (see `ImageNetRecipe` for each setting's source).
+  case imagenet
 
   /// The preset a run starts from when none is named: the quick start for the 28x28 grey-scale datasets
   /// (and when no dataset is named), the paper's recipe for every other dataset.
   public static func starting(dataset: String?) -> TrainingPreset {
     guard let dataset else { return .quickstart }
-    let shape = DatasetFormat(rawValue: dataset.lowercased())?.imageShape
-    return shape == [1, 28, 28] ? .quickstart : .cifar10
+    let format = DatasetFormat(rawValue: dataset.lowercased())
+    if format == .imagenet { return .imagenet }
+    return format?.imageShape == [1, 28, 28] ? .quickstart : .cifar10
   }
 
   public var configuration: TrainingConfiguration {
@@ -57,6 +60,8 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
       c.normalization = .imagenet
       c.martRepeatedPasses = true
       c.augmentations = [.crop, .flip, .cutout]
+    case .imagenet:
+      c = ImageNetRecipe.configuration
     }
     return c
   }
@@ -67,6 +72,7 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
     case .cifar10, .cifar10Short: return .cifar10
     case .cifar100: return .cifar100
     case .tinyImageNet: return .tinyImageNet
+    case .imagenet: return .imagenet
     }
   }
 
@@ -81,6 +87,8 @@ public enum TrainingPreset: String, CaseIterable, Sendable {
         + "lr 0.1 x0.1 at epochs 100 and 150, batch 128, C = 0.1"
     case .cifar10Short:
       return "cifar10, PreAct-ResNet-18, AT+AGR from epoch 11 of 15, PGD-10 8/255, lr 0.1 x0.1 at epochs 10 and 13"
+    case .imagenet:
+      return ImageNetRecipe.summary
     }
   }
 }
