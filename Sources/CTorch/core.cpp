@@ -1,5 +1,6 @@
 // Errors, dtype/device mapping, tensor lifetime and properties, creation, generators.
 #include "shim.h"
+#include <unistd.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -13,6 +14,16 @@ namespace ctorch {
 static thread_local std::string last_error;
 std::atomic<int64_t> live{0};
 std::atomic<int64_t> host_waits{0};
+
+// The folder of the running executable, where agr looks for the libraries it opens on GPU machines.
+std::string executable_dir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string path(buf, n);
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
 
 void set_error(const std::string &message) {
   // libtorch appends a C++ backtrace to some messages; keep the part a user can act on.

@@ -23,15 +23,6 @@ struct GraphsLibrary {
 std::mutex mutex;
 GraphsLibrary *library = nullptr;
 
-std::string executable_dir() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  std::string path(buf, n);
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
 GraphsLibrary &load(const char *requested) {
   std::lock_guard<std::mutex> lock(mutex);
   if (library) return *library;

@@ -22,15 +22,6 @@ struct NCCLLibrary {
 std::mutex mutex;
 NCCLLibrary *library = nullptr;
 
-std::string executable_dir() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  std::string path(buf, n);
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
 // The library's path: `requested`, else $AGR_NCCL_LIBRARY, else libctorch_nccl.so beside the executable.
 std::string library_path(const char *requested) {
   if (requested && *requested) return requested;

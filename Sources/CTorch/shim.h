@@ -9,6 +9,8 @@
 namespace ctorch {
 
 void set_error(const std::string &message);
+// The folder of the running executable ("" when unknown).
+std::string executable_dir();
 extern std::atomic<int64_t> live;
 extern std::atomic<int64_t> host_waits;
 

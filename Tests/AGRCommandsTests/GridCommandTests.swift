@@ -39,10 +39,16 @@ import Torch
   }
 
   /// The table without its times (which differ between any two runs).
+  /// The per-run table without its measured columns (training time, peak memory), which no two runs share.
   static func tableWithoutTimes(_ folder: URL) throws -> String {
     let lines = try String(contentsOf: folder.appendingPathComponent("results-runs.csv"), encoding: .utf8).split(separator: "\n")
-    return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
-      .joined(separator: "\n")
+    guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false) else { return "" }
+    let measured: Set<String> = [GridMetric.trainingSeconds.rawValue, GridMetric.peakMemory.rawValue]
+    let kept = header.indices.filter { !measured.contains(String(header[$0])) }
+    return lines.map { line in
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+      return kept.map { $0 < fields.count ? String(fields[$0]) : "" }.joined(separator: ",")
+    }.joined(separator: "\n")
   }
 
   @Test func aKilledAndRestartedGridGivesTheSameTableAsAStraightOne() throws {

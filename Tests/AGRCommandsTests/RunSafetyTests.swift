@@ -228,7 +228,7 @@ import Torch
 }
 
 extension RunDirectory {
-  /// The epoch records without the wall-clock fields, as JSON with sorted keys.
+  /// The epoch records without the measured fields (wall clock, peak memory), as JSON with sorted keys.
   func metricsIgnoringTimes() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -236,6 +236,7 @@ extension RunDirectory {
       var r = r
       r.seconds = 0
       r.imagesPerSecond = 0
+      r.peakMemoryBytes = nil
       return r
     })
   }

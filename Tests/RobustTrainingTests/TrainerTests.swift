@@ -60,11 +60,12 @@ func straightAndResumed(_ configuration: TrainingConfiguration, awp: Bool = fals
   return (straight, full, resumed, continued)
 }
 
-/// An epoch's record without its wall-clock figures (seconds, images per second), which no two runs share.
+/// An epoch's record without its measured figures (seconds, images per second, peak memory), which no two runs share.
 func withoutTimings(_ record: EpochRecord) -> EpochRecord {
   var record = record
   record.seconds = 0
   record.imagesPerSecond = 0
+  record.peakMemoryBytes = nil
   return record
 }
 
