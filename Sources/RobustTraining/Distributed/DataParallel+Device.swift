@@ -7,12 +7,12 @@ extension DataParallel {
   /// (libctorch_nccl.so) or over Gloo (`--dist-backend gloo`, staged through host memory). CUDA must be
   /// loaded first. Errors name the flag to change.
   public func prepare(device: Device) throws -> Device {
-    self.device = device
     guard device.isCUDA else {
       if options.backend == .nccl {
         throw DataParallelError.environment(
           "--dist-backend nccl needs CUDA ranks (--device cuda); ranks on the CPU use gloo, the default there")
       }
+      self.device = device
       return device
     }
     let local = environment.localRank

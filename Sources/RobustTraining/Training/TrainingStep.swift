@@ -192,10 +192,8 @@ public final class TrainingStep {
   /// The gradient of `loss`; under data parallelism with buckets, its all-reduce (times `rows`) starts during
   /// the backward pass, in `slot`'s buffers, and `DataParallel.average` collects it.
   private func gradients(of loss: Tensor, slot: GradientSlot, rows: Int, retainGraph: Bool = false) throws -> [Tensor] {
-    guard dataParallel != nil, reducer != nil else {
-      return try Autograd.gradients(of: loss, wrt: parameters, retainGraph: retainGraph)
-    }
-    guard let reducer else { throw TorchError("the step's gradient reducer is missing (distribute(over:) makes it)") }
+    // the reducer exists only under data parallelism with buckets (`distribute(over:)`)
+    guard let reducer else { return try Autograd.gradients(of: loss, wrt: parameters, retainGraph: retainGraph) }
     return try reducer.capturing(slot: slot.rawValue, scale: Double(rows)) {
       try Autograd.gradients(of: loss, wrt: parameters, retainGraph: retainGraph)
     }
