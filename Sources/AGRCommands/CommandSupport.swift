@@ -54,7 +54,7 @@ func flag(forKey key: String) -> String {
     "perturbation.steps": "attack-steps", "perturbation.loss": "trades-attack", "schedule": "lr-schedule",
     "data_directory": "data-dir", "perturbation.iterates": "training-pgd", "perturbation.norm": "norm", "perturbation.attack": "training-attack", "awp_proxy_learning_rate": "awp-proxy-lr",
     "synchronized_batch_norm": "sync-bn", "adam_beta1": "adam-betas", "adam_beta2": "adam-betas",
-    "adam_epsilon": "adam-eps",
+    "adam_epsilon": "adam-eps", "perturbation.replays": "free-replays",
   ]
   return "--" + (renamed[key] ?? key.replacingOccurrences(of: "_", with: "-"))
 }

@@ -29,7 +29,10 @@ final class ProgressPrinter: TrainingHook {
     print("method:   \(c.method.rawValue)\(awp)\(agr)")
     if c.method.isAdversarial {
       let p = c.perturbation
-      let training = p.kind.isSingleStep
+      let training = p.kind == .free
+        ? String(format: "%@ eps %.4f step %g eps, delta %@", p.label, p.epsilon, p.stepInEpsilons,
+                 p.carry == false ? "from zero every batch" : "carried across batches")
+        : p.kind.isSingleStep
         ? String(format: "%@ eps %.4f noise %g eps step %g eps (%@%@)", p.label, p.epsilon, p.noiseMultiplier, p.stepInEpsilons,
                  p.loss.rawValue, p.attackInTrainMode == true ? ", in train mode" : "")
         : String(format: "%@ eps %.4f step %.4f (%@%@%@)", p.label, p.epsilon, p.stepSize,

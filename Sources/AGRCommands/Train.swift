@@ -66,6 +66,8 @@ struct Train: ParsableCommand {
   @Option(help: "Training PGD iterates: \(choices(TrainingPerturbation.Iterates.self, \.summary)).") var trainingPgd: String?
   @Option(help: "Training attack: \(choices(TrainingPerturbation.Attack.self, \.summary)) (default pgd; the single-step ones' noise and step: --set perturbation.noise=K, perturbation.step_multiplier=M, in units of eps; perturbation.attack_in_train_mode=true as their authors' code).")
   var trainingAttack: String?
+  @Option(parsing: .unconditional, help: "Free-AT's m (--training-attack free; default \(FreeAdversarialTraining.defaultReplays)): each batch is trained m times, so --epochs E costs about as much as E*m epochs of FGSM; the authors train E/m epochs for a budget of E. Their carried perturbation is the default; --set perturbation.carry=false starts it from zero every batch as the FastAT benchmark.")
+  var freeReplays: Int?
   @Option(parsing: .unconditional, help: "Catastrophic-overfitting check: PGD steps on a held training batch after every epoch (Wong et al.: 5; 0: no check).")
   var overfitCheckSteps: Int?
   @Option(parsing: .unconditional, help: "The check's absolute drop in held-batch PGD accuracy that flags an epoch (default \(OverfitCheck.defaultDrop)).")
@@ -474,6 +476,7 @@ struct Train: ParsableCommand {
     if let awpWarmup { c.awpWarmup = awpWarmup }
     if let trainingPgd { c.perturbation.iterates = try parseChoice(trainingPgd, flag: "--training-pgd") }
     if let trainingAttack { c.perturbation.attack = try parseChoice(trainingAttack, flag: "--training-attack") }
+    if let freeReplays { c.perturbation.replays = freeReplays }
     if let epochs { c.epochs = epochs }
     if let batchSize { c.batchSize = batchSize }
     if let learningRate { c.learningRate = learningRate }

@@ -38,8 +38,8 @@ public struct GridProjection: Sendable {
   }
 
   /// Training steps from the figure of the same model, method and AGR setting (AGR's epochs and the
-  /// others apart), scaled by (k + 2) / (k_bench + 2) when the training attack's k differs (k attack gradient
-  /// passes plus about two of the step itself), and the per-epoch test evaluation from the eval figure.
+  /// others apart), scaled by m (k + 2) / (k_bench + 2) when the training attack's k differs (k attack gradient
+  /// passes plus about two of the step itself, for each of Free-AT's m replays; m = 1 otherwise), and the per-epoch test evaluation from the eval figure.
   /// The final evaluations (PGD, AutoAttack) are not included.
   public func estimate(_ c: TrainingConfiguration) -> Estimate {
     guard let images = Self.trainImages(c) else { return Estimate(seconds: nil, basis: "training set size unknown for \(c.dataset)") }
@@ -52,7 +52,7 @@ public struct GridProjection: Sendable {
       }) else {
         return Estimate(seconds: nil, basis: "no bench figure for \(c.model.rawValue) \(c.method.rawValue)\(agr ? "+agr" : "")")
       }
-      let scale = Double(c.perturbation.attackPasses + 2) / Double(figure.attackSteps + 2)
+      let scale = Double(c.perturbation.passesPerBatch) / Double(figure.attackSteps + 2)
       seconds += Double(epochs * images) / figure.imagesPerSecond * scale
       used.append(figure.tag + (scale == 1 ? "" : String(format: " x%.2f", scale)))
     }

@@ -149,6 +149,10 @@ import Testing
     #expect(noisy.perturbation.kind == .nFGSM && noisy.perturbation.noiseMultiplier == 3 && noisy.perturbation.attackInTrainMode == true)
     #expect(try configuration(["--set", "perturbation.attack=n-fgsm"]).perturbation.kind == .nFGSM)
     #expect(Train.helpMessage().contains("--training-attack"))
+    let free = try configuration(["--training-attack", "free", "--free-replays", "8", "--set", "perturbation.carry=false"])
+    #expect(free.perturbation.kind == .free && free.perturbation.replayCount == 8 && free.perturbation.carry == false)
+    #expect(try configuration(["--training-attack", "free"]).perturbation.replayCount == FreeAdversarialTraining.defaultReplays)
+    #expect(throws: (any Error).self) { try configuration(["--free-replays", "8"]) }
   }
 
   @Test func fastTrainingFlags() throws {
@@ -230,7 +234,7 @@ import Testing
                 "beta", "perturbation.epsilon", "perturbation.step_size", "perturbation.steps", "eval_steps", "log_every",
                 "diagnostics_every", "train_subset", "test_subset", "cuda_graphs", "dataset", "weight_averaging", "best_by",
                 "awp", "awp_gamma", "awp_proxy_learning_rate", "awp_warmup", "normalization", "dropout", "synchronized_batch_norm", "model_file",
-                "extra_data", "extra_fraction", "epoch_size", "perturbation.attack"]
+                "extra_data", "extra_fraction", "epoch_size", "perturbation.attack", "perturbation.replays"]
     let help = Train.helpMessage()
     for key in keys {
       let name = flag(forKey: key)

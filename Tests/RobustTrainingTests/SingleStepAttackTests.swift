@@ -46,7 +46,7 @@ import Testing
       switch attack {
       case .fgsmRS: return clip(x[i] + clip(start[i] - x[i] + m * eps * g[i], -eps, eps), 0, 1)
       case .nFGSM: return clip(start[i] + m * eps * g[i], 0, 1)
-      case .pgd: fatalError("single-step attacks only")
+      case .pgd, .free: fatalError("single-step attacks only")
       }
     }
     Torch.manualSeed(5)

@@ -41,6 +41,7 @@ extension Trainer {
     for (name, tensor) in model.stateDict() { try state.setTensor(tensor, forKey: Self.modelPrefix + name) }
     for (key, tensor) in try optimizer.state(parameterNames: names) { try state.setTensor(tensor, forKey: key) }
     try average?.save(into: &state)
+    try step.freeAdversarial?.save(into: &state)
     try state.setValue(done, forKey: "epochs_done")
     try state.setValue(records, forKey: "records")
     try state.setValue(best, forKey: "best_accuracy")
@@ -93,6 +94,7 @@ extension Trainer {
       throw CheckpointError.badMetadata(file: file, key: "optimizer", detail: error.message)
     }
     try average?.restore(from: state)
+    try step.freeAdversarial?.restore(from: state, file: file)
     records = saved
     bestAccuracy = best
     if writesFiles {

@@ -170,10 +170,9 @@ public final class Trainer {
     var metrics = EpochMetrics()
     var lastLearningRate = 0.0
     var index = 0
+    // Free-AT trains each batch `replays` times, each replay one optimizer step (every other method: once).
+    let replays = c.perturbation.replayCount
     while let batch = try batches.next() {
-      let rate = c.schedule.rate(epoch: epoch, fraction: Double(index) / Double(batchCount))
-      optimizer.learningRate = rate
-      lastLearningRate = rate
       var images = try augment(batch.images)
       var labels = batch.labels
       // Every rank loads and augments the global batch (the same draws as one process) and keeps its rows; a
@@ -184,29 +183,36 @@ public final class Trainer {
         labels = try labels.slice(shard.rows.lowerBound, shard.rows.upperBound)
       }
       if let memoryFormat { images = try images.contiguous(memoryFormat) }
-      let iteration = epoch * batchCount + index
-      let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
-      // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
-      let output = try graphedStep.map { try $0(images: images, labels: labels, agr: agrActive, measure: measure).copied() }
-        ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
-                perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
-      for hook in hooks { try hook.trainerFinishedStep(self, iteration: iteration, output: output) }
-      if measure, let stats = output.statistics {
-        let sample = GradientSample(
-          epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
-          cosine: try stats.cosine.toArray(Double.self), cleanNorm: try stats.cleanNorm.toArray(Double.self),
-          adversarialNorm: try stats.adversarialNorm.toArray(Double.self))
-        diagnosticsBuffer.append(sample)
-        for hook in hooks { try hook.trainerTookSample(self, sample: sample) }
+      try step.freeAdversarial?.beginBatch()
+      for replay in 0..<replays {
+        let position = index * replays + replay
+        let rate = c.schedule.rate(epoch: epoch, fraction: Double(position) / Double(batchCount * replays))
+        optimizer.learningRate = rate
+        lastLearningRate = rate
+        let iteration = epoch * batchCount * replays + position
+        let measure = c.diagnosticsEvery > 0 && iteration % c.diagnosticsEvery == 0 && c.method.isAdversarial
+        // A graph's outputs are overwritten by its next replay: copies are kept until the log window is read.
+        let output = try graphedStep.map { try $0(images: images, labels: labels, agr: agrActive, measure: measure).copied() }
+          ?? step(images: images, labels: labels, agr: agrActive, measure: measure,
+                  perturbWeights: epoch >= (c.awpWarmup ?? 0), shard: shard)
+        for hook in hooks { try hook.trainerFinishedStep(self, iteration: iteration, output: output) }
+        if measure, let stats = output.statistics {
+          let sample = GradientSample(
+            epoch: epoch + 1, iteration: iteration, agrActive: agrActive,
+            cosine: try stats.cosine.toArray(Double.self), cleanNorm: try stats.cleanNorm.toArray(Double.self),
+            adversarialNorm: try stats.adversarialNorm.toArray(Double.self))
+          diagnosticsBuffer.append(sample)
+          for hook in hooks { try hook.trainerTookSample(self, sample: sample) }
+        }
+        try metrics.add(output, rows: shard?.total ?? batch.labels.shape[0])
       }
-      try metrics.add(output, rows: shard?.total ?? batch.labels.shape[0])
       index += 1
       // All ranks stop at the same step: each one's Ctrl-C is shared with the others.
       if try dataParallel?.anyRank(StopRequest.isRequested) ?? StopRequest.isRequested {
         throw TrainingError.interrupted(epoch: epoch + 1, step: index, steps: batchCount)
       }
       if metrics.pendingCount >= c.logEvery || index == batchCount {
-        try metrics.flush(epochIndex: epoch, firstStep: index - metrics.pendingCount)
+        try metrics.flush(epochIndex: epoch, firstStep: index * replays - metrics.pendingCount)
         let elapsed = Date().timeIntervalSince(start)
         let stepsLeft = Double(batchCount - index + (c.epochs - epoch - 1) * batchCount)
         let window = metrics.window
@@ -215,7 +221,7 @@ public final class Trainer {
           loss: window.loss / Double(window.steps), cleanAccuracy: window.ratio(window.clean),
           adversarialAccuracy: window.ratio(window.adversarial),
           imagesPerSecond: Double(metrics.epoch.seen) / Swift.max(elapsed, 1e-9),
-          etaSeconds: elapsed / Double(index) * stepsLeft, learningRate: rate, agrActive: agrActive)
+          etaSeconds: elapsed / Double(index) * stepsLeft, learningRate: lastLearningRate, agrActive: agrActive)
         for hook in hooks { try hook.trainerReported(self, progress: progress) }
       }
     }

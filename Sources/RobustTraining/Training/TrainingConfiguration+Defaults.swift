@@ -34,6 +34,11 @@ extension TrainingConfiguration {
       c.perturbation.noise = c.perturbation.noiseMultiplier
       c.perturbation.stepMultiplier = c.perturbation.stepInEpsilons
     }
+    if c.perturbation.kind == .free {
+      c.perturbation.stepMultiplier = c.perturbation.stepInEpsilons
+      c.perturbation.replays = c.perturbation.replayCount
+      c.perturbation.carry = c.perturbation.carry ?? true
+    }
     if c.extraData != nil { c.extraFraction = c.extraShare }
     return c
   }

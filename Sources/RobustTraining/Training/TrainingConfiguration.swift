@@ -246,7 +246,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                          key: "perturbation.epsilon")
     if perturbation.threatNorm != .lInf {
       let norm = perturbation.threatNorm.flagName
-      if perturbation.kind.isSingleStep {
+      if perturbation.kind != .pgd {
         throw bad("perturbation.attack", "\(perturbation.kind.rawValue) is an L-inf attack; with norm \(norm) train with pgd")
       }
       if perturbation.iterates == .authors { throw bad("perturbation.iterates", "'authors' is the AGR authors' L-inf PGD; the norm is \(norm)") }
@@ -265,11 +265,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
           throw bad("perturbation.step_multiplier", "the step in units of eps must be a positive finite number, got \(m)")
         }
       }
+    } else if perturbation.kind == .free {
+      try checkFreeAdversarialTraining()
     } else {
       if perturbation.noise != nil { throw bad("perturbation.noise", "is a single-step attack's (fgsm-rs, n-fgsm); the training attack is pgd") }
       if perturbation.stepMultiplier != nil {
-        throw bad("perturbation.step_multiplier", "is a single-step attack's (fgsm-rs, n-fgsm); PGD's step is perturbation.step_size")
+        throw bad("perturbation.step_multiplier", "is a single-step attack's (fgsm-rs, n-fgsm, free); PGD's step is perturbation.step_size")
       }
+    }
+    if perturbation.kind != .free {
+      if perturbation.replays != nil { throw bad("perturbation.replays", "is Free-AT's m; the training attack is \(perturbation.kind.rawValue)") }
+      if perturbation.carry != nil { throw bad("perturbation.carry", "is Free-AT's; the training attack is \(perturbation.kind.rawValue)") }
     }
     guard evalSteps >= 0 else { throw bad("eval_steps", "must be >= 0") }
     if let size = evalStepSize {
@@ -348,6 +354,33 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         throw bad("cuda_graphs", "a graph freezes the learning rate; use a multistep or constant schedule, not \(schedule)")
       }
     }
+  }
+
+  /// Free-AT's settings, and what it is not combined with.
+  private func checkFreeAdversarialTraining() throws {
+    func bad(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(key: key, message) }
+    switch method {
+    case .at, .mart: break
+    case .trades:
+      throw bad("perturbation.attack", "free climbs the method loss from delta = 0, where TRADES' KL term has a zero gradient, "
+        + "so delta would never move: train TRADES with pgd, fgsm-rs or n-fgsm")
+    default:
+      throw bad("perturbation.attack", "free trains at (Shafahi et al.) or mart, not \(method.rawValue)")
+    }
+    if perturbation.noise != nil {
+      throw bad("perturbation.noise", "Free-AT has no random start: delta starts from zero (every batch with perturbation.carry=false)")
+    }
+    if perturbation.iterates == .authors { throw bad("perturbation.iterates", "'authors' is PGD's; the training attack is free") }
+    if let m = perturbation.stepMultiplier {
+      guard m.isFinite, m > 0 else {
+        throw bad("perturbation.step_multiplier", "the step in units of eps must be a positive finite number, got \(m)")
+      }
+    }
+    if let m = perturbation.replays {
+      guard (1...1000).contains(m) else { throw bad("perturbation.replays", "Free-AT's m must lie in 1...1000, got \(m)") }
+    }
+    if awp == true { throw bad("awp", "is not combined with Free-AT (perturbation.attack free)") }
+    if cudaGraphs == true { throw bad("cuda_graphs", "does not record Free-AT's replays; train without CUDA graphs") }
   }
 
   /// Refuses a radius outside what `norm` accepts: L-inf [0, 1] (the width of the pixel range); L2 and L1 are

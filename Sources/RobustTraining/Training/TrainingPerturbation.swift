@@ -27,6 +27,11 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   /// then normalises with the batch's statistics and its running statistics move, dropout is on); absent or
   /// false: eval mode, as every attack here.
   public var attackInTrainMode: Bool?
+  /// Free-AT's replays of each batch, m (absent: `FreeAdversarialTraining.defaultReplays`); Free-AT only.
+  public var replays: Int?
+  /// Free-AT's perturbation: carried from batch to batch (absent or true, Shafahi et al.'s global noise) or
+  /// started from zero for every batch (false, the FastAT benchmark's `free_at.py`); Free-AT only.
+  public var carry: Bool?
 
   /// The training attacks.
   public enum Attack: String, Codable, CaseIterable, Sendable {
@@ -38,19 +43,25 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
     /// N-FGSM (de Jorge et al. 2022): noise from [-2 eps, 2 eps], one signed step of eps, clipped to [0, 1]
     /// only (the result may lie outside the eps-ball).
     case nFGSM = "n-fgsm"
+    /// Free-AT (Shafahi et al. 2019): each batch replayed m times, the one backward pass of each replay
+    /// serving both the weights' update and a signed step of eps on a perturbation kept in the eps-ball
+    /// (`FreeAdversarialTraining`); not an attack run before the step, unlike the others.
+    case free
 
     public var summary: String {
       switch self {
       case .pgd: return "PGD, --attack-steps steps of --step-size"
       case .fgsmRS: return "FGSM with a random start, one step of 1.25 eps, Wong et al. 2020"
       case .nFGSM: return "N-FGSM, noise of 2 eps, one step of eps, no projection, de Jorge et al. 2022"
+      case .free: return "Free-AT, each batch replayed m times (perturbation.replays, default 4), Shafahi et al. 2019"
       }
     }
-    public var isSingleStep: Bool { self != .pgd }
+    /// FGSM-RS and N-FGSM: one signed step from a noisy start, before the training step.
+    public var isSingleStep: Bool { self == .fgsmRS || self == .nFGSM }
     /// The papers' noise radius in units of eps.
     public var defaultNoise: Double { self == .nFGSM ? 2 : 1 }
     /// The papers' step in units of eps (PGD's step is `stepSize`).
-    public var defaultStepMultiplier: Double { self == .nFGSM ? 1 : 1.25 }
+    public var defaultStepMultiplier: Double { self == .fgsmRS ? 1.25 : 1 }
   }
 
   /// Where PGD's iterates may go between steps.
@@ -84,14 +95,20 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   /// A single-step attack's noise radius and step in units of eps, defaults filled in.
   public var noiseMultiplier: Double { noise ?? kind.defaultNoise }
   public var stepInEpsilons: Double { stepMultiplier ?? kind.defaultStepMultiplier }
-  /// Gradient passes the attack takes per step (for time projections).
-  public var attackPasses: Int { kind == .pgd ? steps : 1 }
+  /// Gradient passes the attack takes per step (for time projections; Free-AT's take none of their own).
+  public var attackPasses: Int { kind == .pgd ? steps : kind == .free ? 0 : 1 }
+  /// Free-AT's m, default filled in; 1 for every other attack.
+  public var replayCount: Int { kind == .free ? replays ?? FreeAdversarialTraining.defaultReplays : 1 }
+  /// Forward and backward passes of a batch, about (for time projections): the attack's passes and about two of
+  /// the step itself, for each replay.
+  public var passesPerBatch: Int { replayCount * (attackPasses + 2) }
   /// "PGD-10", "PGD-10 L2", "FGSM-RS", "N-FGSM".
   public var label: String {
     switch kind {
     case .pgd: return "PGD-\(steps)" + (threatNorm == .lInf ? "" : " \(threatNorm)")
     case .fgsmRS: return "FGSM-RS"
     case .nFGSM: return "N-FGSM"
+    case .free: return "Free-AT m=\(replayCount)"
     }
   }
 
@@ -129,7 +146,11 @@ public struct TrainingPerturbation: Codable, Equatable, Sendable {
   /// its rows of a global batch and the random start is drawn for the whole batch, so each row starts
   /// where it would in one process.
   public func perturb(_ model: any Classifier, images: Tensor, labels: Tensor, shard: BatchShard? = nil) throws -> Tensor {
-    try model.withMode(training: attackInTrainMode == true) {
+    if kind == .free {
+      throw ConfigurationError(key: "perturbation.attack", "Free-AT's examples come from the training step's replays "
+        + "(TrainingStep.freeAdversarial), not from an attack run before it")
+    }
+    return try model.withMode(training: attackInTrainMode == true) {
       let threat = try threatModel
       if kind.isSingleStep { return try singleStep(model, images: images, labels: labels, shard: shard) }
       switch loss {

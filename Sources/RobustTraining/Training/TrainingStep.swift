@@ -29,6 +29,9 @@ public final class TrainingStep {
   }
   /// GradAlign's penalty added to the method loss (nil: none).
   public var gradientAlignment: GradientAlignment?
+  /// Free-AT's perturbation, when it is the training attack: the step then trains on it and advances it with
+  /// the input gradient of the same backward pass (the trainer replays each batch `replays` times).
+  public let freeAdversarial: FreeAdversarialTraining?
   /// Data-parallel training (nil: one process): the gradients, BatchNorm statistics and metrics are
   /// averaged over the ranks between the backward passes and AGR.
   public private(set) var dataParallel: DataParallel?
@@ -62,6 +65,7 @@ public final class TrainingStep {
     self.cleanPassInTrainMode = cleanPassInTrainMode
     self.precision = precision
     parameters = optimizer.parameters
+    freeAdversarial = FreeAdversarialTraining(perturbation)
     gradientTransform = AdaptiveGradientReconstruction(
       reconstruction, path: .preferred(on: optimizer.parameters.first?.device ?? .cpu))
   }
@@ -83,8 +87,11 @@ public final class TrainingStep {
     let device = images.device
     let autocast = precision == .bf16
     if let shard { dataParallel?.currentShare = shard.share }
+    // Free-AT: the adversarial batch is clip01(x + delta), with delta a leaf whose gradient the method's backward
+    // pass gives too (`update`).
+    let freeLeaf = try freeAdversarial.map { try $0.leaf(for: images) }
     let adversarial = objective.needsAdversarialLogits
-      ? try Torch.withAutocast(device: device, enabled: autocast) {
+      ? try freeLeaf.map { try (try images + $0).clamped(min: 0, max: 1) } ?? Torch.withAutocast(device: device, enabled: autocast) {
         try perturbation.perturb(model, images: images, labels: labels, shard: shard)
       } : nil
     let needGradients = agr || measure
@@ -116,15 +123,24 @@ public final class TrainingStep {
       }
       : nil
     return try update(loss: loss, cleanGradient: gNat, agr: agr, cleanCorrect: try cleanLogits.map { try Self.correct($0, labels) },
-                      adversarialLogits: adversarialLogits, labels: labels)
+                      adversarialLogits: adversarialLogits, labels: labels, free: freeLeaf.map { ($0, images) })
   }
 
   /// The method loss's gradient, AGR against `cleanGradient` when there is one (applied when `agr`, else
-  /// only measured), the optimizer's update, and the step's outputs.
+  /// only measured), the optimizer's update, and the step's outputs. `free`: Free-AT's delta leaf and the clean
+  /// batch; the same backward pass gives delta's gradient, and delta takes its step.
   private func update(loss: Tensor, cleanGradient: [Tensor]?, agr: Bool, cleanCorrect: Tensor?,
-                      adversarialLogits: Tensor?, labels: Tensor) throws -> Output
+                      adversarialLogits: Tensor?, labels: Tensor, free: (leaf: Tensor, images: Tensor)? = nil) throws -> Output
   {
-    var gAdv = try gradients(of: loss, slot: .method, rows: labels.shape[0])
+    var gAdv: [Tensor]
+    if let free, let freeAdversarial {
+      // data parallelism is refused with Free-AT (`Trainer.checkSupported`): no reducer here
+      var all = try Autograd.gradients(of: loss, wrt: parameters + [free.leaf])
+      try freeAdversarial.advance(images: free.images, inputGradient: all.removeLast())
+      gAdv = all
+    } else {
+      gAdv = try gradients(of: loss, slot: .method, rows: labels.shape[0])
+    }
     var gNat = cleanGradient
     var loss = try loss.detached().to(.float32)
     var cleanCorrect = cleanCorrect
