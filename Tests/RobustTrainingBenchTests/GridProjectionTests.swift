@@ -6,7 +6,7 @@ import Testing
 
 /// The grid's time projection scales a bench figure by the training attack's gradient passes.
 @Suite struct GridProjectionTests {
-  @Test func aSingleStepAttackCountsOnePass() throws {
+  @Test func aSingleStepAttackCountsOnePassAndFreeATItsReplays() throws {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("agr-projection-\(UUID().uuidString).json")
     defer { try? FileManager.default.removeItem(at: url) }
     try """
@@ -30,5 +30,9 @@ import Testing
       c.perturbation.attack = attack
       #expect(projection.estimate(c).seconds == 4, "\(attack)")
     }
+    // Free-AT: m replays of a step without an attack pass of its own, 2 passes each: 4 s x (4 x 2) / 3
+    c.perturbation.attack = .free
+    c.perturbation.replays = 4
+    #expect(abs(projection.estimate(c).seconds! - 4.0 * 8 / 3) < 1e-9)
   }
 }
