@@ -7,6 +7,7 @@
 #   carry/libctorch_nccl.so    NCCL for data-parallel CUDA ranks (scripts/build-nccl.sh)
 #   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
 #   carry/cifar10-jpeg.tar.gz  the shared CIFAR-10 archive, for scripts/gpu-cifar10-short.sh (NO_DATA=1: left out)
+#   carry/bench-jpegs.tar      1,000 JPEGs of 400x350 for scripts/gpu-data-stream.sh (when $PYTHON has Pillow)
 # carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,12 @@ if [ "${NO_DATA:-0}" != 1 ]; then
   for c in shared/data/cifar10/cifar10-jpeg.tar.gz ../shared/data/cifar10/cifar10-jpeg.tar.gz; do
     [ -f "$c" ] && { install -m 0644 "$c" "$CARRY/"; break; }
   done
+fi
+# 1,000 JPEGs of ImageNet-like size for scripts/gpu-data-stream.sh (needs a Python with Pillow: $PYTHON).
+if [ "${NO_DATA:-0}" != 1 ] && "${PYTHON:-python3}" -c "import PIL" 2>/dev/null; then
+  jpegs=$(mktemp -d)
+  "${PYTHON:-python3}" scripts/make-bench-jpegs.py "$jpegs/bench-jpegs" --per-class 100 >/dev/null
+  tar -cf "$CARRY/bench-jpegs.tar" -C "$jpegs" bench-jpegs && rm -rf "$jpegs"
 fi
 echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
 echo "on the GPU machine, from the repository root: scripts/gpu-bench.sh $CARRY"

@@ -20,6 +20,10 @@ struct DataBench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Images per batch.") var batchSize: Int = 256
   @Option(parsing: .unconditional, help: "Epochs (passes over the folder), each timed.") var epochs: Int = 2
   @Option(parsing: .unconditional, help: "Side of the crops.") var size: Int = 224
+  @Option(help: "Where the batches go: cpu, or cuda[:N] (pinned host memory and a copy on a side stream, as training reads them; each epoch's time then includes the copies).")
+  var device: String = "cpu"
+  @Flag(help: "Print each epoch's pixel checksum (the sum of its batches' values, summed where they land): equal on every device and thread count.")
+  var checksum = false
   @Flag(help: "Where the time goes: seconds summed over the threads reading, planning, decoding and resampling, and the reader's making batch tensors.")
   var profile = false
 
@@ -29,21 +33,28 @@ struct DataBench: ParsableCommand {
     guard epochs > 0, batchSize > 0, size >= 8 else {
       throw ValidationError("--epochs and --batch-size must be positive, --size at least 8")
     }
+    let target = try prepareDevice(device)
     let images = try FolderImageList.load(from: URL(fileURLWithPath: root), split: .train)
     var loader: StreamingBatchLoader
     do {
       loader = try StreamingBatchLoader(images, transform: .randomResizedCrop(size: size), batchSize: batchSize,
-                                        shuffle: true, threads: threads)
+                                        shuffle: true, threads: threads, device: target)
     } catch { throw ValidationError("\(error)") }
     if profile { loader.profile = DecodeProfile() }
     for epoch in 0..<epochs {
       let start = Date()
       var count = 0
       var batches = try loader.epochBatches(epoch: epoch)
-      while let batch = try batches.next() { count += batch.labels.shape[0] }
+      var sums: [Tensor] = []
+      while let batch = try batches.next() {
+        count += batch.labels.shape[0]
+        if checksum { sums.append(try batch.images.to(.float64).sum()) }
+      }
+      if case .cuda(let index) = target { try CUDA.synchronize(index) }
       let seconds = Date().timeIntervalSince(start)
-      print(String(format: "agr: epoch %d: %d images in %.2f s: %.0f images/s (%d threads)", epoch + 1, count, seconds,
-                   Double(count) / seconds, threads))
+      let total = checksum ? String(format: ", checksum %.6f", try Tensor.stack(sums).sum().item()) : ""
+      print(String(format: "agr: epoch %d: %d images in %.2f s: %.0f images/s (%d threads, %@)%@", epoch + 1, count, seconds,
+                   Double(count) / seconds, threads, "\(target)", total))
     }
     if let measured = loader.profile {
       let parts = DecodeProfile.Part.allCases.map { "\($0.rawValue) " + String(format: "%.2f s", measured.total($0)) }

@@ -4,6 +4,9 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/CachingDeviceAllocator.h>
+#include <c10/core/Event.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <cstring>
@@ -122,6 +125,36 @@ int ctorch_cuda_reset_peak(int device) {
     c10::getDeviceAllocator(at::kCUDA)->resetPeakStats(static_cast<c10::DeviceIndex>(device));
   })
 }
+int ctorch_make_pinned_zeros(const int64_t *shape, int64_t ndim, ctorch_dtype dtype, ctorch_tensor *out) {
+  CT_TRY({
+    require_cuda(0);
+    *out = wrap(at::zeros(at::IntArrayRef(shape, ndim), at::TensorOptions().dtype(scalar_type(dtype)).pinned_memory(true)));
+  })
+}
+
+// Device-generic c10 streams and events (no CUDA headers): the CUDA implementations registered by libtorch_cuda.
+int ctorch_cuda_copy_on_side_stream(ctorch_tensor t, ctorch_device dev, ctorch_tensor *out) {
+  CT_TRY({
+    auto target = device(dev);
+    if (!target.is_cuda()) throw std::invalid_argument("copy_on_side_stream: the target must be a CUDA device");
+    c10::impl::VirtualGuardImpl guard_impl(c10::DeviceType::CUDA);
+    if (!target.has_index()) target = c10::Device(c10::DeviceType::CUDA, guard_impl.getDevice().index());
+    require_cuda(target.index());
+    c10::Stream compute = guard_impl.getStream(target);
+    c10::Stream side = guard_impl.getStreamFromGlobalPool(target, /*isHighPriority=*/false);
+    at::Tensor copied;
+    {
+      c10::StreamGuard on_side(side);
+      copied = T(t).to(target, /*non_blocking=*/true);
+    }
+    c10::Event ready(c10::DeviceType::CUDA);
+    ready.record(side);
+    ready.block(compute);
+    copied.record_stream(compute);
+    *out = wrap(copied);
+  })
+}
+
 int ctorch_cuda_runtime_version(int *out) {
   CT_TRY({
     require_cuda(0);

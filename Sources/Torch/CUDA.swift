@@ -57,4 +57,11 @@ public enum CUDA {
     try check(ctorch_get_cuda_tf32(&convolutions, &matmuls))
     return (convolutions != 0, matmuls != 0)
   }
+
+  /// `tensor` (on the host) copied to CUDA `device` on a side stream: the device's current stream waits for the
+  /// copy before the work queued after this call, while the copy overlaps the work queued before it; from pinned
+  /// memory (`Tensor.writable(..., pinned: true)`) the host does not wait either.
+  public static func copyOnSideStream(_ tensor: Tensor, to device: Device) throws -> Tensor {
+    try make { ctorch_cuda_copy_on_side_stream(tensor.handle, device.code, $0) }
+  }
 }

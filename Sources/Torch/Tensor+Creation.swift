@@ -102,8 +102,12 @@ extension Tensor {
   /// A new contiguous CPU tensor of zeros and its bytes, for loaders whose threads fill a batch in place
   /// (several at once, each its own rows). Package-internal: the bytes must not be written once the tensor is
   /// handed on.
-  package static func writable(_ shape: [Int], dtype: DType) throws -> (tensor: Tensor, bytes: UnsafeMutableRawBufferPointer) {
-    let tensor = try zeros(shape, dtype: dtype)
+  /// `pinned`: in page-locked memory, which CUDA copies from asynchronously (needs CUDA loaded).
+  package static func writable(_ shape: [Int], dtype: DType, pinned: Bool = false) throws
+    -> (tensor: Tensor, bytes: UnsafeMutableRawBufferPointer)
+  {
+    let dims = shape.map(Int64.init)
+    let tensor = pinned ? try make { ctorch_make_pinned_zeros(dims, Int64(dims.count), dtype.code, $0) } : try zeros(shape, dtype: dtype)
     var data: UnsafeMutableRawPointer?
     var bytes = 0
     try check(ctorch_tensor_host_data(tensor.handle, &data, &bytes))

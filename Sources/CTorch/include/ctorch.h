@@ -224,6 +224,12 @@ int ctorch_cuda_synchronize(int device);
 int ctorch_cuda_memory_stats(int device, int64_t *allocated, int64_t *peak, int64_t *reserved);
 int ctorch_cuda_reset_peak(int device);
 int ctorch_cuda_runtime_version(int *out);
+// Zeros in page-locked (pinned) host memory, which CUDA copies from asynchronously (needs CUDA loaded).
+int ctorch_make_pinned_zeros(const int64_t *shape, int64_t ndim, ctorch_dtype dtype, ctorch_tensor *out);
+// A host tensor copied to a CUDA device on a side stream of the pool; the device's current stream waits for the
+// copy (an event), and the copy's memory is recorded as used on it, so work queued later sees the data while the
+// copy overlaps the work queued before. Asynchronous to the host when the source is pinned.
+int ctorch_cuda_copy_on_side_stream(ctorch_tensor t, ctorch_device device, ctorch_tensor *out);
 int ctorch_set_cudnn_benchmark(int on);
 // TF32 for fp32 CUDA convolutions and matmuls (PyTorch's defaults: convolutions on, matmuls off)
 int ctorch_set_cuda_tf32(int convolutions, int matmuls);

@@ -8,7 +8,8 @@ import Torch
 /// batch: the reader gets the error naming the file (the first failing row), and the pool stops. Dropping
 /// the pipeline stops the threads.
 final class DecodePipeline {
-  /// One batch: its pixels (rows, 3, size, size) on the CPU, its labels and file indices.
+  /// One batch: its pixels (rows, 3, size, size) on the CPU (pinned when the loader's device is a GPU), its labels
+  /// and file indices.
   struct Pixels {
     let images: Tensor
     let labels: [Int64]
@@ -89,7 +90,9 @@ final class DecodePipeline {
     /// The tensor listed batch `listed` is decoded into.
     private func makeSlot(_ listed: Int) throws -> (tensor: Tensor, bytes: UnsafeMutableRawPointer) {
       let size = loader.transform.outputSize
-      let made = try Tensor.writable([rows[listed].count, 3, size, size], dtype: floats ? .float32 : .uint8)
+      // for a GPU, in pinned memory: the copy to the device then leaves the host free (`StreamingEpochBatches`)
+      let made = try Tensor.writable([rows[listed].count, 3, size, size], dtype: floats ? .float32 : .uint8,
+                                     pinned: loader.device.isCUDA)
       return (made.tensor, made.bytes.baseAddress!)
     }
 

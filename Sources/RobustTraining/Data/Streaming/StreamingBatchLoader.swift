@@ -103,7 +103,8 @@ public struct StreamingBatchLoader: BatchSource {
   }
 }
 
-/// The batches of one epoch of a `StreamingBatchLoader`, decoded ahead on its threads.
+/// The batches of one epoch of a `StreamingBatchLoader`, decoded ahead on its threads (into pinned memory and copied
+/// on a side stream when the device is a GPU).
 public struct StreamingEpochBatches: EpochBatchSequence {
   public let count: Int
   let pipeline: DecodePipeline
@@ -114,7 +115,8 @@ public struct StreamingEpochBatches: EpochBatchSequence {
     guard let pixels = try pipeline.next() else { return nil }
     let start = DecodeProfile.now()
     defer { profile?.add(.batch, DecodeProfile.since(start)) }
-    let images = try pixels.images.to(device)
+    // On a GPU the pinned pixels go over on a side stream: the copy overlaps the steps already queued.
+    let images = device.isCUDA ? try CUDA.copyOnSideStream(pixels.images, to: device) : try pixels.images.to(device)
     var batch = Batch(images: images, labels: try Tensor(pixels.labels).to(device), indices: try Tensor(pixels.files).to(device))
     batch.shard = pixels.shard
     return batch
