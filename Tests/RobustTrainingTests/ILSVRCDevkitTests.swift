@@ -192,6 +192,29 @@ enum TinyDevkit {
     }
   }
 
+  /// Dimensions that claim more than the data holds are refused or read as empty, never allocated.
+  @Test func hugeDimensionsAreNotAllocated() throws {
+    let writer = MATWriter()
+    func file(_ classNumber: UInt32, _ dimensions: [UInt32], _ data: [UInt8]) -> Data {
+      let body = writer.element(6, writer.word32(classNumber) + writer.word32(0), small: false)
+        + writer.element(5, dimensions.flatMap { writer.word32($0) }, small: false) + writer.element(1, Array("x".utf8)) + data
+      return Data(writer.header() + writer.element(14, body, small: false))
+    }
+    // a char array of 2^31 - 1 rows and no columns is empty
+    let empty = try MATFile.parse(file(4, [0x7fff_ffff, 0], writer.element(4, [], small: false)), file: "/x/meta.mat")
+    #expect(empty.first?.value == .char(dimensions: [0x7fff_ffff, 0], rows: []))
+    // a cell or struct array of 2^62 elements holding none
+    for (classNumber, data) in [(UInt32(1), [UInt8]()), (2, writer.element(5, writer.word32(32)) + writer.element(1, Array("a".utf8) + [UInt8](repeating: 0, count: 31)))] {
+      #expect { try MATFile.parse(file(classNumber, [0x7fff_ffff, 0x7fff_ffff], data), file: "/x/meta.mat") } throws: {
+        "\($0)".contains("/x/meta.mat") && "\($0)".contains("truncated")
+      }
+    }
+    // a double array whose dimensions claim more numbers than it holds
+    #expect { try MATFile.parse(file(6, [1000, 1000], writer.element(9, writer.word64(0), small: false)), file: "/x/meta.mat") } throws: {
+      "\($0)".contains("1 numbers for dimensions [1000, 1000]")
+    }
+  }
+
   @Test func otherFilesAreRefused() throws {
     var hdf5 = Array("MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".utf8)
     hdf5 += [UInt8](repeating: 0x20, count: 128 - hdf5.count)

@@ -264,7 +264,8 @@ enum MATFile {
         guard units.count == count else {
           throw failure(data.start, "char array \(name.isEmpty ? "(a field)" : name): \(units.count) characters for dimensions \(dimensions)")
         }
-        let rows = dimensions.first ?? 0
+        // an empty array has no rows to list, whatever its first dimension claims
+        let rows = count == 0 ? 0 : dimensions.first ?? 0
         let columns = rows == 0 ? 0 : count / rows
         let strings = (0..<rows).map { r in
           String(String.UnicodeScalarView((0..<columns).map { Unicode.Scalar(units[r + rows * $0]) ?? "\u{fffd}" }))
