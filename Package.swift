@@ -67,7 +67,7 @@ let package = Package(
     ),
     .executableTarget(name: "agr", dependencies: ["AGRCommands"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-    .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining"]),
+    .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "CZlib"]),
     .testTarget(name: "RobustTrainingBenchTests", dependencies: ["RobustTrainingBench"]),
     .testTarget(name: "AGRCommandsTests", dependencies: ["AGRCommands"]),
   ],

@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
   var extraFraction: Double?
   @Option(parsing: .unconditional, help: "Samples per epoch with --extra-data (default: the training set's size): an epoch is a number of samples, not a pass over the extra data.")
   var epochSize: Int?
-  @Option(parsing: .unconditional, help: "Threads decoding a streamed dataset's JPEGs (--dataset imagenet; default: one per core).")
+  @Option(parsing: .unconditional, help: "Threads decoding a streamed dataset's JPEGs (--dataset imagenet; default: one per core, or under data parallelism the cores divided among this machine's ranks, LOCAL_WORLD_SIZE).")
   var decodeThreads: Int?
   @Option(parsing: .unconditional, help: "Side of a streamed dataset's model inputs (default 224; the evaluation resizes the shorter side to 256/224 of it, then crops the centre).")
   var imageSize: Int?

@@ -29,4 +29,26 @@ import Testing
       _ = try DistributedEnvironment.read(["SLURM_PROCID": "1", "SLURM_NTASKS": "2"])
     }
   }
+
+  /// The ranks sharing this machine, which divide its cores among their decode threads.
+  @Test func localWorldSizeComesFromTorchrunThenSLURMThenTheWorld() {
+    #expect(DistributedEnvironment.localWorldSize(["LOCAL_WORLD_SIZE": "4", "SLURM_NTASKS_PER_NODE": "2"], worldSize: 8) == 4)
+    #expect(DistributedEnvironment.localWorldSize(["SLURM_NTASKS_PER_NODE": "2", "SLURM_TASKS_PER_NODE": "3"], worldSize: 8) == 2)
+    #expect(DistributedEnvironment.localWorldSize(["SLURM_TASKS_PER_NODE": "4(x2)"], worldSize: 8) == 4)
+    #expect(DistributedEnvironment.localWorldSize(["SLURM_TASKS_PER_NODE": "3,2"], worldSize: 5) == 3)
+    #expect(DistributedEnvironment.localWorldSize([:], worldSize: 3) == 3)
+    // malformed or nonsensical values are passed over or clamped to 1...worldSize
+    #expect(DistributedEnvironment.localWorldSize(["LOCAL_WORLD_SIZE": "two", "SLURM_NTASKS_PER_NODE": "0"], worldSize: 2) == 2)
+    #expect(DistributedEnvironment.localWorldSize(["LOCAL_WORLD_SIZE": "16"], worldSize: 4) == 4)
+    #expect(DistributedEnvironment.localWorldSize([:], worldSize: 0) == 1)
+  }
+
+  @Test func decodeThreadsDefaultToTheRanksShareOfTheCores() {
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 1, cores: 16) == 16)
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 4, cores: 16) == 4)
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 3, cores: 16) == 5)
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 8, cores: 2) == 1)
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 0, cores: 2) == 2)
+    #expect(StreamingBatchLoader.defaultThreads(localRanks: 1, cores: 1024) == StreamingBatchLoader.maximumThreads)
+  }
 }

@@ -50,6 +50,22 @@ public struct DistributedEnvironment: Equatable, Sendable {
     return DistributedEnvironment(rank: rank, worldSize: worldSize, localRank: localRank, masterAddress: address, masterPort: port)
   }
 
+  /// How many ranks of a `worldSize` job share this machine (and so its cores): LOCAL_WORLD_SIZE (torchrun and
+  /// `agr train --nproc-per-node` set it), else SLURM's tasks on this node (SLURM_NTASKS_PER_NODE, else the
+  /// first count of SLURM_TASKS_PER_NODE, "4(x2)" giving 4), else all `worldSize` ranks (a job placed by hand
+  /// with RANK and WORLD_SIZE alone is most likely on one machine). A variable that is not a positive integer
+  /// is passed over; the result lies in 1...worldSize.
+  public static func localWorldSize(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                    worldSize: Int) -> Int {
+    func count(_ name: String) -> Int? {
+      guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return nil }
+      let digits = name == "SLURM_TASKS_PER_NODE" ? String(text.prefix { $0.isASCII && $0.isNumber }) : text
+      return Int(digits).flatMap { $0 > 0 ? $0 : nil }
+    }
+    let local = count("LOCAL_WORLD_SIZE") ?? count("SLURM_NTASKS_PER_NODE") ?? count("SLURM_TASKS_PER_NODE") ?? worldSize
+    return Swift.max(1, Swift.min(local, Swift.max(1, worldSize)))
+  }
+
   /// The variables that place a worker (for starting one).
   public var variables: [String: String] {
     ["RANK": String(rank), "WORLD_SIZE": String(worldSize), "LOCAL_RANK": String(localRank),

@@ -30,7 +30,9 @@ extension Trainer {
         key: "batch_size", "the last batch of an epoch holds \(trainList.count % c.batchSize) images, fewer than the "
           + "\(ranks) ranks: change it or train_subset")
     }
-    let threads = c.decodeThreads ?? StreamingBatchLoader.defaultThreads
+    // by default each rank of a data-parallel job decodes with its share of the machine's cores
+    let localRanks = dataParallel.map { DistributedEnvironment.localWorldSize(worldSize: $0.worldSize) } ?? 1
+    let threads = c.decodeThreads ?? StreamingBatchLoader.defaultThreads(localRanks: localRanks)
     let size = c.imageSize ?? FolderTransform.training.outputSize
     let trainLoader = try StreamingBatchLoader(
       trainList, transform: .randomResizedCrop(size: size), batchSize: c.batchSize, shuffle: true, seed: c.seed, threads: threads,

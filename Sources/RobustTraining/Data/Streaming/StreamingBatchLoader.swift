@@ -50,8 +50,18 @@ public struct StreamingBatchLoader: BatchSource {
     self.worldSize = worldSize
   }
 
-  /// The cores this process may use.
-  public static var defaultThreads: Int { Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, maximumThreads)) }
+  /// The default thread count when `localRanks` processes share this machine's cores: the cores divided among
+  /// them (at least 1), as `agr train --nproc-per-node` divides OMP_NUM_THREADS.
+  public static func defaultThreads(localRanks: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+    Swift.max(1, Swift.min(cores / Swift.max(1, localRanks), maximumThreads))
+  }
+
+  /// The default for this process: all the cores, or its share of them when it is a rank of a data-parallel job
+  /// (`DistributedEnvironment.localWorldSize`).
+  public static var defaultThreads: Int {
+    let place = (try? DistributedEnvironment.read()) ?? nil
+    return defaultThreads(localRanks: place.map { DistributedEnvironment.localWorldSize(worldSize: $0.worldSize) } ?? 1)
+  }
   public static let maximumThreads = 256
 
   public var imageCount: Int { images.count }
