@@ -86,6 +86,57 @@ struct PyTorchInteropTests {
     #expect(largest < 1e-5, "max |weight difference| = \(largest)")
   }
 
+  /// Free-AT's replays from identical weights and batches, both forms: ours against main_free.py's carried noise and
+  /// the FastAT benchmark's per-batch restart taken in PyTorch (scripts/pytorch_free_at.py): the weights after
+  /// 2 batches (8 and 5 rows) of 3 replays each, SGD with momentum and weight decay, and the perturbation.
+  @Test func freeATReplaysMatchTheAuthorsAndTheBenchmark() throws {
+    for carry in [true, false] {
+      Torch.manualSeed(31)
+      let model = try ModelArchitecture.preactResNet18.makeForCrossCheck(classCount: 10, inputChannels: 3, imageSize: 16)
+      let folder = try TemporaryFolder()
+      let checkpoint = folder.url.appendingPathComponent("model.safetensors")
+      let batchFile = folder.url.appendingPathComponent("batches.safetensors")
+      let output = folder.url.appendingPathComponent("after.safetensors")
+      try ModuleCheckpoint.save(model, to: checkpoint)
+      let batches = try [8, 5].map { rows in (try Tensor.rand([rows, 3, 16, 16]), try Tensor.randint(0, 10, [rows])) }
+      try SafeTensors(tensors: batches.enumerated().flatMap { i, b in [("images_\(i)", b.0), ("labels_\(i)", b.1)] })
+        .write(to: batchFile)
+      var p = TrainingPerturbation(epsilon: 8.0 / 255)
+      p.attack = .free
+      p.replays = 3
+      p.carry = carry
+      let step = TrainingStep(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9,
+                                                               weightDecay: 5e-4),
+                              method: .at, perturbation: p, reconstruction: GradientReconstruction(), cleanPassInTrainMode: false)
+      for (images, labels) in batches {
+        try step.freeAdversarial!.beginBatch()
+        for _ in 0..<3 { _ = try step(images: images, labels: labels, agr: false) }
+      }
+
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: pytorchPython!)
+      process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_free_at.py").path, "preact18",
+                           checkpoint.path, batchFile.path, output.path, "--replays", "3", "--eps", String(8.0 / 255),
+                           "--form", carry ? "authors" : "benchmark"]
+      try process.run()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+      let theirs = try SafeTensors.read(from: output)
+      var largest = 0.0
+      for (name, ours) in model.stateDict() where ours.dtype.isFloatingPoint {
+        let other = try #require(theirs[name], "\(name) missing")
+        largest = max(largest, try (try ours.to(.float64) - other.to(.float64)).abs().max().item())
+      }
+      let theirDelta = try #require(theirs["delta"])
+      let ourDelta = try step.freeAdversarial!.delta!.slice(0, theirDelta.shape[0])
+      let deltaDifference: Double = try (try ourDelta.to(.float64) - theirDelta.to(.float64)).abs().max().item()
+      print("PyTorch Free-AT cross-check (\(carry ? "authors" : "benchmark")): max |weight difference| \(largest), "
+        + "max |delta difference| \(deltaDifference)")
+      #expect(largest < 1e-5, "\(carry ? "authors" : "benchmark"): max |weight difference| = \(largest)")
+      #expect(deltaDifference < 1e-6, "\(carry ? "authors" : "benchmark"): max |delta difference| = \(deltaDifference)")
+    }
+  }
+
   /// A TorchScript fixture trained here (two AT+AGR steps) loads back into the Python class it was scripted from.
   @Test func aTrainedScriptedModuleLoadsIntoItsPythonClassStrictly() throws {
     let model = try TorchScriptFixture.tinyPreAct()
