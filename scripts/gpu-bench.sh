@@ -29,8 +29,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
 source scripts/gpu-env.sh
-PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
-[ -x "$PY" ] || PY=python3
 STEPS=${STEPS:-20}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS:-1}; DEVICE=${DEVICE:-cuda}
 if [ "$DEVICE" = cpu ]; then
   IMAGE_SIZE=${IMAGE_SIZE:-8}; BS=${BATCH_SIZE:-4}; BS_LARGE=${LARGE_BATCH_SIZE:-8}; EVAL_BS=${EVAL_BATCH_SIZE:-4}

@@ -20,8 +20,6 @@ if [ -f "$CARRY/libctorch_nccl.so" ]; then
   AGR_NCCL_LIBRARY="$(cd "$CARRY" && pwd)/libctorch_nccl.so"
   export AGR_NCCL_LIBRARY
 fi
-PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
-[ -x "$PY" ] || PY=python3
 DEVICE=${DEVICE:-cuda}; OUT=${OUT:-gpu-dp}
 if [ "$DEVICE" = cpu ]; then
   BACKEND=gloo; MODEL_FLAGS=(--model smallcnn --dropout 0); TRAIN=64; TEST=32; BATCH=16

@@ -13,8 +13,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 CARRY=${1:-carry}
 source scripts/gpu-env.sh
-PY=${PYTHON:-$(cd "$T/../../../.." 2>/dev/null && pwd)/bin/python3}
-[ -x "$PY" ] || PY=python3
 DEVICE=${DEVICE:-cuda}; OUT=${OUT:-gpu-data}; THREADS=${THREADS:-$(nproc)}; EPOCHS=${EPOCHS:-2}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/data-stream.log") 2>&1

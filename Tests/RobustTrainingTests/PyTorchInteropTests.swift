@@ -42,6 +42,26 @@ struct PyTorchInteropTests {
     #expect(difference < 1e-4, "max |logit difference| = \(difference)")
   }
 
+  /// Runs scripts/`script` with the PyTorch Python; its exit status.
+  func runScript(_ script: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pytorchPython!)
+    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/\(script)").path] + arguments
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  /// The largest absolute difference between `model`'s floating-point state and the same keys in `theirs`.
+  func largestDifference(_ model: any Module, _ theirs: SafeTensors) throws -> Double {
+    var largest = 0.0
+    for (name, ours) in model.stateDict() where ours.dtype.isFloatingPoint {
+      let other = try #require(theirs[name], "\(name) missing")
+      largest = max(largest, try (try ours.to(.float64) - other.to(.float64)).abs().max().item())
+    }
+    return largest
+  }
+
   /// One AT-AWP step from identical weights and adversarial batch: ours against the authors' awp.py and
   /// train.py taken in PyTorch (scripts/pytorch_awp_step.py).
   @Test func anAWPStepMatchesTheAuthorsAdvWeightPerturb() throws {
@@ -68,20 +88,9 @@ struct PyTorchInteropTests {
     Torch.manualSeed(77)
     _ = try step(images: images, labels: labels, agr: false)
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pytorchPython!)
-    process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_awp_step.py").path, "preact18",
-                         checkpoint.path, batchFile.path, output.path]
-    try process.run()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    #expect(try runScript("pytorch_awp_step.py", ["preact18", checkpoint.path, batchFile.path, output.path]) == 0)
     let theirs = try SafeTensors.read(from: output)
-    var largest = 0.0
-    for (name, ours) in model.stateDict() where ours.dtype.isFloatingPoint {
-      let other = try #require(theirs[name], "\(name) missing")
-      let d: Double = try (try ours.to(.float64) - other.to(.float64)).abs().max().item()
-      largest = max(largest, d)
-    }
+    let largest = try largestDifference(model, theirs)
     print("PyTorch AWP cross-check: max |weight difference| after one step = \(largest)")
     #expect(largest < 1e-5, "max |weight difference| = \(largest)")
   }
@@ -113,20 +122,11 @@ struct PyTorchInteropTests {
         for _ in 0..<3 { _ = try step(images: images, labels: labels, agr: false) }
       }
 
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: pytorchPython!)
-      process.arguments = [TestData.repositoryRoot.appendingPathComponent("scripts/pytorch_free_at.py").path, "preact18",
-                           checkpoint.path, batchFile.path, output.path, "--replays", "3", "--eps", String(8.0 / 255),
-                           "--form", carry ? "authors" : "benchmark"]
-      try process.run()
-      process.waitUntilExit()
-      #expect(process.terminationStatus == 0)
+      let arguments = ["preact18", checkpoint.path, batchFile.path, output.path, "--replays", "3", "--eps", String(8.0 / 255),
+                       "--form", carry ? "authors" : "benchmark"]
+      #expect(try runScript("pytorch_free_at.py", arguments) == 0)
       let theirs = try SafeTensors.read(from: output)
-      var largest = 0.0
-      for (name, ours) in model.stateDict() where ours.dtype.isFloatingPoint {
-        let other = try #require(theirs[name], "\(name) missing")
-        largest = max(largest, try (try ours.to(.float64) - other.to(.float64)).abs().max().item())
-      }
+      let largest = try largestDifference(model, theirs)
       let theirDelta = try #require(theirs["delta"])
       let ourDelta = try step.freeAdversarial!.delta!.slice(0, theirDelta.shape[0])
       let deltaDifference: Double = try (try ourDelta.to(.float64) - theirDelta.to(.float64)).abs().max().item()
