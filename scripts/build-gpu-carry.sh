@@ -7,7 +7,8 @@
 #   carry/libctorch_nccl.so    NCCL for data-parallel CUDA ranks (scripts/build-nccl.sh)
 #   carry/torch_reference.py   the PyTorch eager peer (shared/bench/torch_reference.py)
 #   carry/cifar10-jpeg.tar.gz  the shared CIFAR-10 archive, for scripts/gpu-cifar10-short.sh (NO_DATA=1: left out)
-#   carry/bench-jpegs.tar      1,000 JPEGs of 400x350 for scripts/gpu-data-stream.sh (when $PYTHON has Pillow)
+#   carry/bench-jpegs.tar      BENCH_JPEGS=N: N x 10 JPEGs of 400x350 for scripts/gpu-data-stream.sh, in place of the
+#                              CIFAR-10 archive (BENCH_JPEGS=60: about 18 MB; $PYTHON must have Pillow)
 # carry/ is git-ignored. Usage: scripts/build-gpu-carry.sh [carry-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,16 +42,24 @@ scripts/build-cuda-graphs.sh "$CARRY" >/dev/null
 scripts/build-nccl.sh "$CARRY" >/dev/null
 install -m 0644 "$REF" "$CARRY/torch_reference.py"
 # The CIFAR-10 JPEG archive for scripts/gpu-cifar10-short.sh (19 MB; the binary files would not fit a call).
-if [ "${NO_DATA:-0}" != 1 ]; then
+if [ "${NO_DATA:-0}" != 1 ] && [ -z "${BENCH_JPEGS:-}" ]; then
   for c in shared/data/cifar10/cifar10-jpeg.tar.gz ../shared/data/cifar10/cifar10-jpeg.tar.gz; do
     [ -f "$c" ] && { install -m 0644 "$c" "$CARRY/"; break; }
   done
 fi
-# 1,000 JPEGs of ImageNet-like size for scripts/gpu-data-stream.sh (needs a Python with Pillow: $PYTHON).
-if [ "${NO_DATA:-0}" != 1 ] && "${PYTHON:-python3}" -c "import PIL" 2>/dev/null; then
+# BENCH_JPEGS=N: N x 10 JPEGs of ImageNet-like size for scripts/gpu-data-stream.sh (about 30 KB each; needs a
+# Python with Pillow: $PYTHON), instead of the CIFAR-10 archive, so that the carry stays under a call's 64 MiB.
+rm -f "$CARRY/bench-jpegs.tar"
+if [ -n "${BENCH_JPEGS:-}" ]; then
+  rm -f "$CARRY/cifar10-jpeg.tar.gz"
   jpegs=$(mktemp -d)
-  "${PYTHON:-python3}" scripts/make-bench-jpegs.py "$jpegs/bench-jpegs" --per-class 100 >/dev/null
+  "${PYTHON:-python3}" scripts/make-bench-jpegs.py "$jpegs/bench-jpegs" --per-class "$BENCH_JPEGS" >/dev/null
   tar -cf "$CARRY/bench-jpegs.tar" -C "$jpegs" bench-jpegs && rm -rf "$jpegs"
+fi
+bytes=$(du -sb "$CARRY" | cut -f1)
+if [ "$bytes" -gt $((64 * 1024 * 1024)) ]; then
+  echo "build-gpu-carry: $CARRY/ holds $bytes bytes, over a device call's 64 MiB: carry fewer files (NO_DATA=1, a smaller BENCH_JPEGS)" >&2
+  exit 1
 fi
 echo "filled $CARRY/: $(du -sh "$CARRY" | cut -f1) ($(ls "$CARRY" | tr '\n' ' '))"
 echo "on the GPU machine, from the repository root: scripts/gpu-bench.sh $CARRY"

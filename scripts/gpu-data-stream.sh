@@ -6,8 +6,8 @@
 #   2. the peer in the same call, when the machine's Python has torchvision: ImageFolder + RandomResizedCrop +
 #      flip through a DataLoader with as many workers, pin_memory and non_blocking copies to the GPU
 #      (scripts/bench-data-torchvision.py --device cuda).
-# Needs carry/ from scripts/build-gpu-carry.sh (agr, bench-jpegs.tar: 1,000 JPEGs of 400x350 made by
-# scripts/make-bench-jpegs.py). Rehearsal without a GPU: DEVICE=cpu runs both agr runs on the CPU.
+# Needs carry/ from `BENCH_JPEGS=60 PYTHON=PY-WITH-PILLOW scripts/build-gpu-carry.sh` (agr, bench-jpegs.tar: 600
+# JPEGs of 400x350 made by scripts/make-bench-jpegs.py, in place of the CIFAR-10 archive). Rehearsal without a GPU: DEVICE=cpu runs both agr runs on the CPU.
 # Usage: scripts/gpu-data-stream.sh [carry-dir]    Environment: OUT (gpu-data), DEVICE (cuda), THREADS (nproc), EPOCHS (2)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ DEVICE=${DEVICE:-cuda}; OUT=${OUT:-gpu-data}; THREADS=${THREADS:-$(nproc)}; EPOC
 mkdir -p "$OUT"
 exec > >(tee "$OUT/data-stream.log") 2>&1
 FOLDER=$(mktemp -d)
+trap 'rm -rf "$FOLDER"' EXIT
 tar -xf "$CARRY/bench-jpegs.tar" -C "$FOLDER" || { echo "$CARRY/bench-jpegs.tar missing: see scripts/build-gpu-carry.sh"; exit 1; }
 ROOT=$FOLDER/bench-jpegs
 echo "== $(find "$ROOT" -type f | wc -l) JPEGs, $THREADS threads, device $DEVICE"

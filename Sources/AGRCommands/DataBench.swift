@@ -22,7 +22,7 @@ struct DataBench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Side of the crops.") var size: Int = 224
   @Option(help: "Where the batches go: cpu, or cuda[:N] (pinned host memory and a copy on a side stream, as training reads them; each epoch's time then includes the copies).")
   var device: String = "cpu"
-  @Flag(help: "Print each epoch's pixel checksum (the sum of its batches' values, summed where they land): equal on every device and thread count.")
+  @Flag(help: "Print each epoch's pixel checksum (the sum of its batches' values as they landed on the device, copied back and summed on the CPU; the copies back are timed too): equal on every device and thread count.")
   var checksum = false
   @Flag(help: "Where the time goes: seconds summed over the threads reading, planning, decoding and resampling, and the reader's making batch tensors.")
   var profile = false
@@ -48,7 +48,8 @@ struct DataBench: ParsableCommand {
       var sums: [Tensor] = []
       while let batch = try batches.next() {
         count += batch.labels.shape[0]
-        if checksum { sums.append(try batch.images.to(.float64).sum()) }
+        // summed on the CPU, in one order whatever the device: equal sums mean equal pixels arrived
+        if checksum { sums.append(try batch.images.to(.cpu).to(.float64).sum()) }
       }
       if case .cuda(let index) = target { try CUDA.synchronize(index) }
       let seconds = Date().timeIntervalSince(start)

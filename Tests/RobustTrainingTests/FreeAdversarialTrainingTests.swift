@@ -76,6 +76,57 @@ import Testing
     }
   }
 
+  /// A batch with more rows than delta holds gets zero rows added (the held rows kept); another image shape, a
+  /// fresh zero delta.
+  @Test func deltaGrowsForALargerBatch() throws {
+    let free = FreeAdversarialTraining(epsilon: 0.1, stepSize: 0.1)
+    let small = try Tensor.full([2, 1, 8, 8], 0.5)
+    _ = try free.leaf(for: small)
+    try free.advance(images: small, inputGradient: try small.fullLike(1))
+    let leaf = try free.leaf(for: try Tensor.full([3, 1, 8, 8], 0.5))
+    #expect(leaf.shape == [3, 1, 8, 8] && leaf.requiresGrad)
+    #expect(try abs(free.delta!.slice(0, 2).min().item() - 0.1) < 1e-7 && free.delta!.slice(2, 3).abs().max().item() == 0)
+    _ = try free.leaf(for: try Tensor.full([3, 1, 4, 4], 0.5))
+    #expect(try free.delta!.shape == [3, 1, 4, 4] && free.delta!.abs().max().item() == 0)
+  }
+
+  /// A state without the carried delta, or with one that is no float32 batch, is refused naming the key and file.
+  @Test func aBadSavedDeltaIsRefusedNamingTheKey() throws {
+    let free = FreeAdversarialTraining(epsilon: 0.1, stepSize: 0.1)
+    for state in [TrainingState(), try { () throws -> TrainingState in
+      var s = TrainingState()
+      try s.setTensor(try Tensor.zeros([4, 8, 8], dtype: .float64), forKey: FreeAdversarialTraining.stateKey)
+      return s
+    }()] {
+      #expect { try free.restore(from: state, file: "/runs/r/last-state.safetensors") } throws: {
+        "\($0)".contains(FreeAdversarialTraining.stateKey) && "\($0)".contains("/runs/r/last-state.safetensors")
+      }
+    }
+    // without carry nothing is saved or needed
+    try FreeAdversarialTraining(epsilon: 0.1, stepSize: 0.1, carry: false).restore(from: TrainingState(), file: "f")
+  }
+
+  /// Under a schedule that changes within the epoch, each replay takes the rate of its own position.
+  @Test func theLearningRateAdvancesPerReplay() throws {
+    var c = configuration(agr: false, replays: 2)
+    c.epochs = 1
+    c.schedule = .piecewiseLinear(points: [.init(epoch: 0, rate: 0), .init(epoch: 1, rate: 0.06)])
+    Torch.manualSeed(1)
+    let trainer = try Trainer(configuration: c, model: TinyConvNet(), train: try halvesDataset(count: 48, seed: 1),
+                              test: try halvesDataset(count: 16, seed: 2), run: nil)
+    final class Rates: TrainingHook {
+      var seen: [Double] = []
+      func trainerFinishedStep(_ trainer: Trainer, iteration: Int, output: TrainingStep.Output) throws {
+        seen.append(trainer.optimizer.learningRate)
+      }
+    }
+    let rates = Rates()
+    trainer.hooks.append(rates)
+    try trainer.train()
+    let expected = (0..<6).map { 0.06 * Double($0) / 6 }  // 3 batches x 2 replays
+    #expect(rates.seen.count == 6 && zip(rates.seen, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(rates.seen)")
+  }
+
   func configuration(method: TrainingMethod = .at, agr: Bool, replays: Int = 3, carry: Bool? = nil) -> TrainingConfiguration {
     var c = TrainingConfiguration()
     c.method = method

@@ -215,6 +215,19 @@ enum TinyDevkit {
     }
   }
 
+  /// Empty arrays cost 8 bytes in a file and far more in memory: a file of more than `maxArrays` is refused.
+  @Test func aFileOfMillionsOfEmptyArraysIsRefused() throws {
+    let writer = MATWriter()
+    let n = MATFile.maxArrays + 1
+    var body = writer.element(6, writer.word32(1) + writer.word32(0), small: false)
+      + writer.element(5, writer.word32(UInt32(n)) + writer.word32(1), small: false) + writer.element(1, Array("c".utf8))
+    body += [UInt8](repeating: 0, count: 8 * n).enumerated().map { i, _ in i % 8 == 0 ? 14 : 0 }
+    let data = Data(writer.header() + writer.element(14, body, small: false))
+    #expect { try MATFile.parse(data, file: "/x/meta.mat") } throws: {
+      "\($0)".contains("/x/meta.mat") && "\($0)".contains("more than \(MATFile.maxArrays) arrays")
+    }
+  }
+
   @Test func otherFilesAreRefused() throws {
     var hdf5 = Array("MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".utf8)
     hdf5 += [UInt8](repeating: 0x20, count: 128 - hdf5.count)

@@ -50,7 +50,13 @@ enum MATFile {
   static let maxDepth = 32
   /// A compressed variable may inflate to at most this many bytes (its tag states the size; this stops a
   /// stream that claims less than it holds, or a bomb).
-  static let maxInflated = 1 << 30
+  static let maxInflated = 1 << 28
+  /// A file may hold at most this many arrays in all (the devkit's meta.mat holds about 11,000): empty arrays
+  /// take 8 bytes in the file but far more in memory, so this, not the byte limit, bounds what a crafted file costs.
+  static let maxArrays = 1 << 20
+
+  /// Arrays read so far, over all the reader's variables.
+  final class Count { var arrays = 0 }
 
   /// The file's top-level variables by name, in file order.
   static func read(_ url: URL) throws -> [(name: String, value: Value)] {
@@ -78,8 +84,9 @@ enum MATFile {
     }
     var variables = [(name: String, value: Value)]()
     var offset = 128
+    let count = Count()
     while offset < bytes.count {
-      let reader = Reader(bytes: bytes, swapped: swapped, file: file, base: 0)
+      let reader = Reader(bytes: bytes, swapped: swapped, file: file, base: 0, count: count)
       let element = try reader.element(at: offset, topLevel: true)
       offset = element.next
       switch element.type {
@@ -87,7 +94,7 @@ enum MATFile {
         variables.append(try reader.matrix(element.payload, depth: 0))
       case miCOMPRESSED:
         let inflated = try inflate(Array(bytes[element.payload]), file: file, at: element.start)
-        let inner = Reader(bytes: inflated, swapped: swapped, file: file, base: element.start)
+        let inner = Reader(bytes: inflated, swapped: swapped, file: file, base: element.start, count: reader.count)
         let matrix = try inner.element(at: 0, topLevel: true)
         guard matrix.type == miMATRIX else {
           throw DatasetError.invalidContent(
@@ -144,6 +151,7 @@ enum MATFile {
     let swapped: Bool
     let file: String
     let base: Int
+    let count: Count
 
     struct Element {
       let type: UInt32
@@ -214,6 +222,8 @@ enum MATFile {
     /// The array in a `miMATRIX` element's payload: flags, dimensions, name, then the class's data.
     func matrix(_ payload: Range<Int>, depth: Int) throws -> (name: String, value: Value) {
       guard depth <= MATFile.maxDepth else { throw failure(payload.lowerBound, "arrays nested deeper than \(MATFile.maxDepth)") }
+      count.arrays += 1
+      guard count.arrays <= MATFile.maxArrays else { throw failure(payload.lowerBound, "more than \(MATFile.maxArrays) arrays") }
       // An empty payload is an empty array (MATLAB writes [] in struct fields this way).
       if payload.isEmpty { return ("", .numeric(dimensions: [0, 0], values: [])) }
       let end = payload.upperBound

@@ -15,6 +15,8 @@ import Torch
 public final class FreeAdversarialTraining {
   /// m: both the authors' ImageNet configuration (`n_repeats: 4`) and the FastAT benchmark's (`m: 4`).
   public static let defaultReplays = 4
+  /// Why data parallelism is refused with Free-AT.
+  static let notDistributed = ConfigurationError(key: "perturbation.attack", "Free-AT's carried perturbation is not shared among ranks yet: train it in one process")
   /// The checkpoint key of the carried perturbation.
   static let stateKey = "free_at.delta"
 
@@ -79,8 +81,8 @@ public final class FreeAdversarialTraining {
     guard let saved = state[tensor: Self.stateKey] else {
       throw CheckpointError.badMetadata(file: file, key: Self.stateKey, detail: "Free-AT's carried perturbation is missing")
     }
-    guard saved.shape.count >= 2, saved.dtype == .float32 || saved.dtype == .float64 else {
-      throw CheckpointError.badMetadata(file: file, key: Self.stateKey, detail: "shape \(saved.shape), dtype \(saved.dtype) is no batch of images")
+    guard saved.shape.count >= 2, saved.dtype == .float32 else {
+      throw CheckpointError.badMetadata(file: file, key: Self.stateKey, detail: "shape \(saved.shape), dtype \(saved.dtype) is no float32 batch of images")
     }
     delta = saved
   }

@@ -11,7 +11,7 @@ extension Trainer {
     }
     if c.cudaGraphs == true { throw ConfigurationError(key: "cuda_graphs", "graphs are not recorded under data parallelism") }
     if c.perturbation.kind == .free {
-      throw ConfigurationError(key: "perturbation.attack", "Free-AT's carried perturbation is not shared among ranks yet: train it in one process")
+      throw FreeAdversarialTraining.notDistributed
     }
     if c.gradAlign != nil { throw ConfigurationError(key: "grad_align", "GradAlign is not done under data parallelism yet") }
     guard c.batchSize >= job.worldSize else {

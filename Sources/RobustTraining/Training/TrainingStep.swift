@@ -74,6 +74,9 @@ public final class TrainingStep {
   /// over the ranks between the backward passes and AGR, in buckets overlapped with the backward passes
   /// when `bucketBytes` (by default the job's) is positive.
   public func distribute(over job: DataParallel?, bucketBytes: Int? = nil) throws {
+    if job != nil, freeAdversarial != nil {
+      throw FreeAdversarialTraining.notDistributed
+    }
     dataParallel = job
     reducer = try job?.makeReducer(for: parameters, bucketBytes: bucketBytes ?? job!.bucketBytes)
   }

@@ -125,9 +125,14 @@ public struct StreamingEpochBatches: EpochBatchSequence {
     guard let pixels = try pipeline.next() else { return nil }
     let start = DecodeProfile.now()
     defer { profile?.add(.batch, DecodeProfile.since(start)) }
-    // On a GPU the pinned pixels go over on a side stream: the copy overlaps the steps already queued.
-    let images = device.isCUDA ? try CUDA.copyOnSideStream(pixels.images, to: device) : try pixels.images.to(device)
-    var batch = Batch(images: images, labels: try Tensor(pixels.labels).to(device), indices: try Tensor(pixels.files).to(device))
+    // On a GPU the pinned pixels (and the small label and index tensors) go over on a side stream: the copies
+    // overlap the steps already queued, and the host does not wait for them (a plain copy would wait for the
+    // compute stream).
+    func moved(_ tensor: Tensor) throws -> Tensor {
+      device.isCUDA ? try CUDA.copyOnSideStream(tensor, to: device) : try tensor.to(device)
+    }
+    var batch = Batch(images: try moved(pixels.images), labels: try moved(try Tensor(pixels.labels)),
+                      indices: try moved(try Tensor(pixels.files)))
     batch.shard = pixels.shard
     return batch
   }
