@@ -92,7 +92,8 @@ final class ProgressPrinter: TrainingHook {
     }
     if let gop = r.gopRate { parts.append("GOP rate \(percent(gop))") }
     if let held = r.overfitCheckAccuracy {
-      parts.append("held-batch PGD \(percent(held))" + (r.catastrophicOverfitting == true ? "  CATASTROPHIC OVERFITTING" : ""))
+      parts.append("held-batch PGD \(percent(held))" + (r.overfitCheckTrainingAttackAccuracy.map { " (training attack \(percent($0)))" } ?? "")
+        + (r.catastrophicOverfitting == true ? "  CATASTROPHIC OVERFITTING" : ""))
     }
     parts.append("lr \(String(format: "%.4g", r.learningRate))")
     parts.append(formatDuration(r.seconds))

@@ -72,6 +72,8 @@ struct Train: ParsableCommand {
   var overfitCheckSteps: Int?
   @Option(parsing: .unconditional, help: "The check's absolute drop in held-batch PGD accuracy that flags an epoch (default \(OverfitCheck.defaultDrop)).")
   var overfitDrop: Double?
+  @Option(parsing: .unconditional, help: "Also flag an epoch whose held-batch accuracy under the training attack exceeds its PGD accuracy by more than this (e.g. 0.3): catastrophic overfitting that sets in before the PGD accuracy ever rose (off by default; Wong et al.'s rule is the drop).")
+  var overfitGap: Double?
   @Option(help: "What the drop is measured from: \(choices(OverfitReference.self, \.summary)) (default previous).") var overfitReference: String?
   @Flag(inversion: .prefixedNo, help: "Stop at the first epoch the check flags, keeping the epoch before's checkpoint (Wong et al.'s early stop; checks with 5 PGD steps unless --overfit-check-steps).")
   var stopOnOverfit: Bool?
@@ -517,6 +519,7 @@ struct Train: ParsableCommand {
     if let evalSteps { c.evalSteps = evalSteps }
     if let overfitCheckSteps { c.overfitCheckSteps = overfitCheckSteps }
     if let overfitDrop { c.overfitDrop = overfitDrop }
+    if let overfitGap { c.overfitGap = overfitGap }
     if let overfitReference { c.overfitReference = try parseChoice(overfitReference, flag: "--overfit-reference") }
     if let stopOnOverfit { c.stopOnOverfit = stopOnOverfit }
     if let labelSmoothing { c.labelSmoothing = labelSmoothing }

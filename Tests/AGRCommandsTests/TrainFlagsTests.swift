@@ -160,6 +160,7 @@ import Testing
                                "--overfit-reference", "best", "--stop-on-overfit", "--label-smoothing", "0.1",
                                "--grad-align", "0.2", "--lr-schedule", "onecycle:0.5", "--epochs", "10", "--lr", "0.2"])
     #expect(c.overfitCheckSteps == 10 && c.overfitDrop == 0.3 && c.overfitReference == .best && c.stopOnOverfit == true)
+    #expect(try configuration(["--training-attack", "fgsm-rs", "--overfit-check-steps", "5", "--overfit-gap", "0.3"]).overfitGap == 0.3)
     #expect(c.labelSmoothing == 0.1 && c.gradAlign == 0.2)
     #expect(c.schedule == .oneCycle(maximum: 0.2, epochs: 10, peak: 0.5))
     #expect(try configuration(["--stop-on-overfit"]).overfitSteps == 5)

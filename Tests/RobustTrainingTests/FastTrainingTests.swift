@@ -21,6 +21,13 @@ import Testing
     #expect(flags([0.5, 0.25], .previous, drop: 0.25) == [false, false])
   }
 
+  /// The gap rule: flagged when the training attack's accuracy on the held batch exceeds PGD's by more than the gap.
+  @Test func gapRule() {
+    #expect(OverfitCheck.isOverfit(trainingAttackAccuracy: 0.92, pgdAccuracy: 0.05, gap: 0.3))
+    #expect(!OverfitCheck.isOverfit(trainingAttackAccuracy: 0.55, pgdAccuracy: 0.36, gap: 0.3))
+    #expect(!OverfitCheck.isOverfit(trainingAttackAccuracy: 0.5, pgdAccuracy: 0.25, gap: 0.25), "exactly the gap is not past it")
+  }
+
   func configuration(epochs: Int = 3) -> TrainingConfiguration {
     var c = TrainingConfiguration()
     c.method = .at
@@ -66,11 +73,31 @@ import Testing
 
   @Test func aNormalRunIsNotFlagged() throws {
     for agr in [false, true] {
-      let (_, records) = try train(configuration(), agr: agr)
+      var c = configuration()
+      c.overfitGap = 0.3
+      let (_, records) = try train(c, agr: agr)
+      #expect(records.allSatisfy { $0.overfitCheckTrainingAttackAccuracy != nil }, "the gap rule measures the training attack")
       #expect(records.count == 3)
       #expect(records.allSatisfy { $0.catastrophicOverfitting == false }, "AGR \(agr): \(records.map(\.overfitCheckAccuracy))")
       #expect(records.allSatisfy { ($0.overfitCheckAccuracy ?? -1) >= 0.7 }, "AGR \(agr): \(records.map(\.overfitCheckAccuracy))")
     }
+  }
+
+  /// A model that resists its training attack but not PGD from the start, as after catastrophic overfitting in the
+  /// first epoch: a training attack of 1% of eps from the clean point against PGD at eps 0.3. No drop ever shows
+  /// (Wong et al.'s rule stays silent); the gap rule flags every epoch.
+  @Test func aGapWithoutADropIsFlaggedByTheGapRule() throws {
+    var c = configuration(epochs: 2)
+    c.perturbation.epsilon = 0.3
+    c.perturbation.noise = 0
+    c.perturbation.stepMultiplier = 0.01
+    let (_, silent) = try train(c, agr: false)
+    #expect(silent.map(\.catastrophicOverfitting) == [false, false], "\(silent.map(\.overfitCheckAccuracy))")
+    c.overfitGap = 0.3
+    let (_, flagged) = try train(c, agr: false)
+    #expect(flagged.map(\.catastrophicOverfitting) == [true, true],
+            "PGD \(flagged.map(\.overfitCheckAccuracy)), training attack \(flagged.map(\.overfitCheckTrainingAttackAccuracy))")
+    #expect(flagged.map(\.overfitCheckAccuracy) == silent.map(\.overfitCheckAccuracy), "the extra attack changes nothing else")
   }
 
   @Test func aCollapseIsFlaggedAndStopOnOverfitKeepsTheEpochBefore() throws {
@@ -117,6 +144,9 @@ import Testing
     #expect(refused { $0.overfitDrop = 0.2 } == "overfit_drop")
     #expect(refused { $0.overfitCheckSteps = 5; $0.overfitDrop = 0 } == "overfit_drop")
     #expect(refused { $0.overfitCheckSteps = -1 } == "overfit_check_steps")
+    #expect(refused { $0.overfitGap = 0.3 } == "overfit_gap")
+    #expect(refused { $0.overfitCheckSteps = 5; $0.overfitGap = 1 } == "overfit_gap")
+    #expect(refused { $0.overfitCheckSteps = 5; $0.overfitGap = 0.3; $0.perturbation.attack = .free } == "overfit_gap")
     #expect(refused { $0.method = .standard; $0.stopOnOverfit = true } == "stop_on_overfit")
     #expect(refused { $0.labelSmoothing = 1 } == "label_smoothing")
     #expect(refused { $0.method = .mart; $0.labelSmoothing = 0.1 } == "label_smoothing")

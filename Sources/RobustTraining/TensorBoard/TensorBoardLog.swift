@@ -57,6 +57,7 @@ public final class TensorBoardLog {
       ("epoch/averaged_test_robust_accuracy", r.averagedTestRobustAccuracy), ("epoch/seconds", r.seconds),
       ("epoch/images_per_second", r.imagesPerSecond), ("epoch/epoch", Double(r.epoch)),
       ("epoch/overfit_check_accuracy", r.overfitCheckAccuracy),
+      ("epoch/overfit_check_training_attack_accuracy", r.overfitCheckTrainingAttackAccuracy),
       ("epoch/peak_memory_bytes", r.peakMemoryBytes),
       ("epoch/catastrophic_overfitting", r.catastrophicOverfitting.map { $0 ? 1 : 0 }),
     ]

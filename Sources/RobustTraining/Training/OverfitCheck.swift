@@ -30,6 +30,28 @@ public enum OverfitCheck {
     return accuracy < base - drop
   }
 
+  /// The gap rule (`TrainingConfiguration.overfitGap`): the training attack's accuracy on the held batch exceeds
+  /// the PGD accuracy by more than `gap`: the model resists its training attack but not PGD, the signature of
+  /// catastrophic overfitting that a drop cannot show when it sets in before any robustness was gained.
+  public static func isOverfit(trainingAttackAccuracy: Double, pgdAccuracy: Double, gap: Double) -> Bool {
+    trainingAttackAccuracy - pgdAccuracy > gap
+  }
+
+  /// The held batch's accuracy under the training attack, its random start seeded per epoch; in eval mode even when
+  /// training attacks in train mode, so that the check moves no BatchNorm statistics (the model's mode restored).
+  static func trainingAttackAccuracy(model: any Classifier, perturbation: TrainingPerturbation, images: Tensor,
+                                     labels: Tensor, seed: UInt64) throws -> Double
+  {
+    var attack = perturbation
+    attack.attackInTrainMode = false
+    Torch.manualSeed(seed)
+    let adversarial = try attack.perturb(model, images: images, labels: labels)
+    return try model.withMode(training: false) {
+      let correct: Double = try Autograd.withNoGrad { try TrainingStep.correct(try model(adversarial), labels).to(.float64).item() }
+      return correct / Double(labels.shape[0])
+    }
+  }
+
   /// PGD robust accuracy on the held batch (model in eval mode, mode restored), seeded per epoch.
   static func robustAccuracy(model: any Classifier, images: Tensor, labels: Tensor, epsilon: Double, steps: Int,
                              stepSize: Double, seed: UInt64) throws -> Double

@@ -230,11 +230,17 @@ public final class Trainer {
     let averaged = try average.map { average in try average.withAveragedWeights { try evaluate(epoch: epoch) } }
     let gop = try metrics.gopRates(kinds: kinds)
     let sums = metrics.epoch
-    let overfitAccuracy = try overfitBatch.map { held in
-      try OverfitCheck.robustAccuracy(
-        model: model, images: try memoryFormat.map { try held.images.contiguous($0) } ?? held.images, labels: held.labels,
-        epsilon: c.perturbation.epsilon, steps: c.overfitSteps, stepSize: c.evaluationStepSize,
-        seed: BatchLoader.mix(c.seed ^ 0x5EED_0005, UInt64(epoch)))
+    // The catastrophic-overfitting check: PGD on the held batch, and the training attack too under the gap rule.
+    let overfitAccuracies = try overfitBatch.map { held in
+      let images = try memoryFormat.map { try held.images.contiguous($0) } ?? held.images
+      let pgd = try OverfitCheck.robustAccuracy(
+        model: model, images: images, labels: held.labels, epsilon: c.perturbation.epsilon, steps: c.overfitSteps,
+        stepSize: c.evaluationStepSize, seed: BatchLoader.mix(c.seed ^ 0x5EED_0005, UInt64(epoch)))
+      let attack = try c.overfitGap.map { _ in
+        try OverfitCheck.trainingAttackAccuracy(model: model, perturbation: c.perturbation, images: images, labels: held.labels,
+                                                seed: BatchLoader.mix(c.seed ^ 0x5EED_0006, UInt64(epoch)))
+      }
+      return (pgd: pgd, trainingAttack: attack)
     }
     var record = EpochRecord(
       epoch: epoch + 1, learningRate: lastLearningRate, agrActive: agrActive,
@@ -246,11 +252,16 @@ public final class Trainer {
       averagedTestRobustAccuracy: averaged?.robustAccuracy, seconds: Date().timeIntervalSince(start),
       imagesPerSecond: Double(sums.seen) / Swift.max(trainSeconds, 1e-9))
     record.peakMemoryBytes = PeakMemory.bytes(on: device)
-    if let overfitAccuracy {
-      record.overfitCheckAccuracy = overfitAccuracy
-      record.catastrophicOverfitting = OverfitCheck.isOverfit(
-        accuracy: overfitAccuracy, earlier: records.compactMap(\.overfitCheckAccuracy),
+    if let overfitAccuracies {
+      record.overfitCheckAccuracy = overfitAccuracies.pgd
+      record.overfitCheckTrainingAttackAccuracy = overfitAccuracies.trainingAttack
+      var flagged = OverfitCheck.isOverfit(
+        accuracy: overfitAccuracies.pgd, earlier: records.compactMap(\.overfitCheckAccuracy),
         drop: c.overfitDrop ?? OverfitCheck.defaultDrop, reference: c.overfitReference ?? .previous)
+      if let attack = overfitAccuracies.trainingAttack, let gap = c.overfitGap {
+        flagged = flagged || OverfitCheck.isOverfit(trainingAttackAccuracy: attack, pgdAccuracy: overfitAccuracies.pgd, gap: gap)
+      }
+      record.catastrophicOverfitting = flagged
     }
     return record
   }

@@ -129,6 +129,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var overfitCheckSteps: Int? = nil
   public var overfitDrop: Double? = nil
   public var overfitReference: OverfitReference? = nil
+  /// The gap rule (absent: off): the held batch is also attacked with the training attack, and an epoch whose
+  /// training-attack accuracy exceeds the PGD accuracy by more than this is flagged too (catastrophic overfitting
+  /// that sets in before any robustness was gained shows no drop, only this gap).
+  public var overfitGap: Double? = nil
   public var stopOnOverfit: Bool? = nil
 
   /// The held-batch PGD's steps, 0 when the run does not check.
@@ -290,8 +294,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       throw bad(stopOnOverfit == true ? "stop_on_overfit" : "overfit_check_steps",
                 "checks robust accuracy: use it with an adversarial method, not \(method.rawValue)")
     }
-    if overfitSteps == 0 && (overfitDrop != nil || overfitReference != nil) {
-      throw bad(overfitDrop != nil ? "overfit_drop" : "overfit_reference", "needs the check: give overfit_check_steps or stop_on_overfit")
+    if overfitSteps == 0 && (overfitDrop != nil || overfitReference != nil || overfitGap != nil) {
+      let key = overfitDrop != nil ? "overfit_drop" : overfitReference != nil ? "overfit_reference" : "overfit_gap"
+      throw bad(key, "needs the check: give overfit_check_steps or stop_on_overfit")
+    }
+    if let gap = overfitGap {
+      guard gap.isFinite, gap > 0, gap < 1 else { throw bad("overfit_gap", "an accuracy gap must lie in (0, 1), got \(gap)") }
+      guard perturbation.kind != .free else {
+        throw bad("overfit_gap", "compares the training attack with PGD on the held batch; Free-AT has no attack of its own to run")
+      }
     }
     guard logEvery > 0 else { throw bad("log_every", "must be positive") }
     guard diagnosticsEvery >= 0 else { throw bad("diagnostics_every", "must be >= 0") }

@@ -24,6 +24,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   /// The catastrophic-overfitting check's PGD accuracy on the held training batch, and whether this epoch was
   /// flagged (`OverfitCheck`); absent when the run does not check.
   public var overfitCheckAccuracy: Double? = nil
+  /// The check's training-attack accuracy on the same batch, when the gap rule is on (`overfitGap`).
+  public var overfitCheckTrainingAttackAccuracy: Double? = nil
   /// The process's peak memory so far, in bytes (`PeakMemory`: CUDA's max allocated, or the CPU's resident set).
   public var peakMemoryBytes: Double? = nil
   public var catastrophicOverfitting: Bool? = nil
@@ -33,7 +35,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     "test_clean_loss", "test_clean_accuracy", "test_robust_loss", "test_robust_accuracy", "gop_rate",
     "gop_rate_conv", "gop_rate_bn", "gop_rate_linear", "seconds", "images_per_second",
     "averaged_test_clean_accuracy", "averaged_test_robust_accuracy", "overfit_check_accuracy",
-    "catastrophic_overfitting", "peak_memory_bytes",
+    "catastrophic_overfitting", "peak_memory_bytes", "overfit_check_training_attack_accuracy",
   ]
 
   var csvRow: String {
@@ -43,7 +45,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
              f(trainAdversarialAccuracy), f(testCleanLoss), f(testCleanAccuracy), f(testRobustLoss),
              f(testRobustAccuracy), f(gopRate)] + kinds + [f(seconds), f(imagesPerSecond), f(averagedTestCleanAccuracy),
                                                            f(averagedTestRobustAccuracy), f(overfitCheckAccuracy),
-                                                           catastrophicOverfitting.map { $0 ? "1" : "0" } ?? "", f(peakMemoryBytes)]).joined(separator: ",")
+                                                           catastrophicOverfitting.map { $0 ? "1" : "0" } ?? "", f(peakMemoryBytes),
+                                                           f(overfitCheckTrainingAttackAccuracy)]).joined(separator: ",")
   }
 }
 
