@@ -14,10 +14,7 @@ enum L1HyperplaneProjection {
   /// share the remainder in proportion to their room (exact when the bracket holds one weight, as it does at
   /// the end up to ties).
   static func minimalSteps(points: Tensor, normals: Tensor, offsets: Tensor) throws -> Tensor {
-    let direction = try normals.sign() * offsets.sign().unsqueezed(1)
-    let room = try Tensor.where(try direction .> 0.0, try 1 - points, points)
-    let weights = try normals.abs()
-    let needed = try offsets.abs()
+    let (direction, room, weights, needed) = try BoxedHyperplane.terms(points: points, normals: normals, offsets: offsets)
     let value = try weights * room  // what filling each coordinate reaches
     func reach(above threshold: Tensor) throws -> Tensor {
       try (value * (try (try weights .> threshold.unsqueezed(1)).to(value.dtype))).sum(dims: [1])

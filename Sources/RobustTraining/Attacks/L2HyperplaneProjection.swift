@@ -12,10 +12,7 @@ enum L2HyperplaneProjection {
   /// lies between it and the last coordinate's saturation point, and is found by bisection on log |μ|
   /// (the saturation points of a gradient span many orders of magnitude).
   static func minimalSteps(points: Tensor, normals: Tensor, offsets: Tensor) throws -> Tensor {
-    let direction = try normals.sign() * offsets.sign().unsqueezed(1)
-    let room = try Tensor.where(try direction .> 0.0, try 1 - points, points)
-    let weights = try normals.abs()
-    let needed = try offsets.abs()
+    let (direction, room, weights, needed) = try BoxedHyperplane.terms(points: points, normals: normals, offsets: offsets)
     func step(_ mu: Tensor) throws -> Tensor { try (weights * mu.unsqueezed(1)).minimum(room) }
     func reach(_ mu: Tensor) throws -> Tensor { try (weights * (try step(mu))).sum(dims: [1]) }
     let free = try needed / (try weights.square().sum(dims: [1]) + 1e-20)

@@ -12,10 +12,7 @@ enum LinfHyperplaneProjection {
   /// face in that direction. That value grows monotonically with t, so the smallest feasible t is
   /// found by bisection on [0, max room].
   static func minimalSteps(points: Tensor, normals: Tensor, offsets: Tensor) throws -> Tensor {
-    let direction = try normals.sign() * offsets.sign().unsqueezed(1)
-    let room = try Tensor.where(try direction .> 0.0, try 1 - points, points)
-    let weights = try normals.abs()
-    let needed = try offsets.abs()
+    let (direction, room, weights, needed) = try BoxedHyperplane.terms(points: points, normals: normals, offsets: offsets)
     func reach(_ t: Tensor) throws -> Tensor {
       try (weights * (try room.minimum(t.unsqueezed(1)))).sum(dims: [1])
     }

@@ -36,6 +36,19 @@ enum DatasetFile {
     }
   }
 
+  /// `path` opened read-only, with its size from fstat; the caller closes the descriptor. Errors name the file.
+  static func open(_ path: String) throws -> (descriptor: Int32, status: stat) {
+    let descriptor = Foundation.open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+      let reason = String(cString: strerror(errno))
+      close(descriptor)
+      throw DatasetError.unreadable(file: path, reason: reason)
+    }
+    return (descriptor, status)
+  }
+
   /// The memory this machine has, the bound for anything a file's header asks to allocate.
   static var memoryBound: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
 }

@@ -17,13 +17,8 @@ final class MappedFile {
     path = url.path
     guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.missingFile(candidates: [path]) }
     if let problem = DatasetFile.notRegularFile(url) { throw DatasetError.unreadable(file: path, reason: problem) }
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    let (descriptor, status) = try DatasetFile.open(path)
     defer { close(descriptor) }
-    var status = stat()
-    guard fstat(descriptor, &status) == 0 else {
-      throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno)))
-    }
     count = Int(status.st_size)
     guard count > 0 else { throw DatasetError.wrongSize(file: path, detail: "the file is empty") }
     guard let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {

@@ -1,7 +1,7 @@
 import Torch
 
 /// Free-AT's perturbation (Shafahi et al. 2019, "Adversarial training for free!"). The trainer replays every
-/// batch m times (`replays`); each replay trains on x_adv = clip01(x + delta), and its one backward pass gives
+/// batch m times (`TrainingPerturbation.replayCount`); each replay trains on x_adv = clip01(x + delta), and its one backward pass gives
 /// both the weights' gradient and the input gradient g = dL/d(delta), with which
 ///
 ///   delta <- clip_eps(delta + s sign(g))          (s = `stepSize`, eps by default)
@@ -22,22 +22,20 @@ public final class FreeAdversarialTraining {
 
   public let epsilon: Double
   public let stepSize: Double
-  public let replays: Int
   public let carry: Bool
   /// The perturbation's rows (nil before the first batch).
   public internal(set) var delta: Tensor?
 
-  public init(epsilon: Double, stepSize: Double, replays: Int = defaultReplays, carry: Bool = true) {
+  public init(epsilon: Double, stepSize: Double, carry: Bool = true) {
     self.epsilon = epsilon
     self.stepSize = stepSize
-    self.replays = replays
     self.carry = carry
   }
 
   /// The configured Free-AT, nil for any other training attack.
   convenience init?(_ p: TrainingPerturbation) {
     guard p.kind == .free else { return nil }
-    self.init(epsilon: p.epsilon, stepSize: p.stepInEpsilons * p.epsilon, replays: p.replayCount, carry: p.carry ?? true)
+    self.init(epsilon: p.epsilon, stepSize: p.stepInEpsilons * p.epsilon, carry: p.carry ?? true)
   }
 
   /// Called before a batch's first replay: without `carry`, delta starts from zero.

@@ -10,9 +10,6 @@ extension Trainer {
           + "\(job.device.map { "\($0)" } ?? "none yet"), not \(c.device)")
     }
     if c.cudaGraphs == true { throw ConfigurationError(key: "cuda_graphs", "graphs are not recorded under data parallelism") }
-    if c.perturbation.kind == .free {
-      throw FreeAdversarialTraining.notDistributed
-    }
     if c.gradAlign != nil { throw ConfigurationError(key: "grad_align", "GradAlign is not done under data parallelism yet") }
     guard c.batchSize >= job.worldSize else {
       throw ConfigurationError(key: "batch_size", "\(c.batchSize) is the global batch: it must be at least the \(job.worldSize) ranks")

@@ -58,13 +58,8 @@ final class SampleDecoder {
 
   /// Reads the file into `file`; its length.
   private func read(_ path: String) throws -> Int {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    let (descriptor, status) = try DatasetFile.open(path)
     defer { close(descriptor) }
-    var status = stat()
-    guard fstat(descriptor, &status) == 0 else {
-      throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno)))
-    }
     guard (status.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.unreadable(file: path, reason: "not a regular file") }
     let size = Int(status.st_size)
     guard size > 0 else { throw DatasetError.unreadable(file: path, reason: "empty file") }
